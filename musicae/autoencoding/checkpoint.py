@@ -1,0 +1,188 @@
+"""Atomic checkpoints: safetensors for tensors, JSON for everything else. No pickle anywhere.
+
+Layout of a checkpoint directory:
+    model.safetensors    the model's state_dict
+    config.json          {"kind": registry name, "config": dataclass fields}
+    state.safetensors    optimizer tensors and RNG state (training checkpoints only)
+    trainer.json         step, optimizer hyper-parameters, anything JSON-able
+A run directory keeps `checkpoints/step-XXXXXXXX/` and a `latest` file naming the newest.
+Each checkpoint is written into a temporary directory and renamed into place, and only
+then does `latest` move (write-then-rename too), so a crash at any point leaves the
+previous checkpoint intact and `latest` pointing at it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+CHECKPOINTS_DIR = "checkpoints"
+LATEST = "latest"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+
+
+def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer state_dict into tensors (for safetensors) and JSON metadata."""
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, entry in state["state"].items():
+        for key, value in entry.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{index}.{key}"] = value
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if not name.startswith("optimizer."):
+            continue
+        _, index, key = name.split(".", 2)
+        state.setdefault(int(index), {})[key] = value
+    for index, entries in meta.get("scalars", {}).items():
+        state.setdefault(int(index), {}).update(entries)
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any]) -> Path:
+    """Write model weights + config atomically into `directory` (replaced if present)."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
+    try:
+        save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        _replace_dir(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
+
+
+def _replace_dir(tmp: Path, target: Path) -> None:
+    if target.exists():
+        trash = target.with_name(f".{target.name}.old")
+        shutil.rmtree(trash, ignore_errors=True)
+        os.replace(target, trash)
+        os.replace(tmp, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
+
+
+def save_training_checkpoint(
+    run_dir: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    config: dict[str, Any],
+    trainer_state: dict[str, Any],
+    keep: int = 3,
+) -> Path:
+    """Write a full training checkpoint for `step`, then point `latest` at it."""
+    root = Path(run_dir) / CHECKPOINTS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"step-{step:08d}"
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
+    try:
+        save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
+        opt_tensors, opt_meta = optimizer_to_flat(optimizer)
+        rng = {"rng.torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                rng[f"rng.cuda.{i}"] = s
+        save_file(_contiguous({**opt_tensors, **rng}), str(tmp / "state.safetensors"))
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step, "optimizer": opt_meta}, indent=2))
+        _replace_dir(tmp, root / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    atomic_write_text(root / LATEST, name + "\n")
+    _prune(root, keep)
+    return root / name
+
+
+def _prune(root: Path, keep: int) -> None:
+    if keep <= 0:
+        return
+    checkpoints = sorted(p for p in root.glob("step-*") if p.is_dir())
+    latest = (root / LATEST).read_text().strip()
+    for old in checkpoints[:-keep]:
+        if old.name != latest:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint of a run directory, or None."""
+    pointer = Path(run_dir) / CHECKPOINTS_DIR / LATEST
+    if not pointer.exists():
+        return None
+    path = pointer.parent / pointer.read_text().strip()
+    return path if (path / "model.safetensors").exists() else None
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """Accept a checkpoint directory, its model.safetensors, or a run directory."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".safetensors":
+        path = path.parent
+    if (path / "model.safetensors").exists() and (path / "config.json").exists():
+        return path
+    latest = latest_checkpoint(path)
+    if latest is not None:
+        return latest
+    raise FileNotFoundError(f"{path}: not a checkpoint (no model.safetensors + config.json) and no run with checkpoints")
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    path = resolve_checkpoint(path)
+    try:
+        return json.loads((path / "config.json").read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path / 'config.json'}: invalid JSON ({err})") from None
+
+
+def load_weights(path: Path, model: torch.nn.Module) -> None:
+    path = resolve_checkpoint(path)
+    model.load_state_dict(load_file(str(path / "model.safetensors")))
+
+
+def load_training_state(path: Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """Restore optimizer and RNG state; return trainer.json's content."""
+    path = resolve_checkpoint(path)
+    meta = json.loads((path / "trainer.json").read_text())
+    tensors = load_file(str(path / "state.safetensors"))
+    optimizer_from_flat(optimizer, tensors, meta["optimizer"])
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda_states = [tensors[k] for k in sorted(tensors) if k.startswith("rng.cuda.")]
+    if cuda_states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda_states)
+    return meta

@@ -1,0 +1,103 @@
+"""Dataclass configs: registry of model kinds, JSON round trip, and CLI flags from field docstrings."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import textwrap
+import typing
+from functools import cache
+from typing import Any
+
+
+@cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstring written under each dataclass field (litgpt style), by field name."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError):
+            continue
+        body = tree.body[0].body
+        for node, nxt in zip(body, body[1:]):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
+    """One `--field-name` flag per dataclass field, defaulting to None (= keep the config's value)."""
+    hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        kind = hints[f.name]
+        origin = typing.get_origin(kind)
+        if origin is typing.Union or str(origin) == "types.UnionType":
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        help_text = f"{docs.get(f.name, '')} (default: {default})"
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction, help=help_text)
+        elif kind in (int, float, str):
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+
+
+def override(config: Any, args: argparse.Namespace | dict) -> Any:
+    """A copy of `config` with every non-None matching value from args."""
+    values = vars(args) if isinstance(args, argparse.Namespace) else args
+    names = {f.name for f in dataclasses.fields(config)}
+    changes = {k: v for k, v in values.items() if k in names and v is not None}
+    return dataclasses.replace(config, **changes)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls: type, values: dict[str, Any]) -> Any:
+    """Build `cls` from JSON values, ignoring unknown keys so that old checkpoints still load."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in values.items() if k in names})
+
+
+class Registry:
+    """Name -> object, with a clear error listing the known names."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._items: dict[str, Any] = {}
+
+    def register(self, name: str, item: Any = None):
+        if item is None:
+            def decorator(obj):
+                self._items[name] = obj
+                return obj
+            return decorator
+        self._items[name] = item
+        return item
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise KeyError(f"unknown {self.what} {name!r}; known: {', '.join(sorted(self._items))}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items
+
+    def names(self) -> list[str]:
+        return list(self._items)

@@ -1,0 +1,271 @@
+"""The training loop, shared by every model in both branches.
+
+The trainer's whole contract with a model: `model(batch, step=step)` returns a dict of
+scalar tensors with at least `loss`. Data is anything with `len()` and indexing by a
+LongTensor of example indices that returns a batch (see `TensorData`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from musicae.autoencoding.checkpoint import (
+    latest_checkpoint,
+    load_training_state,
+    load_weights,
+    save_training_checkpoint,
+)
+from musicae.autoencoding.schedules import exponential_lr
+
+METRICS_FILE = "metrics.jsonl"
+
+
+class BatchSource(Protocol):
+    def __len__(self) -> int: ...
+    def __getitem__(self, indices: torch.Tensor) -> Any: ...
+
+
+class TensorData:
+    """Tensors sharing their first dimension; indexing with a LongTensor gives a tuple batch."""
+
+    def __init__(self, *tensors: torch.Tensor):
+        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
+            raise ValueError("TensorData needs tensors of equal, non-zero first dimension")
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, indices: torch.Tensor):
+        return tuple(t[indices] for t in self.tensors)
+
+
+@dataclass
+class TrainerConfig:
+    steps: int = 1000
+    """Total optimisation steps."""
+    batch_size: int = 64
+    """Examples per step."""
+    lr: float = 1e-3
+    """Initial Adam learning rate."""
+    lr_decay: float = 0.0
+    """Per-step exponential decay of the learning rate toward lr_min (MusicVAE: 0.9999); 0 keeps it constant."""
+    lr_min: float = 1e-5
+    """Floor of the decayed learning rate."""
+    grad_clip: float = 1.0
+    """Clip gradients to this global norm; 0 disables."""
+    seed: int = 0
+    """Seed for weights, data order and sampling noise."""
+    device: str = "auto"
+    """cpu, cuda, cuda:N or auto (CUDA when available)."""
+    log_every: int = 10
+    """Write training metrics every N steps."""
+    eval_every: int = 200
+    """Evaluate on the validation data every N steps; 0 disables."""
+    eval_batches: int = 8
+    """Validation batches per evaluation."""
+    checkpoint_every: int = 500
+    """Save a checkpoint every N steps (and always at the end)."""
+    keep_checkpoints: int = 3
+    """How many checkpoints to keep."""
+    progress: bool = True
+    """Show a tqdm progress bar."""
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    if torch.is_tensor(batch):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        train_data: BatchSource,
+        config: TrainerConfig,
+        run_dir: Path,
+        model_config: dict[str, Any],
+        eval_data: BatchSource | None = None,
+    ):
+        if len(train_data) == 0:
+            raise ValueError("no training examples")
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.train_data = train_data
+        self.eval_data = eval_data
+        self.model_config = model_config
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.step = 0
+        self._interrupted = False
+
+    # --- data order: a pure function of (seed, step), so resuming needs no data state ---
+    def _batch_indices(self, step: int) -> torch.Tensor:
+        n = len(self.train_data)
+        size = min(self.config.batch_size, n)
+        per_epoch = n // size
+        epoch, position = divmod(step, per_epoch)
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        order = torch.randperm(n, generator=generator)
+        return order[position * size : (position + 1) * size]
+
+    def learning_rate(self, step: int) -> float:
+        c = self.config
+        if c.lr_decay <= 0:
+            return c.lr
+        return exponential_lr(step, c.lr, c.lr_decay, c.lr_min)
+
+    def _log(self, record: dict[str, Any]) -> None:
+        with open(self.run_dir / METRICS_FILE, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _truncate_log(self, step: int) -> None:
+        """Drop metrics written after `step`, which a resumed run is about to redo."""
+        path = self.run_dir / METRICS_FILE
+        if not path.exists():
+            return
+        kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        path.write_text("".join(line + "\n" for line in kept))
+
+    @torch.no_grad()
+    def evaluate(self, data: BatchSource | None = None, max_batches: int | None = None) -> dict[str, float]:
+        """Mean loss breakdown over the first batches of `data`, in a fixed order and with fixed noise."""
+        data = self.eval_data if data is None else data
+        if data is None or len(data) == 0:
+            return {}
+        max_batches = self.config.eval_batches if max_batches is None else max_batches
+        was_training = self.model.training
+        self.model.eval()
+        totals: dict[str, float] = {}
+        count = 0
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.config.seed + 12345)
+            for start in range(0, min(len(data), max_batches * self.config.batch_size), self.config.batch_size):
+                indices = torch.arange(start, min(start + self.config.batch_size, len(data)))
+                out = self.model(to_device(data[indices], self.device), step=self.step)
+                for key, value in out.items():
+                    totals[key] = totals.get(key, 0.0) + float(value) * len(indices)
+                count += len(indices)
+        self.model.train(was_training)
+        return {k: v / count for k, v in totals.items()}
+
+    def save(self) -> Path:
+        return save_training_checkpoint(
+            self.run_dir,
+            self.step,
+            self.model,
+            self.optimizer,
+            self.model_config,
+            {"trainer": asdict(self.config)},
+            keep=self.config.keep_checkpoints,
+        )
+
+    def resume(self) -> bool:
+        checkpoint = latest_checkpoint(self.run_dir)
+        if checkpoint is None:
+            return False
+        load_weights(checkpoint, self.model)
+        meta = load_training_state(checkpoint, self.optimizer)
+        self.step = int(meta["step"])
+        self._truncate_log(self.step)
+        return True
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self._interrupted:  # a second Ctrl-C means "now"
+            raise KeyboardInterrupt
+        self._interrupted = True
+
+    def fit(self, resume: bool = False) -> dict[str, Any]:
+        """Train to config.steps. Returns a summary with the final metrics."""
+        c = self.config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        seed_everything(c.seed)
+        if resume:
+            self.resume()
+        else:
+            (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
+        previous_handler = signal.getsignal(signal.SIGINT)
+        try:
+            signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread: no signal handling
+            previous_handler = None
+        self.model.train()
+        start_time, start_step = time.time(), self.step
+        last_train: dict[str, float] = {}
+        last_eval: dict[str, float] = {}
+        bar = tqdm(total=c.steps, initial=self.step, disable=not c.progress, desc="train", dynamic_ncols=True)
+        try:
+            while self.step < c.steps and not self._interrupted:
+                lr = self.learning_rate(self.step)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                batch = to_device(self.train_data[self._batch_indices(self.step)], self.device)
+                out = self.model(batch, step=self.step)
+                loss = out["loss"]
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"loss is {float(loss)} at step {self.step}")
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = (
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+                    if c.grad_clip > 0
+                    else torch.tensor(math.nan)
+                )
+                self.optimizer.step()
+                self.step += 1
+                bar.update(1)
+                if self.step % c.log_every == 0 or self.step == c.steps:
+                    last_train = {k: float(v.detach()) for k, v in out.items()}
+                    self._log({"step": self.step, "split": "train", "lr": lr, "grad_norm": float(grad_norm), **last_train})
+                    bar.set_postfix(loss=f"{last_train['loss']:.3f}")
+                if c.eval_every and (self.step % c.eval_every == 0 or self.step == c.steps) and self.eval_data is not None:
+                    last_eval = self.evaluate()
+                    self._log({"step": self.step, "split": "valid", **last_eval})
+                if self.step % c.checkpoint_every == 0 or self.step == c.steps:
+                    self.save()
+            if self._interrupted:
+                self.save()
+        finally:
+            bar.close()
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
+        elapsed = time.time() - start_time
+        return {
+            "step": self.step,
+            "interrupted": self._interrupted,
+            "seconds": round(elapsed, 2),
+            "examples_per_second": round((self.step - start_step) * c.batch_size / max(elapsed, 1e-9), 1),
+            "train": last_train,
+            "valid": last_eval,
+            "checkpoint": str(latest_checkpoint(self.run_dir)),
+        }
