@@ -1,0 +1,1 @@
+"""The music branch: MusicVAE-style melody windows, models and generation."""

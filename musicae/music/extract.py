@@ -1,0 +1,387 @@
+"""Melody extraction with MusicVAE's semantics, from MIDI files or NoteSequences.
+
+Two paths produce the same windows:
+- the fast path parses MIDI with symusic (C++) and runs the extraction rules on numpy arrays;
+- the reference path is the plain note-seq pipeline (pretty_midi parse, split on time
+  changes, quantize, `Melody.from_quantized_sequence`), kept for tests and benchmarks.
+
+Rules (MusicVAE's `OneHotMelodyConverter` with `extract_melodies`):
+1. split at tempo and time-signature changes; keep the pieces with 16 steps per bar;
+2. drop drum notes, zero-velocity notes and pitches outside 21..108;
+3. per instrument, notes sorted by onset then pitch descending: at a shared onset the
+   highest note wins; a later onset cuts a sounding note;
+4. a melody starts at the bar of its first note, ends at a silence of >= gap_bars bars,
+   is padded to a bar boundary and must be at least one bar long;
+5. windows of `bars` bars slide one bar at a time over each melody, deduplicated per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from musicae.music.encoding import (
+    MAX_PITCH,
+    MELODY_NO_EVENT,
+    MELODY_NOTE_OFF,
+    MIN_PITCH,
+    STEPS_PER_BAR,
+    STEPS_PER_QUARTER,
+    melody_events_to_classes,
+)
+
+
+@dataclass
+class ExtractOptions:
+    bars: int = 2
+    """Window length in bars (2 -> 32 steps, 16 -> 256 steps)."""
+    gap_bars: int = 1
+    """A silence of this many bars ends a melody."""
+    max_windows_per_file: int = 0
+    """Keep at most this many windows per input, sampled at random (MusicVAE: 5); 0 keeps all, deterministically."""
+    any_meter: bool = False
+    """Opt-in: also window pieces whose bars are not 16 steps (3/4, 6/8...), sliding by their own bar."""
+    seed: int = 0
+    """Seed for the per-file window sampling."""
+
+    @property
+    def window_steps(self) -> int:
+        return self.bars * STEPS_PER_BAR
+
+
+@dataclass
+class Segment:
+    """One piece of a score with a single tempo and time signature.
+
+    Times are in unrounded steps (sixteenth notes) from the piece's start.
+    """
+
+    start: np.ndarray  # (N,) float64
+    end: np.ndarray  # (N,) float64
+    pitch: np.ndarray  # (N,) int
+    velocity: np.ndarray  # (N,) int
+    instrument: np.ndarray  # (N,) int
+    is_drum: np.ndarray  # (N,) bool
+    numerator: int = 4
+    denominator: int = 4
+
+    @property
+    def steps_per_bar(self) -> float:
+        return STEPS_PER_QUARTER * 4 * self.numerator / self.denominator
+
+
+@dataclass
+class Extraction:
+    """Windows of one input, and why there are none when there are none."""
+
+    windows: np.ndarray  # (N, T) uint8
+    reason: str | None = None
+    detail: str = ""
+    counts: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- splitting
+def _split_points(total: float, ts_events, tempo_events) -> list[float]:
+    """note-seq's split_note_sequence_on_time_changes: where the piece must be cut."""
+    changes = sorted(
+        [(t, 0, v) for t, v in ts_events] + [(t, 1, v) for t, v in tempo_events], key=lambda c: c[0]
+    )
+    current = {0: (4, 4), 1: 120.0}
+    splits = [0.0]
+    for time, kind, value in changes:
+        if time >= total:
+            continue
+        if value == current[kind]:
+            continue
+        if time > splits[-1]:
+            splits.append(time)
+        current[kind] = value
+    if total > splits[-1]:
+        splits.append(total)
+    return splits
+
+
+def _state_at(time: float, events, default):
+    """The value of the latest (time, value) event at or before `time`."""
+    value = default
+    for t, v in sorted(events, key=lambda e: e[0]):
+        if t <= time:
+            value = v
+    return value
+
+
+def _tick_seconds(tpq: int, tempos: list[tuple[int, int]]):
+    """Tick -> seconds exactly as pretty_midi computes it (so both paths agree to the bit).
+
+    Returns (to_seconds, tempo_events) with tempo_events as (seconds, qpm).
+    """
+    scales = [(0, 60.0 / (120.0 * tpq))]
+    for tick, mspq in sorted(tempos, key=lambda t: t[0]):
+        scale = 60.0 / ((6e7 / mspq) * tpq)
+        if tick == 0:
+            scales = [(0, scale)]
+        elif scale != scales[-1][1]:
+            scales.append((tick, scale))
+    starts = np.array([tick for tick, _ in scales], dtype=np.int64)
+    offsets = [0.0]
+    for (tick, scale), (next_tick, _) in zip(scales[:-1], scales[1:]):
+        offsets.append(offsets[-1] + scale * (next_tick - tick))
+    offsets_arr = np.array(offsets)
+    scale_arr = np.array([scale for _, scale in scales])
+
+    def to_seconds(ticks: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(starts, ticks, side="right") - 1
+        return offsets_arr[index] + scale_arr[index] * (ticks - starts[index])
+
+    tempo_events = [(float(offsets[i]), 60.0 / (scale * tpq)) for i, (_, scale) in enumerate(scales)]
+    return to_seconds, tempo_events
+
+
+def _cut(splits, ts_events, tempo_events, start, end, **columns) -> list[Segment]:
+    """note-seq's _extract_subsequences, then times to unquantized steps at each piece's tempo."""
+    segments = []
+    for lo, hi in zip(splits[:-1], splits[1:]):
+        inside = (start >= lo) & (start < hi)
+        num, den = _state_at(lo, ts_events, (4, 4))
+        steps_per_second = STEPS_PER_QUARTER * _state_at(lo, tempo_events, 120.0) / 60.0
+        segments.append(
+            Segment(
+                start=(start[inside] - lo) * steps_per_second,
+                end=(np.minimum(end[inside], hi) - lo) * steps_per_second,
+                numerator=num,
+                denominator=den,
+                **{k: v[inside] for k, v in columns.items()},
+            )
+        )
+    return segments
+
+
+def segments_from_score(score) -> list[Segment]:
+    """Split a symusic Score at tempo and time-signature changes."""
+    starts, ends, pitches, velocities, instruments, drums = [], [], [], [], [], []
+    for index, track in enumerate(score.tracks):
+        notes = track.notes.numpy()
+        if len(notes["time"]) == 0:
+            continue
+        time = notes["time"].astype(np.int64)
+        starts.append(time)
+        ends.append(time + notes["duration"].astype(np.int64))
+        pitches.append(notes["pitch"].astype(np.int16))
+        velocities.append(notes["velocity"].astype(np.int16))
+        instruments.append(np.full(len(time), index, dtype=np.int32))
+        drums.append(np.full(len(time), bool(track.is_drum)))
+    if not starts:
+        return []
+    to_seconds, tempo_events = _tick_seconds(score.ticks_per_quarter, [(int(t.time), int(t.mspq)) for t in score.tempos])
+    start, end = to_seconds(np.concatenate(starts)), to_seconds(np.concatenate(ends))
+    ts_events = [
+        (float(to_seconds(np.array([t.time]))[0]), (int(t.numerator), int(t.denominator))) for t in score.time_signatures
+    ]
+    splits = _split_points(float(end.max()), ts_events, tempo_events)
+    return _cut(
+        splits,
+        ts_events,
+        tempo_events,
+        start,
+        end,
+        pitch=np.concatenate(pitches),
+        velocity=np.concatenate(velocities),
+        instrument=np.concatenate(instruments),
+        is_drum=np.concatenate(drums),
+    )
+
+
+def segments_from_note_sequence(sequence) -> list[Segment]:
+    """Split an unquantized NoteSequence (seconds) with note-seq's own splitter."""
+    from note_seq import sequences_lib
+
+    segments = []
+    for piece in sequences_lib.split_note_sequence_on_time_changes(sequence):
+        qpm = piece.tempos[0].qpm if piece.tempos else 120.0
+        steps_per_second = STEPS_PER_QUARTER * qpm / 60.0
+        num, den = (piece.time_signatures[0].numerator, piece.time_signatures[0].denominator) if piece.time_signatures else (4, 4)
+        notes = piece.notes
+        segments.append(
+            Segment(
+                start=np.array([n.start_time * steps_per_second for n in notes], dtype=np.float64),
+                end=np.array([n.end_time * steps_per_second for n in notes], dtype=np.float64),
+                pitch=np.array([n.pitch for n in notes], dtype=np.int16),
+                velocity=np.array([n.velocity for n in notes], dtype=np.int16),
+                instrument=np.array([n.instrument for n in notes], dtype=np.int32),
+                is_drum=np.array([n.is_drum for n in notes], dtype=bool),
+                numerator=num,
+                denominator=den,
+            )
+        )
+    return segments
+
+
+# ----------------------------------------------------------------------------- melodies
+def _quantize(steps: np.ndarray) -> np.ndarray:
+    # note-seq's quantize_to_step with cutoff 0.5: int(x + 0.5)
+    return np.floor(steps + 0.5).astype(np.int64)
+
+
+def melodies_from_notes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, steps_per_bar: int, gap_bars: int) -> list[list[int]]:
+    """All melodies of one instrument, as note-seq Melody events (-2 no event, -1 off, pitch).
+
+    start/end are quantized steps; notes must already be filtered (no drums, no zero velocity).
+    Mirrors `Melody.from_quantized_sequence` in a loop, as `extract_melodies` does.
+    """
+    order = np.lexsort((-pitch, start))
+    start, end, pitch = start[order].tolist(), end[order].tolist(), pitch[order].tolist()
+    melodies = []
+    search_start = 0
+    first = 0  # index of the first note at or after search_start
+    while first < len(start):
+        melody_start = start[first] - (start[first] - search_start) % steps_per_bar
+        events: list[int] = []
+        last_on = last_off = 0
+        for i in range(first, len(start)):
+            on, off = start[i] - melody_start, end[i] - melody_start
+            if events:
+                if on == last_on:
+                    continue  # same onset, lower pitch: keep the highest
+                if on - last_off >= gap_bars * steps_per_bar:
+                    break
+            # _add_note: resize to off + 1 (a later onset cuts a sounding note), then write
+            if len(events) > off + 1:
+                del events[off + 1 :]
+            else:
+                events.extend([MELODY_NO_EVENT] * (off + 1 - len(events)))
+            events[on] = pitch[i]
+            events[on + 1 : off] = [MELODY_NO_EVENT] * (off - on - 1)
+            events[off] = MELODY_NOTE_OFF
+            last_on, last_off = on, off
+        if not events:
+            break
+        if events[-1] == MELODY_NOTE_OFF:
+            events.pop()
+        padding = -len(events) % steps_per_bar
+        if padding:
+            # Melody.set_length ends a note still sounding at the old end when it pads
+            ends_sounding = next((e for e in reversed(events) if e != MELODY_NO_EVENT), MELODY_NOTE_OFF) >= 0
+            old_length = len(events)
+            events.extend([MELODY_NO_EVENT] * padding)
+            if ends_sounding:
+                events[old_length] = MELODY_NOTE_OFF
+        end_step = melody_start + len(events)
+        search_start = end_step + (0 - end_step) % steps_per_bar
+        while first < len(start) and start[first] < search_start:
+            first += 1
+        if len(events) >= steps_per_bar:  # at least one bar
+            melodies.append(events)
+    return melodies
+
+
+def _windows_of(melody_classes: np.ndarray, window_steps: int, hop: int) -> list[bytes]:
+    return [melody_classes[i : i + window_steps].tobytes() for i in range(0, len(melody_classes) - window_steps + 1, hop)]
+
+
+def windows_from_segments(segments: list[Segment], options: ExtractOptions, source: str = "") -> Extraction:
+    counts = {"notes": 0, "segments": len(segments), "segments_used": 0, "melodies": 0}
+    seen: dict[bytes, None] = {}
+    meters, longest, drums_only, out_of_range = set(), 0, False, False
+    for segment in segments:
+        counts["notes"] += len(segment.pitch)
+        spb = segment.steps_per_bar
+        if spb != STEPS_PER_BAR and not (options.any_meter and spb == int(spb) and spb > 0):
+            if len(segment.pitch):
+                meters.add(f"{segment.numerator}/{segment.denominator}")
+            continue
+        spb = int(spb)
+        keep = (~segment.is_drum) & (segment.velocity > 0) & (segment.pitch >= MIN_PITCH) & (segment.pitch <= MAX_PITCH)
+        if not keep.any():
+            drums_only |= bool(segment.is_drum.any())
+            out_of_range |= bool(len(segment.pitch)) and not segment.is_drum.all()
+            continue
+        counts["segments_used"] += 1
+        start, end = _quantize(segment.start[keep]), _quantize(segment.end[keep])
+        end = np.where(end == start, end + 1, end)
+        pitch, instrument = segment.pitch[keep].astype(np.int64), segment.instrument[keep]
+        for inst in np.unique(instrument):
+            mine = instrument == inst
+            for events in melodies_from_notes(start[mine], end[mine], pitch[mine], spb, options.gap_bars):
+                counts["melodies"] += 1
+                longest = max(longest, len(events) // spb)
+                for w in _windows_of(melody_events_to_classes(events), options.window_steps, spb):
+                    seen.setdefault(w, None)
+    steps = options.window_steps
+    windows = np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, steps).copy()
+    if options.max_windows_per_file and len(windows) > options.max_windows_per_file:
+        digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
+        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+        keep_rows = np.sort(rng.choice(len(windows), options.max_windows_per_file, replace=False))
+        windows = windows[keep_rows]
+    counts["windows"] = len(windows)
+    if len(windows):
+        return Extraction(windows, counts=counts)
+    if counts["notes"] == 0:
+        return Extraction(windows, "no_notes", "no notes", counts)
+    if counts["segments_used"] == 0 and meters:
+        return Extraction(
+            windows, "meter", f"no section with 16-step bars (meters found: {', '.join(sorted(meters))}); --any-meter windows them", counts
+        )
+    if counts["segments_used"] == 0 and drums_only and not out_of_range:
+        return Extraction(windows, "drums_only", "only drum notes", counts)
+    if counts["segments_used"] == 0:
+        return Extraction(windows, "out_of_range", f"no melodic notes in pitch range {MIN_PITCH}..{MAX_PITCH}", counts)
+    return Extraction(
+        windows, "too_short", f"no melody as long as a {options.bars}-bar window (longest: {longest} bars)", counts
+    )
+
+
+# ----------------------------------------------------------------------------- public API
+def windows_from_note_sequence(sequence, options: ExtractOptions | None = None) -> np.ndarray:
+    """(N, T) uint8 windows of a NoteSequence."""
+    options = options or ExtractOptions()
+    return windows_from_segments(segments_from_note_sequence(sequence), options).windows
+
+
+def load_score(path: Path):
+    import symusic
+
+    return symusic.Score(str(path))
+
+
+def windows_from_midi(path: Path, options: ExtractOptions | None = None) -> np.ndarray:
+    """(N, T) uint8 windows of a MIDI file (fast path)."""
+    options = options or ExtractOptions()
+    return windows_from_segments(segments_from_score(load_score(path)), options, str(path)).windows
+
+
+def reference_windows_from_midi(path: Path, options: ExtractOptions | None = None) -> np.ndarray:
+    """The plain note-seq path, for comparison: parse, split, quantize, Melody extraction."""
+    import note_seq
+    from note_seq import sequences_lib
+
+    options = options or ExtractOptions()
+    sequence = note_seq.midi_file_to_note_sequence(str(path))
+    seen: dict[bytes, None] = {}
+    for piece in sequences_lib.split_note_sequence_on_time_changes(sequence):
+        quantized = sequences_lib.quantize_note_sequence(piece, STEPS_PER_QUARTER)
+        if sequences_lib.steps_per_bar_in_quantized_sequence(quantized) != STEPS_PER_BAR:
+            continue
+        kept = [n for n in quantized.notes if not n.is_drum and n.velocity and MIN_PITCH <= n.pitch <= MAX_PITCH]
+        del quantized.notes[:]
+        quantized.notes.extend(kept)
+        for instrument in sorted({n.instrument for n in quantized.notes}):
+            search_start = 0
+            while True:
+                melody = note_seq.Melody()
+                melody.from_quantized_sequence(
+                    quantized, search_start_step=search_start, instrument=instrument, gap_bars=options.gap_bars,
+                    ignore_polyphonic_notes=True, pad_end=True,
+                )
+                if not melody:
+                    break
+                search_start = melody.end_step + (0 - melody.end_step) % melody.steps_per_bar
+                if len(melody) < melody.steps_per_bar:
+                    continue
+                classes = melody_events_to_classes(list(melody))
+                for w in _windows_of(classes, options.window_steps, STEPS_PER_BAR):
+                    seen.setdefault(w, None)
+    return np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, options.window_steps).copy()
