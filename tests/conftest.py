@@ -18,7 +18,7 @@ def folk_midi_dir(tmp_path_factory) -> Path:
     """Real folk tunes from music21's bundled corpus, converted to MIDI files by abc2midi (symusic)."""
     import symusic
 
-    from musicae.music.corpus import FOLK_COLLECTIONS, folk_corpus_dir, split_abc_tunes
+    from musicae.music.corpus import FOLK_COLLECTIONS, _quiet_fds, folk_corpus_dir, split_abc_tunes
 
     out = tmp_path_factory.mktemp("folk_midi")
     root = folk_corpus_dir()
@@ -26,7 +26,9 @@ def folk_midi_dir(tmp_path_factory) -> Path:
         header, tunes = split_abc_tunes((root / collection / filename).read_text(encoding="latin-1"))
         for index, tune in enumerate(tunes[:count]):
             try:
-                symusic.Score.from_abc(header + tune).dump_midi(str(out / f"{collection}_{index:03d}.mid"))
+                with _quiet_fds():
+                    score = symusic.Score.from_abc(header + tune)
+                score.dump_midi(str(out / f"{collection}_{index:03d}.mid"))
             except Exception:
                 continue
     return out

@@ -46,6 +46,10 @@ class ExtractOptions:
     """Opt-in: also window pieces whose bars are not 16 steps (3/4, 6/8...), sliding by their own bar."""
     seed: int = 0
     """Seed for the per-file window sampling."""
+    hop_bars: int = 1
+    """Bars between window starts (MusicVAE: 1)."""
+    deduplicate: bool = True
+    """Drop repeated windows within a file (MusicVAE does); off keeps windows in order for playback."""
 
     @property
     def window_steps(self) -> int:
@@ -283,7 +287,7 @@ def _windows_of(melody_classes: np.ndarray, window_steps: int, hop: int) -> list
 
 def windows_from_segments(segments: list[Segment], options: ExtractOptions, source: str = "") -> Extraction:
     counts = {"notes": 0, "segments": len(segments), "segments_used": 0, "melodies": 0}
-    seen: dict[bytes, None] = {}
+    seen: dict[bytes, None] | list[bytes] = {} if options.deduplicate else []
     meters, longest, drums_only, out_of_range = set(), 0, False, False
     for segment in segments:
         counts["notes"] += len(segment.pitch)
@@ -307,8 +311,11 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
             for events in melodies_from_notes(start[mine], end[mine], pitch[mine], spb, options.gap_bars):
                 counts["melodies"] += 1
                 longest = max(longest, len(events) // spb)
-                for w in _windows_of(melody_events_to_classes(events), options.window_steps, spb):
-                    seen.setdefault(w, None)
+                for w in _windows_of(melody_events_to_classes(events), options.window_steps, spb * options.hop_bars):
+                    if options.deduplicate:
+                        seen.setdefault(w, None)
+                    else:
+                        seen.append(w)
     steps = options.window_steps
     windows = np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, steps).copy()
     if options.max_windows_per_file and len(windows) > options.max_windows_per_file:

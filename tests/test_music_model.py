@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+
+from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig
+from musicae.music.configs import MELODY_CONFIGS, get_config
+from musicae.music.evaluate import evaluate_windows
+from musicae.music.generate import TrainedModel
+from musicae.music.models import MelodyVAE
+
+
+@pytest.mark.parametrize("name", ["mel_2bar_tiny", "mel_16bar_tiny", "mel_2bar_cpu"])
+def test_shapes_and_loss_breakdown(name):
+    cfg = get_config(name)
+    model = MelodyVAE(cfg)
+    tokens = torch.randint(0, 90, (3, cfg.steps))
+    posterior = model.encode(tokens)
+    assert posterior.mean.shape == (3, cfg.z_dim)
+    logits = model.teacher_forced_logits(posterior.mode(), tokens)
+    assert logits.shape == (3, cfg.steps, 90)
+    out = model((tokens,), step=10)
+    assert {"loss", "recon", "kl", "beta", "kl_bits", "accuracy"} <= set(out)
+    out["loss"].backward()
+    assert model.decode(posterior.mode()).shape == (3, cfg.steps)
+
+
+def test_decoder_is_causal_through_the_shift():
+    """Changing step t of the target changes the logits only at steps > t (teacher forcing)."""
+    torch.manual_seed(0)
+    model = MelodyVAE(get_config("mel_2bar_tiny")).eval()
+    z = torch.randn(1, 8)
+    a = torch.randint(0, 90, (1, 32))
+    b = a.clone()
+    b[0, 10] = (a[0, 10] + 1) % 90
+    la, lb = model.teacher_forced_logits(z, a), model.teacher_forced_logits(z, b)
+    assert torch.allclose(la[:, :11], lb[:, :11])
+    assert not torch.allclose(la[:, 11:], lb[:, 11:])
+
+
+def test_hierarchical_loop_matches_teacher_forcing_when_fed_targets():
+    torch.manual_seed(0)
+    model = MelodyVAE(get_config("mel_16bar_tiny")).eval()
+    tokens = torch.randint(0, 90, (2, 256))
+    z = torch.randn(2, 8)
+    parallel = model.teacher_forced_logits(z, tokens)
+    stepwise, _ = model.decoder.loop(z, model.start(2, "cpu"), tokens, sampling_probability=0.0)
+    torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["two_pass", "stepwise"])
+def test_scheduled_sampling_modes_train(mode):
+    cfg = get_config("mel_2bar_tiny", sampling_rate=10.0, sampling_mode=mode)
+    model = MelodyVAE(cfg).train()
+    out = model((torch.randint(0, 90, (4, 32)),), step=100)
+    assert float(out["sampling_probability"]) > 0.9
+    out["loss"].backward()
+
+
+def test_tiny_model_overfits_a_handful_of_windows(folk_windows, tmp_path):
+    torch.manual_seed(0)
+    windows = torch.from_numpy(folk_windows[40:48].copy())
+    # free bits with a full KL weight keep z informative but near the prior's scale
+    cfg = get_config("mel_2bar_tiny", encoder_hidden=64, decoder_hidden=64, z_dim=16, max_beta=1.0, beta_rate=0.0,
+                     free_bits=32)
+    model = MelodyVAE(cfg)
+    trainer = Trainer(model, TensorData(windows), TrainerConfig(steps=1200, batch_size=8, lr=1e-2, lr_decay=0.998,
+                      lr_min=1e-4, progress=False,
+                      eval_every=0, checkpoint_every=10**6), tmp_path / "run", {"kind": "melody_vae", "config": {}})
+    trainer.fit()
+    result = evaluate_windows(model, windows.numpy())
+    assert result["free_running_accuracy"] == 1.0
+
+
+def test_checkpoint_round_trip_and_interpolation_endpoints(tmp_path, folk_windows):
+    from musicae.music.prepare import PrepareOptions, write_dataset
+    from musicae.music.train import train_melody_vae
+
+    data = tmp_path / "data"
+    results = [({"source": f"s{i}", "status": "ok", "reason": None, "detail": "", "windows": 1}, folk_windows[i:i + 1])
+               for i in range(40)]
+    write_dataset(data, results, PrepareOptions(valid_fraction=0.2))
+    summary = train_melody_vae(data, tmp_path / "run", "mel_2bar_tiny", steps=30, progress=False, eval_every=10,
+                               checkpoint_every=10)
+    assert summary["step"] == 30 and (tmp_path / "run" / "curves.png").exists()
+    loaded = TrainedModel.load(tmp_path / "run")
+    assert loaded.cfg == get_config("mel_2bar_tiny")
+    fresh = MelodyVAE(get_config("mel_2bar_tiny"))
+    from musicae.autoencoding.checkpoint import load_weights
+
+    load_weights(tmp_path / "run", fresh)
+    for (k, v), (_, w) in zip(loaded.model.state_dict().items(), fresh.state_dict().items()):
+        assert torch.equal(v, w), k
+    a, b = folk_windows[:1], folk_windows[5:6]
+    path = loaded.interpolate(a, b, 5)
+    assert path.shape == (5, 1, 32)
+    np.testing.assert_array_equal(path[0], loaded.reconstruct(a))
+    np.testing.assert_array_equal(path[-1], loaded.reconstruct(b))
+
+
+def test_registry_has_the_musicvae_configs():
+    small = MELODY_CONFIGS["mel_2bar_small"]
+    assert (small.encoder_hidden, small.decoder_hidden, small.decoder_layers, small.z_dim) == (512, 256, 2, 256)
+    assert (small.max_beta, small.beta_rate, small.free_bits, small.batch_size) == (0.2, 0.99999, 0, 512)
+    assert (small.lr, small.lr_decay, small.lr_min, small.grad_clip) == (1e-3, 0.9999, 1e-5, 1.0)
+    big = MELODY_CONFIGS["mel_2bar_big"]
+    assert (big.encoder_hidden, big.decoder_hidden, big.decoder_layers, big.z_dim, big.max_beta) == (2048, 2048, 3, 512, 0.5)
+    hier = MELODY_CONFIGS["mel_16bar_hier"]
+    assert (hier.encoder_hidden, hier.encoder_layers, hier.conductor_hidden, hier.decoder_hidden, hier.z_dim) == (2048, 2, 1024, 1024, 512)
+    assert (hier.free_bits, hier.max_beta, hier.steps, hier.decoder) == (256, 0.2, 256, "hierarchical")
+    with pytest.raises(KeyError, match="known"):
+        MELODY_CONFIGS["nope"]
