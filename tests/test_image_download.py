@@ -1,0 +1,90 @@
+"""The downloader against a loopback HTTP server only: never the internet."""
+
+import hashlib
+import http.server
+import threading
+from functools import partial
+
+import pytest
+
+from image_ae.download import DownloadError, Resource, download
+
+
+class RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files, honouring `Range: bytes=N-` (resume), and logs requests."""
+
+    requests: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).requests.append((self.path, self.headers.get("Range")))
+        path = self.translate_path(self.path)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            self.send_error(404)
+            return
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
+            if start >= len(data):
+                self.send_error(416)
+                return
+            self.send_response(206)
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        self.wfile.write(data[start:])
+
+
+@pytest.fixture
+def server(tmp_path):
+    root = tmp_path / "served"
+    (root / "good").mkdir(parents=True)
+    (root / "bad").mkdir()
+    RangeHandler.requests = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeHandler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_download_falls_back_to_a_working_mirror_and_verifies(tmp_path, server):
+    root, url = server
+    payload = bytes(range(256)) * 1000
+    (root / "good" / "a.gz").write_bytes(payload)
+    (root / "bad" / "a.gz").write_bytes(b"corrupted copy")
+    resource = Resource("a.gz", hashlib.md5(payload).hexdigest())
+    mirrors = (f"{url}/missing/", f"{url}/bad/", f"{url}/good/")
+    (path,) = download(tmp_path / "data", [resource], mirrors, progress=False)
+    assert path.read_bytes() == payload
+    assert not list((tmp_path / "data").glob("*.part"))
+    # a second call finds the verified file and asks nothing
+    RangeHandler.requests.clear()
+    download(tmp_path / "data", [resource], mirrors, progress=False)
+    assert RangeHandler.requests == []
+
+
+def test_download_resumes_a_partial_file(tmp_path, server):
+    root, url = server
+    payload = b"0123456789" * 5000
+    (root / "good" / "b.gz").write_bytes(payload)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "b.gz.part").write_bytes(payload[:20000])
+    download(data, [Resource("b.gz", hashlib.md5(payload).hexdigest())], (f"{url}/good/",), progress=False)
+    assert (data / "b.gz").read_bytes() == payload
+    assert RangeHandler.requests == [("/good/b.gz", "bytes=20000-")]
+
+
+def test_download_reports_every_mirror_failure(tmp_path, server):
+    root, url = server
+    (root / "bad" / "c.gz").write_bytes(b"wrong")
+    with pytest.raises(DownloadError, match="checksum mismatch"):
+        download(tmp_path / "d", [Resource("c.gz", "0" * 32)], (f"{url}/bad/", f"{url}/missing/"), progress=False)
