@@ -109,7 +109,8 @@ class SmallUNet(nn.Module):
 
 @NETWORKS.register("sr_resnet")
 class SuperResolutionNet(nn.Module):
-    """Bicubic upscaling plus a learned residual (VDSR-style): the network only adds the missing detail.
+    """ESPCN-style: convolutions at the input's low resolution (cheap), a pixel shuffle up to full
+    size, added to bicubic upscaling, so the network only supplies the missing detail.
     Outputs values (not logits)."""
 
     def __init__(self, in_scale: int = 2, channels: int = 64, depth: int = 6, **_):
@@ -118,12 +119,12 @@ class SuperResolutionNet(nn.Module):
         layers = [nn.Conv2d(1, channels, 3, padding=1), nn.SiLU()]
         for _ in range(depth - 2):
             layers += [nn.Conv2d(channels, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.SiLU()]
-        layers.append(nn.Conv2d(channels, 1, 3, padding=1))
+        layers += [nn.Conv2d(channels, in_scale * in_scale, 3, padding=1), nn.PixelShuffle(in_scale)]
         self.body = nn.Sequential(*layers)
 
     def forward(self, x):  # (B, 1, 28/s, 28/s) -> (B, 1, 28, 28)
         up = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-        return up + self.body(up)
+        return up + self.body(x)
 
 
 # ----------------------------------------------------------------------------- VAEs

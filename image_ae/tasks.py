@@ -63,11 +63,11 @@ class ImageConfig:
 
 IMAGE_CONFIGS = Registry("image config")
 for config in (
-    ImageConfig("conv_ae", "ae", "conv_ae", latent_dim=32),
+    ImageConfig("conv_ae", "ae", "conv_ae", channels=16, latent_dim=32),
     ImageConfig("lesson_conv_ae", "ae", "lesson_conv_ae", loss="bce", lr=1e-3),
-    ImageConfig("unet_denoise", "denoise", "unet"),
+    ImageConfig("unet_denoise", "denoise", "unet", channels=16),
     ImageConfig("lesson_denoise", "denoise", "lesson_conv_ae", loss="bce", lr=1e-3),
-    ImageConfig("sr_resnet", "superres", "sr_resnet", output="values"),
+    ImageConfig("sr_resnet", "superres", "sr_resnet", channels=64, output="values"),
     ImageConfig("lesson_superres", "superres", "lesson_conv_ae", loss="bce", lr=1e-3),
     ImageConfig("conv_vae", "vae", "conv_vae", latent_dim=16, lr=1e-3, batch_size=64),
     ImageConfig("lesson_dense_vae", "vae", "lesson_dense_vae", latent_dim=2, lr=1e-3, warmup_steps=0),

@@ -98,6 +98,8 @@ def cmd_evaluate(args) -> int:
 
     model = TrainedModel.load(args.checkpoint)
     windows = load_windows(Path(args.data), args.split)
+    if len(windows) == 0:
+        raise ValueError(f"{args.data}: no {args.split} windows to evaluate (try --split all)")
     if args.limit:
         windows = windows[: args.limit]
     result = evaluate_windows(model.model, windows, batch_size=args.batch_size)

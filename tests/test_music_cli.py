@@ -21,7 +21,8 @@ def run(capsys, *argv):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, folk_midi_dir):
     root = tmp_path_factory.mktemp("cli")
-    assert main(["prepare", str(folk_midi_dir), "--out", str(root / "data"), "--workers", "1", "--no-cache"]) == 0
+    assert main(["prepare", str(folk_midi_dir), "--out", str(root / "data"), "--workers", "1", "--no-cache",
+                 "--valid-fraction", "0.3"]) == 0
     assert main(["train", "--data", str(root / "data"), "--out", str(root / "run"), "--config", "mel_2bar_tiny",
                  "--steps", "40", "--eval-every", "20", "--checkpoint-every", "20", "--no-progress"]) == 0
     return root

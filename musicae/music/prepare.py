@@ -204,8 +204,10 @@ def prepare(
             results += out
             bar.update(1)
     else:
+        # small chunks keep the load balanced; not too small, or the hand-off costs more than a MIDI parse
+        chunksize = max(1, min(64, len(jobs) // (workers * 16)))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for out in pool.map(_cached_process, jobs, chunksize=1):
+            for out in pool.map(_cached_process, jobs, chunksize=chunksize):
                 results += out
                 bar.update(1)
     bar.close()
