@@ -32,27 +32,15 @@ class Identity:
 
 @CORRUPTIONS.register("gaussian")
 @dataclass
-class GaussianNoise:
-    """x + N(0, sigma^2), clipped to [0, 1]."""
+class AdditiveNoise:
+    """x + N(mean, sigma^2), clipped to [0, 1]. mean 0.5 is the lesson's offset noise, which turns the
+    background grey as well as noisy."""
 
     sigma: float = 0.5
+    mean: float = 0.0
 
     def __call__(self, x, generator=None):
-        return (x + self.sigma * _noise(x, generator)).clamp(0, 1)
-
-    def baseline(self, corrupted):
-        return corrupted
-
-
-@CORRUPTIONS.register("offset")
-@dataclass
-class OffsetNoise:
-    """The lesson's noise: x + N(0.5, sigma^2), clipped, so the background turns grey as well as noisy."""
-
-    sigma: float = 0.5
-
-    def __call__(self, x, generator=None):
-        return (x + 0.5 + self.sigma * _noise(x, generator)).clamp(0, 1)
+        return (x + self.mean + self.sigma * _noise(x, generator)).clamp(0, 1)
 
     def baseline(self, corrupted):
         return corrupted
@@ -93,5 +81,7 @@ def bicubic(x: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 def make_corruption(kind: str, sigma: float = 0.5, p: float = 0.2, scale: int = 2):
-    params = {"gaussian": {"sigma": sigma}, "offset": {"sigma": sigma}, "saltpepper": {"p": p}, "downsample": {"scale": scale}}
+    if kind == "offset":
+        return AdditiveNoise(sigma, mean=0.5)
+    params = {"gaussian": {"sigma": sigma}, "saltpepper": {"p": p}, "downsample": {"scale": scale}}
     return CORRUPTIONS[kind](**params.get(kind, {}))

@@ -79,14 +79,15 @@ def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any]) 
     try:
         save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        _replace_dir(tmp, directory)
+        replace_dir(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return directory
 
 
-def _replace_dir(tmp: Path, target: Path) -> None:
+def replace_dir(tmp: Path, target: Path) -> None:
+    """Move a fully written directory into place, replacing `target`; the old one is gone only after."""
     if target.exists():
         trash = target.with_name(f".{target.name}.old")
         shutil.rmtree(trash, ignore_errors=True)
@@ -121,7 +122,7 @@ def save_training_checkpoint(
         save_file(_contiguous({**opt_tensors, **rng}), str(tmp / "state.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step, "optimizer": opt_meta}, indent=2))
-        _replace_dir(tmp, root / name)
+        replace_dir(tmp, root / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

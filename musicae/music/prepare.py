@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from musicae.autoencoding.checkpoint import replace_dir
 from musicae.music.corpus import (
     ABC_PARSERS,
     DEFAULT_MAX_FILE_MB,
@@ -267,14 +268,7 @@ def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], 
             for record, _ in results:
                 f.write(json.dumps(record) + "\n")
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
-        if out_dir.exists():
-            trash = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(trash, ignore_errors=True)
-            os.replace(out_dir, trash)
-            os.replace(tmp, out_dir)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out_dir)
+        replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
