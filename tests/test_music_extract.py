@@ -8,11 +8,11 @@ from musicae.music.extract import (
     ExtractOptions,
     melodies_from_notes,
     reference_windows_from_midi,
-    segments_from_note_sequence,
     windows_from_midi,
     windows_from_note_sequence,
     windows_from_segments,
 )
+from musicae.music.segments import segments_from_note_sequence
 
 
 def W(*events):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.extract import Segment, _cut, _split_points, segments_from_score
+from musicae.music.segments import Segment, cut_segments, segments_from_score, split_points
 
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
 ABC_SUFFIXES = {".abc"}
@@ -183,9 +183,9 @@ def load_abc_tune_music21(text: str) -> list[Segment]:
     ts_events = [(float(ts.offset), (ts.numerator, ts.denominator)) for ts in score.flatten().getTimeSignatures()]
     start, end = np.array(starts), np.array(ends)
     quarter_tempo = [(0.0, 60.0)]  # one quarter per "second": steps = quarters * 4
-    splits = _split_points(float(end.max()), ts_events, quarter_tempo)
+    splits = split_points(float(end.max()), ts_events, quarter_tempo)
     n = len(starts)
-    return _cut(
+    return cut_segments(
         splits,
         ts_events,
         quarter_tempo,
