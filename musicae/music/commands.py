@@ -39,8 +39,9 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     files = [str(windows_to_midi(path[i], out / f"step_{i:02d}.mid")) for i in range(steps)]
     melodies = path.reshape(steps, -1)  # each step's windows back to back
     whole = windows_to_midi(melodies, out / "path.mid", gap_steps=STEPS_PER_BAR)
-    roll = piano_roll(list(melodies), out / "path.png", titles=[f"{i}" for i in range(steps)],
-                      title=f"{a.name} -> {b.name} ({steps} steps, slerp)")
+    rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
+    roll = piano_roll(rows, out / "path.png", titles=["A (input)", *map(str, range(steps)), "B (input)"],
+                      title=f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs")
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
               "path_midi": str(whole), "piano_roll": str(roll), "checkpoint": model.source}
     if wav:
