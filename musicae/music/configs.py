@@ -84,7 +84,7 @@ MELODY_CONFIGS.register(
 MELODY_CONFIGS.register(
     "mel_2bar_cpu",
     MelodyVAEConfig(name="mel_2bar_cpu", embed_dim=64, encoder_hidden=256, decoder_hidden=256, decoder_layers=2, z_dim=128,
-                    max_beta=0.2, beta_rate=0.9995, free_bits=48, batch_size=128, lr_decay=0.9997,
+                    max_beta=0.2, beta_rate=0.9995, free_bits=96, batch_size=128, lr_decay=0.9997,
                     sampling_rate=500.0),
 )
 # Tiny configs for tests.
