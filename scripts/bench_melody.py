@@ -57,22 +57,31 @@ def interpolation_latency(model: TrainedModel, repeats: int = 10) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, default=Path("data/prepared/folk"))
+    parser.add_argument("--data", type=Path, nargs="+", default=[Path("data/prepared/folk"), Path("data/prepared/folk-any")],
+                        help="prepared datasets whose validation split is evaluated")
+    parser.add_argument("--train-data", type=Path, default=Path("data/prepared/folk-any"),
+                        help="the model's training set: validation windows that also occur there are left out")
     parser.add_argument("--checkpoint", default=None, help="default: the shipped model")
     parser.add_argument("--configs", nargs="+", default=["mel_2bar_cpu", "mel_2bar_small"])
     parser.add_argument("--eval-limit", type=int, default=0, help="evaluate only the first N validation windows")
     args = parser.parse_args()
-    train = load_windows(args.data, "train")
+    train = load_windows(args.train_data, "train")
     for name in args.configs:
         print(json.dumps(training_throughput(name, train)), flush=True)
     model = TrainedModel.load(args.checkpoint)
     print(json.dumps(interpolation_latency(model)), flush=True)
-    valid = load_windows(args.data, "valid")
-    if args.eval_limit:
-        valid = valid[: args.eval_limit]
-    result = evaluate_windows(model.model, valid)
-    print(json.dumps({"bench": "melody_evaluate", "checkpoint": model.source, "data": str(args.data), "split": "valid",
-                      **result, "musicvae_paper_2bar": {"teacher_forced_accuracy": 0.986, "free_running_accuracy": 0.951}}))
+    seen = {w.tobytes() for w in train}
+    for data in args.data:
+        valid = load_windows(data, "valid")
+        unseen = np.array([w.tobytes() not in seen for w in valid], dtype=bool)
+        valid = valid[unseen]
+        if args.eval_limit:
+            valid = valid[: args.eval_limit]
+        result = evaluate_windows(model.model, valid)
+        print(json.dumps({"bench": "melody_evaluate", "checkpoint": model.source, "data": str(data), "split": "valid",
+                          "left_out_seen_in_training": int((~unseen).sum()), **result,
+                          "musicvae_paper_2bar": {"teacher_forced_accuracy": 0.986, "free_running_accuracy": 0.951}}),
+              flush=True)
 
 
 if __name__ == "__main__":
