@@ -34,7 +34,8 @@ def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None 
             ax.axvline(bar, color="0.8", lw=0.6, zorder=0)
         ax.set_ylim(low, high)
         ax.set_xlim(0, steps)
-        ax.set_yticks([])
+        octaves = [p for p in range(low, high + 1) if p % 12 == 0]  # label the Cs
+        ax.set_yticks(octaves, [f"C{p // 12 - 1}" for p in octaves], fontsize=7)
         if titles:
             ax.set_ylabel(titles[row], rotation=0, ha="right", va="center", fontsize=8)
     axes[-1, 0].set_xlabel("step (sixteenth notes)")
