@@ -24,6 +24,15 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path, dpi: int = 110) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def image_rows(rows: list[torch.Tensor], labels: list[str], path: Path, title: str = "") -> Path:
     """One row of images per tensor (N, 1, H, W), all shown at the same size."""
     plt = _plt()
@@ -39,10 +48,7 @@ def image_rows(rows: list[torch.Tensor], labels: list[str], path: Path, title: s
                 ax.set_ylabel(label, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=100)
 
 
 def latent_scatter(z: np.ndarray, labels: np.ndarray, path: Path) -> Path:
@@ -53,10 +59,7 @@ def latent_scatter(z: np.ndarray, labels: np.ndarray, path: Path) -> Path:
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_title("test digits in the latent space (posterior means)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def latent_grid(model: ImageVAE, path: Path, n: int = 20, extent: float = 2.0) -> Path:
@@ -73,10 +76,7 @@ def latent_grid(model: ImageVAE, path: Path, n: int = 20, extent: float = 2.0) -
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_title("decoded latent grid")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 @torch.no_grad()

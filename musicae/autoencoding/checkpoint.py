@@ -17,6 +17,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,17 +75,25 @@ def optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, tor
 
 def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any]) -> Path:
     """Write model weights + config atomically into `directory` (replaced if present)."""
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".tmp"))
-    try:
+    with atomic_directory(directory) as tmp:
         save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        replace_dir(tmp, directory)
+    return Path(directory)
+
+
+@contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of `target` to fill; on success it replaces `target`, on any error it
+    is removed and `target` is left as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return directory
 
 
 def replace_dir(tmp: Path, target: Path) -> None:
@@ -111,8 +121,7 @@ def save_training_checkpoint(
     root = Path(run_dir) / CHECKPOINTS_DIR
     root.mkdir(parents=True, exist_ok=True)
     name = f"step-{step:08d}"
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
-    try:
+    with atomic_directory(root / name) as tmp:
         save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
         opt_tensors, opt_meta = optimizer_to_flat(optimizer)
         rng = {"rng.torch": torch.get_rng_state()}
@@ -122,10 +131,6 @@ def save_training_checkpoint(
         save_file(_contiguous({**opt_tensors, **rng}), str(tmp / "state.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step, "optimizer": opt_meta}, indent=2))
-        replace_dir(tmp, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     atomic_write_text(root / LATEST, name + "\n")
     _prune(root, keep)
     return root / name

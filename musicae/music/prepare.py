@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from musicae.autoencoding.checkpoint import replace_dir
+from musicae.autoencoding.checkpoint import atomic_directory
 from musicae.music.corpus import (
     ABC_PARSERS,
     DEFAULT_MAX_FILE_MB,
@@ -258,9 +257,7 @@ def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], 
             "abc_parser": options.abc_parser,
         },
     }
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
-    try:
+    with atomic_directory(out_dir) as tmp:
         for split, windows in (("train", train_windows), ("valid", valid_windows)):
             for shard, start in enumerate(range(0, max(len(windows), 1), SHARD_SIZE)):
                 np.save(tmp / f"{split}-{shard:05d}.npy", windows[start : start + SHARD_SIZE])
@@ -268,10 +265,6 @@ def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], 
             for record, _ in results:
                 f.write(json.dumps(record) + "\n")
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return stats
 
 
