@@ -158,7 +158,7 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, data: BatchSource | None = None, max_batches: int | None = None) -> dict[str, float]:
-        """Mean loss breakdown over the first batches of `data`, in a fixed order and with fixed noise."""
+        """Mean loss breakdown over a fixed random subset of `data` (max_batches batches), with fixed noise."""
         data = self.eval_data if data is None else data
         if data is None or len(data) == 0:
             return {}
@@ -170,8 +170,11 @@ class Trainer:
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.config.seed + 12345)
-            for start in range(0, min(len(data), max_batches * self.config.batch_size), self.config.batch_size):
-                indices = torch.arange(start, min(start + self.config.batch_size, len(data)))
+            # a fixed random subset: the first examples of a split are often not typical of it
+            count_wanted = min(len(data), max_batches * self.config.batch_size)
+            subset = torch.randperm(len(data), generator=torch.Generator().manual_seed(self.config.seed))[:count_wanted]
+            for start in range(0, count_wanted, self.config.batch_size):
+                indices = subset[start : start + self.config.batch_size]
                 out = self.model(to_device(data[indices], self.device), step=self.step)
                 for key, value in out.items():
                     totals[key] = totals.get(key, 0.0) + float(value) * len(indices)

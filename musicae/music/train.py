@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from musicae.autoencoding.checkpoint import latest_checkpoint, load_config
@@ -65,7 +66,8 @@ def train_melody_vae(
     summary = trainer.fit(resume=resume)
     plot_curves(out, keys=("loss", "recon", "kl_bits", "accuracy"))
     if len(valid):
-        summary["evaluation"] = evaluate_windows(trainer.model.cpu(), valid[:final_eval_windows])
+        subset = np.random.default_rng(trainer_cfg.seed).permutation(len(valid))[:final_eval_windows]
+        summary["evaluation"] = evaluate_windows(trainer.model.cpu(), valid[np.sort(subset)])
     summary["config"] = cfg.name
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
