@@ -62,7 +62,7 @@ def latent_scatter(z: np.ndarray, labels: np.ndarray, path: Path) -> Path:
     return _save(fig, path)
 
 
-def latent_grid(model: ImageVAE, path: Path, n: int = 20, extent: float = 2.0) -> Path:
+def latent_grid(model: ImageVAE, path: Path, n: int = 20) -> Path:
     """Decode an n x n grid of latents spaced by Gaussian quantiles, as in the lesson."""
     from statistics import NormalDist
 

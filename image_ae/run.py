@@ -66,13 +66,6 @@ def load_run(run: Path, device: str = "cpu") -> torch.nn.Module:
     return model.to(device).eval()
 
 
-def _elbo(model: ImageVAE, target: torch.Tensor) -> dict:
-    """The ELBO of already-binarized images (the model's forward would binarize again)."""
-    posterior = model.net.encode(target)
-    recon = model.nll(model.net.decode(posterior.rsample()), target)
-    return {"elbo": -(recon + posterior.kl()).mean()}
-
-
 def _finite(value: float) -> float | None:
     return None if math.isinf(value) or math.isnan(value) else round(value, 4)
 
@@ -92,8 +85,7 @@ def evaluate_run(run: Path, data_dir: Path, limit: int | None = None, k: int = 1
             target = model.target(x, generator)  # a fixed binarization of the test set
             outputs.append(model.reconstruct(target))
             baselines.append(x)
-            out = _elbo(model, target)
-            elbos.append(float(out["elbo"]) * len(x))
+            elbos.append(float(model.loss_breakdown(target)["elbo"]) * len(x))
             nlls.append(model.importance_weighted_nll(target, k).sum().item())
         else:
             corrupted = model.corruption(x, generator)

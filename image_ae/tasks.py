@@ -144,7 +144,10 @@ class ImageVAE(nn.Module):
         return gaussian_nll(torch.sigmoid(logits), target, std=self.cfg.gaussian_std)
 
     def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:
-        x = self.target(batch[0])
+        return self.loss_breakdown(self.target(batch[0]), step)
+
+    def loss_breakdown(self, x: torch.Tensor, step: int = 0) -> dict[str, torch.Tensor]:
+        """The ELBO breakdown of images already turned into likelihood targets (binarized or not)."""
         posterior = self.net.encode(x)
         logits = self.net.decode(posterior.rsample())
         kl = posterior.kl()

@@ -12,7 +12,7 @@ from musicae.music.models import MelodyVAE
 
 
 @torch.no_grad()
-def evaluate_windows(model: MelodyVAE, windows: np.ndarray, batch_size: int = 256, seed: int = 0, device="cpu") -> dict:
+def evaluate_windows(model: MelodyVAE, windows: np.ndarray, batch_size: int = 256, seed: int = 0) -> dict:
     """Teacher-forced and free-running accuracy, mean per-class accuracy, NLL and KL.
 
     - teacher_forced_accuracy: argmax of each step given the true previous steps;
@@ -30,16 +30,16 @@ def evaluate_windows(model: MelodyVAE, windows: np.ndarray, batch_size: int = 25
     per_class_hits, per_class_total = np.zeros(classes), np.zeros(classes)
     nll_sum = kl_sum = 0.0
     for start in range(0, len(windows), batch_size):
-        tokens = torch.as_tensor(windows[start : start + batch_size]).long().to(device)  # (B, T)
+        tokens = torch.as_tensor(windows[start : start + batch_size]).long()  # (B, T), on the CPU
         posterior = model.encode(tokens)
-        z = posterior.rsample(generator=generator) if device == "cpu" else posterior.rsample()
+        z = posterior.rsample(generator=generator)
         logits = model.teacher_forced_logits(z, tokens)  # (B, T, C)
         predicted = logits.argmax(-1)
         correct_tf += int((predicted == tokens).sum())
         free = model.decode(posterior.mode(), temperature=0.0)
         correct_free += int((free == tokens).sum())
         steps += tokens.numel()
-        flat_t, flat_p = tokens.flatten().cpu().numpy(), predicted.flatten().cpu().numpy()
+        flat_t, flat_p = tokens.flatten().numpy(), predicted.flatten().numpy()
         np.add.at(per_class_total, flat_t, 1)
         np.add.at(per_class_hits, flat_t, flat_p == flat_t)
         nll_sum += float(masked_sequence_nll(logits, tokens).sum())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -32,13 +32,6 @@ def example_melodies() -> list[Path]:
 
 class NoWindows(ValueError):
     """An input gave no usable window; the message says why and what to try."""
-
-
-@dataclass
-class MelodyInput:
-    source: str
-    windows: np.ndarray  # (N, T) in order of appearance, sliding one bar
-    hop_bars: int = 1
 
 
 def melody_windows(path: Path, bars: int, hop_bars: int | None = None) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.encoding import DEFAULT_QPM, STEPS_PER_BAR, window_to_notes
+from musicae.music.encoding import STEPS_PER_BAR, window_to_notes
 
 
 def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None = None, title: str = "") -> Path:
@@ -83,7 +83,3 @@ def midi_to_wav(midi_path: Path, wav_path: Path, sample_rate: int = 22050) -> st
         f.setframerate(sample_rate)
         f.writeframes(pcm.tobytes())
     return used
-
-
-def seconds(steps: int, qpm: float = DEFAULT_QPM) -> float:
-    return steps * 60.0 / qpm / 4
