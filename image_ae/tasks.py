@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import torch
 from torch import nn
@@ -15,15 +16,16 @@ from torch import nn
 from image_ae.corrupt import make_corruption
 from image_ae.models import NETWORKS, VAE_NETWORKS
 from musicae.autoencoding import BetaSchedule, bernoulli_nll, elbo_breakdown, free_bits_per_dim, gaussian_nll
-from musicae.autoencoding.config import Registry
+from musicae.autoencoding.config import CheckedConfig, Registry, require
 from musicae.autoencoding.posterior import standard_normal_log_prob
+from musicae.autoencoding.runs import register_model_kind
 
 
 @dataclass
-class ImageConfig:
+class ImageConfig(CheckedConfig):
     name: str = "conv_ae"
     """Config name."""
-    task: str = "ae"
+    task: Literal["ae", "denoise", "superres", "vae"] = "ae"
     """ae, denoise, superres or vae."""
     network: str = "conv_ae"
     """Network architecture (see image_ae/models.py)."""
@@ -33,19 +35,19 @@ class ImageConfig:
     """Size of the dense latent (ae, vae); 0 keeps a 7x7 feature map as the code."""
     latent_channels: int = 32
     """Channels of the 7x7 code when latent_dim is 0."""
-    output: str = "logits"
+    output: Literal["logits", "values"] = "logits"
     """What the network emits: logits (through a sigmoid) or values."""
-    loss: str = "mse"
+    loss: Literal["mse", "bce"] = "mse"
     """Restoration loss: mse, or bce on grey levels (the lesson's choice)."""
-    noise: str = "gaussian"
+    noise: Literal["gaussian", "saltpepper", "offset"] = "gaussian"
     """denoise: gaussian, saltpepper or offset (the lesson's N(0.5, sigma))."""
     sigma: float = 0.5
     """Standard deviation of gaussian and offset noise."""
     p: float = 0.2
     """Salt-and-pepper probability."""
-    scale: int = 2
+    scale: Literal[2, 4] = 2
     """superres: downsampling factor, 2 or 4."""
-    likelihood: str = "bernoulli"
+    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
     """vae: bernoulli (on dynamically binarized pixels) or gaussian."""
     gaussian_std: float = 0.1
     """vae with the gaussian likelihood: its fixed standard deviation."""
@@ -59,6 +61,20 @@ class ImageConfig:
     """Adam learning rate."""
     batch_size: int = 64
     """Images per step."""
+
+    def check(self) -> None:
+        networks = VAE_NETWORKS if self.task == "vae" else NETWORKS
+        require(self.network in networks, "network", self.network, f"choose from {', '.join(networks.names())}")
+        for name in ("channels", "latent_channels", "batch_size"):
+            require(getattr(self, name) >= 1, name, getattr(self, name), "must be at least 1")
+        require(self.latent_dim >= (1 if self.task == "vae" else 0), "latent_dim", self.latent_dim,
+                "must be at least 1" if self.task == "vae" else "must not be negative")
+        require(self.sigma >= 0, "sigma", self.sigma, "must not be negative")
+        require(0 <= self.p <= 1, "p", self.p, "must be in [0, 1]")
+        require(self.gaussian_std > 0, "gaussian_std", self.gaussian_std, "must be positive")
+        for name in ("max_beta", "warmup_steps", "free_bits"):
+            require(getattr(self, name) >= 0, name, getattr(self, name), "must not be negative")
+        require(self.lr > 0, "lr", self.lr, "must be positive")
 
 
 IMAGE_CONFIGS = Registry("image config")
@@ -146,10 +162,10 @@ class ImageVAE(nn.Module):
     def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:
         return self.loss_breakdown(self.target(batch[0]), step)
 
-    def loss_breakdown(self, x: torch.Tensor, step: int = 0) -> dict[str, torch.Tensor]:
+    def loss_breakdown(self, x: torch.Tensor, step: int = 0, generator: torch.Generator | None = None):
         """The ELBO breakdown of images already turned into likelihood targets (binarized or not)."""
         posterior = self.net.encode(x)
-        logits = self.net.decode(posterior.rsample())
+        logits = self.net.decode(posterior.rsample(generator=generator))
         kl = posterior.kl()
         penalty = free_bits_per_dim(posterior.kl_per_dim(), self.cfg.free_bits) if self.cfg.free_bits else None
         return elbo_breakdown(self.nll(logits, x), kl, self.beta(step), penalty)
@@ -164,12 +180,12 @@ class ImageVAE(nn.Module):
         return torch.sigmoid(self.net.decode(z))
 
     @torch.no_grad()
-    def importance_weighted_nll(self, x: torch.Tensor, k: int = 100) -> torch.Tensor:
+    def importance_weighted_nll(self, x: torch.Tensor, k: int = 100, generator: torch.Generator | None = None):
         """-log p(x) estimated with k importance samples from q(z|x) (Burda et al.), per image: (B,)."""
         posterior = self.net.encode(x)
         log_weights = []
         for _ in range(k):
-            z = posterior.rsample()
+            z = posterior.rsample(generator=generator)
             log_px_z = -self.nll(self.net.decode(z), x)
             log_weights.append(log_px_z + standard_normal_log_prob(z) - posterior.log_prob(z))
         stacked = torch.stack(log_weights)  # (k, B)
@@ -178,3 +194,6 @@ class ImageVAE(nn.Module):
 
 def build_model(cfg: ImageConfig) -> nn.Module:
     return ImageVAE(cfg) if cfg.task == "vae" else Restorer(cfg)
+
+
+MODEL_KIND = register_model_kind("image_ae", ImageConfig, build_model)

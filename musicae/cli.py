@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-
-def _print(obj) -> None:
-    print(json.dumps(obj, indent=2))
+from musicae.autoencoding.cli import (
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_json,
+    run_main,
+)
 
 
 # ----------------------------------------------------------------------------- prepare
@@ -18,7 +23,7 @@ def cmd_prepare(args) -> int:
     from musicae.music.prepare import PrepareOptions, prepare
 
     if not args.inputs and not args.corpus:
-        raise SystemExit("musicae prepare: give INPUT files/directories, or --corpus folk")
+        raise ValueError("give INPUT files/directories, or --corpus folk")
     options = PrepareOptions(
         extract=ExtractOptions(bars=args.bars, max_windows_per_file=args.max_windows_per_file, any_meter=args.any_meter,
                                seed=args.seed, gap_bars=args.gap_bars),
@@ -29,10 +34,12 @@ def cmd_prepare(args) -> int:
         max_file_mb=args.max_file_mb,
     )
     stats = prepare(args.inputs, Path(args.out), options, folk=args.corpus == "folk")
-    _print(stats)
+    print_json(stats)
     if stats["windows"] == 0:
-        print(f"musicae prepare: no windows came out of {stats['items']} items; see {args.out}/manifest.jsonl "
-              f"(reasons: {stats['by_reason']})", file=sys.stderr)
+        kept = f"; the dataset already in {args.out} is kept as it was" if stats.get("kept_previous") else \
+            f"; see {args.out}/manifest.jsonl"
+        print(f"musicae prepare: error: no windows came out of {stats['items']} items (reasons: {stats['by_reason']})"
+              f"{kept}", file=sys.stderr)
         return 1
     return 0
 
@@ -40,71 +47,94 @@ def cmd_prepare(args) -> int:
 def add_prepare(sub) -> None:
     p = sub.add_parser("prepare", help="MIDI/ABC files and folders -> training windows (npy shards, manifest, stats)")
     p.add_argument("inputs", nargs="*", help="MIDI files, ABC files, directories (searched recursively)")
-    p.add_argument("--out", required=True, help="output directory (replaced atomically)")
-    p.add_argument("--bars", type=int, default=2, help="window length in bars: 2 (32 steps) or 16 (256 steps)")
-    p.add_argument("--max-windows-per-file", type=int, default=0, help="cap per item, sampled at random (MusicVAE: 5); 0 = all")
-    p.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--out", required=True, help="output folder: new, empty, or one that prepare wrote (then replaced "
+                   "atomically); never one that holds an input or other files")
+    p.add_argument("--bars", type=positive_int, default=2, help="window length in bars: 2 (32 steps) or 16 (256 steps)")
+    p.add_argument("--max-windows-per-file", type=non_negative_int, default=0,
+                   help="cap per item, sampled at random (MusicVAE: 5); 0 = all")
+    p.add_argument("--workers", type=non_negative_int, default=0, help="worker processes (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling windows and the train/valid split")
     p.add_argument("--corpus", choices=["folk"], help="add the folk melodies bundled with music21")
     p.add_argument("--any-meter", action="store_true", help="also window pieces whose bars are not 16 steps")
-    p.add_argument("--gap-bars", type=int, default=1, help="a silence this many bars long ends a melody")
-    p.add_argument("--valid-fraction", type=float, default=0.1, help="share of sources held out for validation")
+    p.add_argument("--gap-bars", type=positive_int, default=1, help="a silence this many bars long ends a melody")
+    p.add_argument("--valid-fraction", type=fraction, default=0.1, help="share of sources held out for validation, in [0, 1)")
     p.add_argument("--abc-parser", choices=["symusic", "music21"], default="symusic", help="ABC route: abc2midi via symusic (fast) or music21")
-    p.add_argument("--max-file-mb", type=float, default=64.0, help="larger MIDI files are reported, not parsed")
+    p.add_argument("--max-file-mb", type=positive_float, default=64.0, help="larger MIDI files are reported, not parsed")
     p.add_argument("--no-cache", action="store_true", help="parse everything again")
     p.set_defaults(func=cmd_prepare)
 
 
 # ----------------------------------------------------------------------------- train / evaluate
-def cmd_train(args) -> int:
-    from musicae.music.configs import MelodyVAEConfig
-    from musicae.music.train import train_melody_vae
+TRAINER_FLAGS = ("steps", "seed", "device", "eval_every", "checkpoint_every", "log_every")
 
-    model_overrides = {k: getattr(args, k) for k in MelodyVAEConfig.__dataclass_fields__ if k != "name" and hasattr(args, k)}
-    summary = train_melody_vae(
-        Path(args.data), Path(args.out), args.config, resume=args.resume, model_overrides=model_overrides,
-        steps=args.steps, seed=args.seed, device=args.device, eval_every=args.eval_every,
-        checkpoint_every=args.checkpoint_every, log_every=args.log_every, progress=not args.no_progress,
+
+def cmd_train(args) -> int:
+    from musicae.music.configs import SequenceVAEConfig
+    from musicae.music.train import train_sequence_vae
+
+    model_overrides = {k: getattr(args, k) for k in SequenceVAEConfig.__dataclass_fields__ if k != "name" and hasattr(args, k)}
+    trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
+    summary = train_sequence_vae(
+        Path(args.data), Path(args.out), args.config, resume=args.resume, overwrite=args.overwrite,
+        model_overrides=model_overrides, progress=False if args.no_progress else None, **trainer_overrides,
     )
-    _print(summary)
+    print_json(summary)
     return 130 if summary["interrupted"] else 0
 
 
 def add_train(sub) -> None:
     from musicae.autoencoding.config import add_dataclass_arguments
-    from musicae.music.configs import DEFAULT_CONFIG, MELODY_CONFIGS, MelodyVAEConfig
+    from musicae.music.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, SequenceVAEConfig
 
-    p = sub.add_parser("train", help="train a melody VAE on prepared windows")
+    p = sub.add_parser("train", help="train a sequence VAE on prepared windows",
+                       description="Train a sequence VAE. Model defaults come from --config (default "
+                                   f"{DEFAULT_CONFIG}, whose values the flags below show). On --resume everything "
+                                   "comes from the stored run; only --steps (to extend it) and the runtime flags "
+                                   "(--device, --eval-every, --checkpoint-every, --log-every) may be given anew.")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
     p.add_argument("--out", required=True, help="run directory: checkpoints, metrics.jsonl, curves.png")
-    p.add_argument("--config", default=DEFAULT_CONFIG, choices=MELODY_CONFIGS.names(), help="named model config")
-    p.add_argument("--steps", type=int, default=10000, help="total training steps")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    p.add_argument("--eval-every", type=int, default=500, help="validate every N steps")
-    p.add_argument("--checkpoint-every", type=int, default=500, help="checkpoint every N steps")
-    p.add_argument("--log-every", type=int, default=20, help="log training metrics every N steps")
+    p.add_argument("--config", default=None, choices=SEQUENCE_CONFIGS.names(),
+                   help=f"named model config (default: {DEFAULT_CONFIG}; on --resume, the stored one)")
+    p.add_argument("--steps", type=positive_int, default=10000, help="total training steps (default: 10000)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest intact checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints and log)")
+    p.add_argument("--seed", type=int, default=None, help="seed for weights, data order and noise (default: 0)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto)")
+    p.add_argument("--eval-every", type=non_negative_int, default=500, help="validate every N steps; 0 = never")
+    p.add_argument("--checkpoint-every", type=positive_int, default=500, help="checkpoint every N steps")
+    p.add_argument("--log-every", type=positive_int, default=20, help="log training metrics every N steps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    group = p.add_argument_group("model config overrides")
-    add_dataclass_arguments(group, MelodyVAEConfig, skip=("name", "num_classes"))
+    group = p.add_argument_group("model config overrides (defaults: the --config's values; shown: "
+                                 f"{DEFAULT_CONFIG}'s)")
+    add_dataclass_arguments(group, SequenceVAEConfig, skip=("name",), default_note=f"from --config; {DEFAULT_CONFIG}: ")
     p.set_defaults(func=cmd_train)
 
 
 def cmd_evaluate(args) -> int:
+
     from musicae.music.evaluate import evaluate_windows
     from musicae.music.generate import TrainedModel
     from musicae.music.prepare import load_windows
 
     model = TrainedModel.load(args.checkpoint)
-    windows = load_windows(Path(args.data), args.split)
+    windows = load_windows(Path(args.data), args.split, num_classes=model.cfg.num_classes)
     if len(windows) == 0:
         raise ValueError(f"{args.data}: no {args.split} windows to evaluate (try --split all)")
+    if windows.shape[1] != model.cfg.steps:
+        raise ValueError(f"{args.data}: windows of {windows.shape[1]} steps, but the model ({model.cfg.name}) reads "
+                         f"{model.cfg.steps} ({model.cfg.bars} bars); prepare with --bars {model.cfg.bars}")
     if args.limit:
-        windows = windows[: args.limit]
-    result = evaluate_windows(model.model, windows, batch_size=args.batch_size)
-    _print(result)
+        windows = windows[limited_subset(len(windows), args.limit, args.seed)]
+    print_json(evaluate_windows(model.model, windows, batch_size=args.batch_size, seed=args.seed))
     return 0
+
+
+def limited_subset(count: int, limit: int, seed: int = 0):
+    """Indices of a fixed random subset of `limit` of `count` windows, in order: the first windows of a
+    split come from its first collection and are not typical of the whole."""
+    import numpy as np
+
+    return np.sort(np.random.default_rng(seed).permutation(count)[:limit])
 
 
 def add_evaluate(sub) -> None:
@@ -112,8 +142,9 @@ def add_evaluate(sub) -> None:
     p.add_argument("--checkpoint", help="checkpoint or run directory (default: the shipped model)")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
     p.add_argument("--split", default="valid", choices=["valid", "train", "all"])
-    p.add_argument("--limit", type=int, default=0, help="evaluate only the first N windows")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--limit", type=positive_int, default=None, help="evaluate a fixed random subset of N windows")
+    p.add_argument("--seed", type=int, default=0, help="seed of the subset and of the posterior samples")
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -121,82 +152,86 @@ def add_evaluate(sub) -> None:
 def cmd_sample(args) -> int:
     from musicae.music.commands import sample
 
-    _print(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed))
+    print_json(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed, png=not args.no_png))
     return 0
 
 
 def cmd_reconstruct(args) -> int:
     from musicae.music.commands import reconstruct
 
-    _print(reconstruct(args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature))
+    print_json(reconstruct(args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
+                           png=not args.no_png, seed=args.seed))
     return 0
 
 
 def cmd_interpolate(args) -> int:
     from musicae.music.commands import interpolate
 
-    _print(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, Path(args.out), bar_a=args.bar_a,
-                       bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav))
+    print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, Path(args.out), bar_a=args.bar_a,
+                           bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
+                           seed=args.seed))
     return 0
 
 
 def cmd_encode(args) -> int:
     from musicae.music.commands import encode
 
-    _print(encode(args.checkpoint, [Path(p) for p in args.inputs], Path(args.out)))
+    print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], Path(args.out)))
     return 0
 
 
 def add_generation(sub) -> None:
-    def checkpoint(p):
+    def common(p, temperature: float):
         p.add_argument("--checkpoint", help="checkpoint or run directory (default: the shipped folk model)")
+        if temperature is not None:
+            p.add_argument("--temperature", type=non_negative_float, default=temperature,
+                           help=f"softmax temperature, finite and >= 0; 0 = greedy (default: {temperature})")
+            p.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
+            p.add_argument("--no-png", action="store_true", help="skip the piano-roll picture")
 
     p = sub.add_parser("sample", help="sample melodies from the prior and write MIDI")
-    checkpoint(p)
-    p.add_argument("-n", type=int, default=8, help="number of melodies")
-    p.add_argument("--temperature", type=float, default=0.5, help="softmax temperature; 0 = greedy")
-    p.add_argument("--seed", type=int, default=0)
+    common(p, 0.5)
+    p.add_argument("-n", type=positive_int, default=8, help="number of melodies (the picture shows the first 16)")
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("reconstruct", help="encode a MIDI melody and decode it again")
-    checkpoint(p)
+    common(p, 0.0)
     p.add_argument("input", help="MIDI file")
-    p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_reconstruct)
 
     p = sub.add_parser("interpolate", help="slerp between two melodies in latent space; MIDI, piano roll, WAV")
-    checkpoint(p)
+    common(p, 0.0)
     p.add_argument("a", help="first MIDI file")
     p.add_argument("b", help="second MIDI file")
-    p.add_argument("--steps", type=int, default=5, help="points on the path, both endpoints included")
-    p.add_argument("--bar-a", "--bar", type=int, default=None, dest="bar_a",
-                   help="use the window of A starting at this bar (0-based) instead of the whole melody")
-    p.add_argument("--bar-b", type=int, default=None, help="same for B (defaults to --bar)")
-    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--steps", type=int, default=5, help="points on the path, both endpoints included (2..1000)")
+    p.add_argument("--bar", "--bar-a", type=non_negative_int, default=None, dest="bar_a",
+                   help="use the window of A starting at this bar of the file (0 = the file's first bar) instead of "
+                        "the whole melody")
+    p.add_argument("--bar-b", type=non_negative_int, default=None, help="same for B (defaults to --bar)")
     p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_interpolate)
 
     p = sub.add_parser("encode", help="posterior means of the windows of MIDI files -> .npy (+ sources .json)")
-    checkpoint(p)
+    common(p, None)
     p.add_argument("inputs", nargs="+", help="MIDI files")
-    p.add_argument("--out", required=True, help="Z.npy; the sources go to Z.json beside it")
+    p.add_argument("--out", required=True, help="Z.npy (.npy added when missing); the sources go to Z.json beside it")
     p.set_defaults(func=cmd_encode)
 
 
 def cmd_configs(args) -> int:
     from dataclasses import asdict
 
-    from musicae.music.configs import MELODY_CONFIGS
+    from musicae.music.configs import SEQUENCE_CONFIGS
 
-    _print({name: asdict(MELODY_CONFIGS[name]) for name in MELODY_CONFIGS.names()})
+    print_json({name: asdict(SEQUENCE_CONFIGS[name]) for name in SEQUENCE_CONFIGS.names()})
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="musicae", description="MusicVAE-style melody VAE: prepare data, train, generate.")
+    parser = argparse.ArgumentParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_prepare(sub)
     add_train(sub)
@@ -208,13 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError, KeyError) as err:  # NoWindows is a ValueError
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"musicae {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    return run_main("musicae", build_parser(), argv)
 
 
 if __name__ == "__main__":

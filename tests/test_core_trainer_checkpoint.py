@@ -113,4 +113,4 @@ def test_checkpoint_has_no_pickle(tmp_path):
     t = make(tmp_path, "run", 5)
     t.fit()
     files = sorted(p.name for p in ckpt.latest_checkpoint(tmp_path / "run").iterdir())
-    assert files == ["config.json", "model.safetensors", "state.safetensors", "trainer.json"]
+    assert files == ["config.json", "files.json", "model.safetensors", "state.safetensors", "trainer.json"]

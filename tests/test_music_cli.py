@@ -85,7 +85,7 @@ def test_interpolate_picks_a_window_with_bar(tiny_run, tmp_path, folk_windows, c
                        "--checkpoint", tiny_run / "run", "--out", tmp_path / "i")
     assert code == 0 and json.loads(out)["windows_per_step"] == 1
     code, _, err = run(capsys, "interpolate", a, b, "--bar", 9, "--checkpoint", tiny_run / "run", "--out", tmp_path / "j")
-    assert code == 2 and "--bar 9 is out of range" in err and err.count("\n") == 1
+    assert code == 2 and "--bar 9: no window starts at bar 9" in err and err.count("\n") == 1
 
 
 def test_inputs_without_windows_get_a_clear_message(tiny_run, tmp_path, capsys):

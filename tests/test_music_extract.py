@@ -97,7 +97,8 @@ def test_silence_of_a_bar_ends_a_melody():
 
 def test_melody_shorter_than_a_bar_is_padded_and_too_short_for_a_window():
     start, end, pitch = np.array([0]), np.array([4]), np.array([60])
-    (melody,) = melodies_from_notes(start, end, pitch, steps_per_bar=16, gap_bars=1)
+    ((melody_start, melody),) = melodies_from_notes(start, end, pitch, steps_per_bar=16, gap_bars=1)
+    assert melody_start == 0
     assert melody == [60, -2, -2, -2, -1] + [-2] * 11  # padded to a bar, the note ended
     result = explain(sequence([(60, 0, 4)]))
     assert len(result.windows) == 0 and result.reason == "too_short"

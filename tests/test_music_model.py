@@ -43,7 +43,7 @@ def test_hierarchical_loop_matches_teacher_forcing_when_fed_targets():
     tokens = torch.randint(0, 90, (2, 256))
     z = torch.randn(2, 8)
     parallel = model.teacher_forced_logits(z, tokens)
-    stepwise, _ = model.decoder.loop(z, model.start(2, "cpu"), tokens, sampling_probability=0.0)
+    stepwise, _ = model.decoder.loop(z, model.start(2, "cpu"), targets=tokens, sampling_probability=0.0)
     torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)
 
 

@@ -5,6 +5,7 @@ Layout of a checkpoint directory:
     config.json          {"kind": registry name, "config": dataclass fields}
     state.safetensors    optimizer tensors and RNG state (training checkpoints only)
     trainer.json         step, optimizer hyper-parameters, anything JSON-able
+    files.json           size and SHA-256 of each file above, written last: a checkpoint is used only if they match
 A run directory keeps `checkpoints/step-XXXXXXXX/` and a `latest` file naming the newest.
 Each checkpoint is written into a temporary directory and renamed into place, and only
 then does `latest` move (write-then-rename too), so a crash at any point leaves the
@@ -13,6 +14,7 @@ previous checkpoint intact and `latest` pointing at it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +29,11 @@ from safetensors.torch import load_file, save_file
 
 CHECKPOINTS_DIR = "checkpoints"
 LATEST = "latest"
+FILES = "files.json"
+
+
+class DamagedCheckpoint(ValueError):
+    """No intact checkpoint where one was expected; the message says which and why."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -78,6 +85,7 @@ def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any]) 
     with atomic_directory(directory) as tmp:
         save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        write_file_list(tmp)
     return Path(directory)
 
 
@@ -85,7 +93,9 @@ def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any]) 
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temporary sibling of `target` to fill; on success it replaces `target`, on any error it
     is removed and `target` is left as it was."""
-    target = Path(target)
+    target = Path(target).resolve()  # "." and "out/" name their folder, not an empty name
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(f"{target}: is an existing file, not a folder; choose another --out")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
@@ -131,6 +141,7 @@ def save_training_checkpoint(
         save_file(_contiguous({**opt_tensors, **rng}), str(tmp / "state.safetensors"))
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step, "optimizer": opt_meta}, indent=2))
+        write_file_list(tmp)
     atomic_write_text(root / LATEST, name + "\n")
     _prune(root, keep)
     return root / name
@@ -146,13 +157,84 @@ def _prune(root: Path, keep: int) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest complete checkpoint of a run directory, or None."""
-    pointer = Path(run_dir) / CHECKPOINTS_DIR / LATEST
-    if not pointer.exists():
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_file_list(directory: Path) -> None:
+    """Record the size and SHA-256 of every file of a checkpoint directory (in files.json, written last)."""
+    directory = Path(directory)
+    listing = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+               for p in sorted(directory.iterdir()) if p.is_file() and p.name != FILES}
+    (directory / FILES).write_text(json.dumps(listing, indent=1))
+
+
+def checkpoint_problem(path: Path, full: bool = True) -> str | None:
+    """Why the checkpoint in `path` cannot be used, or None when it is intact.
+
+    Checks each file against files.json (sizes; with `full`, SHA-256 too). A checkpoint written before
+    files.json existed is checked for its files being present and non-empty.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return "does not exist"
+    listing_path = path / FILES
+    if not listing_path.exists():
+        for name in ("model.safetensors", "config.json"):
+            if not (path / name).is_file() or (path / name).stat().st_size == 0:
+                return f"{name} is missing or empty"
         return None
-    path = pointer.parent / pointer.read_text().strip()
-    return path if (path / "model.safetensors").exists() else None
+    try:
+        listing = json.loads(listing_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return f"{FILES} is unreadable"
+    for name, expected in listing.items():
+        file = path / name
+        if not file.is_file():
+            return f"{name} is missing"
+        size = file.stat().st_size
+        if size != expected["size"]:
+            return f"{name} is {size} bytes, expected {expected['size']}"
+        if full and _sha256(file) != expected["sha256"]:
+            return f"{name} does not match its checksum"
+    return None
+
+
+def intact_checkpoint(run_dir: Path, full: bool = False) -> tuple[Path | None, list[str]]:
+    """The newest intact checkpoint of a run, and notes on each damaged or missing one passed over.
+
+    `latest` is tried first; when it names a missing or damaged checkpoint, the newest intact
+    `step-*` directory is used instead.
+    """
+    root = Path(run_dir) / CHECKPOINTS_DIR
+    notes: list[str] = []
+    candidates: list[Path] = []
+    pointer = root / LATEST
+    if pointer.exists():
+        try:
+            candidates.append(root / pointer.read_text().strip())
+        except OSError:
+            notes.append(f"{pointer}: unreadable")
+    candidates += sorted((p for p in root.glob("step-*") if p.is_dir()), reverse=True)
+    seen = set()
+    for candidate in candidates:
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        problem = checkpoint_problem(candidate, full=full)
+        if problem is None:
+            return candidate, notes
+        notes.append(f"checkpoint {candidate.name} {problem}")
+    return None, notes
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest intact checkpoint of a run directory (sizes checked), or None."""
+    return intact_checkpoint(run_dir)[0]
 
 
 def resolve_checkpoint(path: Path) -> Path:
@@ -161,24 +243,38 @@ def resolve_checkpoint(path: Path) -> Path:
     if path.is_file() and path.suffix == ".safetensors":
         path = path.parent
     if (path / "model.safetensors").exists() and (path / "config.json").exists():
+        problem = checkpoint_problem(path, full=False)
+        if problem:
+            raise DamagedCheckpoint(f"{path}: damaged checkpoint ({problem})")
         return path
-    latest = latest_checkpoint(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such checkpoint or run directory")
+    latest, notes = intact_checkpoint(path)
     if latest is not None:
         return latest
+    if notes:
+        raise DamagedCheckpoint(f"{path}: no intact checkpoint ({'; '.join(notes)})")
     raise FileNotFoundError(f"{path}: not a checkpoint (no model.safetensors + config.json) and no run with checkpoints")
 
 
 def load_config(path: Path) -> dict[str, Any]:
     path = resolve_checkpoint(path)
     try:
-        return json.loads((path / "config.json").read_text())
-    except json.JSONDecodeError as err:
+        record = json.loads((path / "config.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path / 'config.json'}: invalid JSON ({err})") from None
+    if not isinstance(record, dict) or "config" not in record:
+        raise ValueError(f"{path / 'config.json'}: not a model config (no 'kind' and 'config')")
+    return record
 
 
 def load_weights(path: Path, model: torch.nn.Module) -> None:
     path = resolve_checkpoint(path)
-    model.load_state_dict(load_file(str(path / "model.safetensors")))
+    try:
+        weights = load_file(str(path / "model.safetensors"))
+    except Exception as err:  # safetensors raises its own error types on a damaged file
+        raise DamagedCheckpoint(f"{path / 'model.safetensors'}: unreadable ({err})") from None
+    model.load_state_dict(weights)
 
 
 def load_training_state(path: Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:

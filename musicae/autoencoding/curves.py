@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from musicae.autoencoding.trainer import METRICS_FILE
+from musicae.autoencoding.trainer import METRICS_FILE, read_jsonl
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
     path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def plot_curves(run_dir: Path, keys: tuple[str, ...] = ("loss", "recon", "kl")) -> Path | None:

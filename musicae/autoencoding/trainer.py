@@ -3,20 +3,28 @@
 The trainer's whole contract with a model: `model(batch, step=step)` returns a dict of
 scalar tensors with at least `loss`. Data is anything with `len()` and indexing by a
 LongTensor of example indices that returns a batch (see `TensorData`).
+
+Resume rules (what makes a resumed run equal an uninterrupted one):
+- the data order is a pure function of (seed, step), so no data-loader state is saved;
+- weights, optimizer moments and the torch RNG state are restored from the checkpoint;
+- the trainer config (seed, batch size, learning-rate schedule...) comes back from the checkpoint
+  too (see runs.plan_run), and a flag that would change it is refused;
+- metrics logged after the checkpoint's step are dropped, since the resumed run redoes them.
+The trainer owns the global torch RNG only while `fit` runs (`fork_rng`): the caller's state is
+left as it was.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import random
 import signal
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -26,6 +34,7 @@ from musicae.autoencoding.checkpoint import (
     load_weights,
     save_training_checkpoint,
 )
+from musicae.autoencoding.config import CheckedConfig, ConfigError, require
 from musicae.autoencoding.schedules import exponential_lr
 
 METRICS_FILE = "metrics.jsonl"
@@ -51,8 +60,12 @@ class TensorData:
         return tuple(t[indices] for t in self.tensors)
 
 
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite; the last checkpoint is left as it was."""
+
+
 @dataclass
-class TrainerConfig:
+class TrainerConfig(CheckedConfig):
     steps: int = 1000
     """Total optimisation steps."""
     batch_size: int = 64
@@ -82,17 +95,37 @@ class TrainerConfig:
     progress: bool = True
     """Show a tqdm progress bar."""
 
+    def check(self) -> None:
+        require(self.steps >= 1, "steps", self.steps, "must be at least 1")
+        require(self.batch_size >= 1, "batch_size", self.batch_size, "must be at least 1")
+        require(self.lr > 0, "lr", self.lr, "must be positive")
+        require(0 <= self.lr_decay < 1, "lr_decay", self.lr_decay, "must be in [0, 1)")
+        require(self.lr_min >= 0, "lr_min", self.lr_min, "must not be negative")
+        require(self.grad_clip >= 0, "grad_clip", self.grad_clip, "must not be negative (0 disables)")
+        require(self.log_every >= 1, "log_every", self.log_every, "must be at least 1")
+        require(self.eval_every >= 0, "eval_every", self.eval_every, "must not be negative (0 disables)")
+        require(self.eval_batches >= 1, "eval_batches", self.eval_batches, "must be at least 1")
+        require(self.checkpoint_every >= 1, "checkpoint_every", self.checkpoint_every, "must be at least 1")
+        require(self.keep_checkpoints >= 1, "keep_checkpoints", self.keep_checkpoints, "must be at least 1")
+        resolve_device(self.device)
+
 
 def resolve_device(name: str) -> torch.device:
+    """auto, cpu, cuda or cuda:N, checked against this machine; ConfigError otherwise."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"--device {name}: use cpu, cuda, cuda:N or auto") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: no CUDA GPU is available on this machine (use cpu or auto)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s)")
+    elif device.type != "cpu":
+        raise ConfigError(f"--device {name}: use cpu, cuda, cuda:N or auto")
+    return device
 
 
 def to_device(batch: Any, device: torch.device) -> Any:
@@ -127,6 +160,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.step = 0
         self._interrupted = False
+        self._saving = False
 
     # --- data order: a pure function of (seed, step), so resuming needs no data state ---
     def _batch_indices(self, step: int) -> torch.Tensor:
@@ -149,11 +183,12 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
 
     def _truncate_log(self, step: int) -> None:
-        """Drop metrics written after `step`, which a resumed run is about to redo."""
+        """Drop metrics written after `step`, which a resumed run is about to redo, and any line a kill
+        cut short."""
         path = self.run_dir / METRICS_FILE
         if not path.exists():
             return
-        kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        kept = [json.dumps(record) for record in read_jsonl(path) if record.get("step", 0) <= step]
         path.write_text("".join(line + "\n" for line in kept))
 
     @torch.no_grad()
@@ -183,6 +218,17 @@ class Trainer:
         return {k: v / count for k, v in totals.items()}
 
     def save(self) -> Path:
+        # Ctrl-C or SIGTERM while the checkpoint is written must not abort the write: block them here.
+        blockable = hasattr(signal, "pthread_sigmask")
+        if blockable:
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            return self._write_checkpoint()
+        finally:
+            if blockable:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def _write_checkpoint(self) -> Path:
         return save_training_checkpoint(
             self.run_dir,
             self.step,
@@ -193,8 +239,9 @@ class Trainer:
             keep=self.config.keep_checkpoints,
         )
 
-    def resume(self) -> bool:
-        checkpoint = latest_checkpoint(self.run_dir)
+    def resume(self, checkpoint: Path | None = None) -> bool:
+        """Continue from `checkpoint` (default: the run's newest intact one)."""
+        checkpoint = checkpoint or latest_checkpoint(self.run_dir)
         if checkpoint is None:
             return False
         load_weights(checkpoint, self.model)
@@ -203,25 +250,36 @@ class Trainer:
         self._truncate_log(self.step)
         return True
 
-    def _on_sigint(self, signum, frame) -> None:
-        if self._interrupted:  # a second Ctrl-C means "now"
+    def _on_signal(self, signum, frame) -> None:
+        """SIGINT or SIGTERM: finish the step, save a checkpoint, stop. A second one while no checkpoint
+        is being written means "now" (the last checkpoint stays as it was)."""
+        if self._interrupted and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self._interrupted = True
 
-    def fit(self, resume: bool = False) -> dict[str, Any]:
-        """Train to config.steps. Returns a summary with the final metrics."""
+    def fit(self, resume: bool | Path = False) -> dict[str, Any]:
+        """Train to config.steps; `resume` is True (the newest intact checkpoint) or a checkpoint path.
+
+        Returns a summary with the final metrics.
+        """
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.config.seed)
+            return self._fit(resume)
+
+    def _fit(self, resume: bool | Path) -> dict[str, Any]:
         c = self.config
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        seed_everything(c.seed)
         if resume:
-            self.resume()
+            self.resume(None if resume is True else Path(resume))
         else:
             (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
-        previous_handler = signal.getsignal(signal.SIGINT)
-        try:
-            signal.signal(signal.SIGINT, self._on_sigint)
-        except ValueError:  # not the main thread: no signal handling
-            previous_handler = None
+        previous_handlers = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous_handlers[signum] = signal.signal(signum, self._on_signal)
+            except ValueError:  # not the main thread: no signal handling
+                break
         self.model.train()
         start_time, start_step = time.time(), self.step
         last_train: dict[str, float] = {}
@@ -236,7 +294,10 @@ class Trainer:
                 out = self.model(batch, step=self.step)
                 loss = out["loss"]
                 if not torch.isfinite(loss):
-                    raise FloatingPointError(f"loss is {float(loss)} at step {self.step}")
+                    raise TrainingDiverged(
+                        f"training diverged: the loss is {float(loss)} at step {self.step} (try a lower --lr); "
+                        f"the last checkpoint is kept"
+                    )
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = (
@@ -260,8 +321,8 @@ class Trainer:
                 self.save()
         finally:
             bar.close()
-            if previous_handler is not None:
-                signal.signal(signal.SIGINT, previous_handler)
+            for signum, handler in previous_handlers.items():
+                signal.signal(signum, handler)
         elapsed = time.time() - start_time
         return {
             "step": self.step,
@@ -272,3 +333,22 @@ class Trainer:
             "valid": last_eval,
             "checkpoint": str(latest_checkpoint(self.run_dir)),
         }
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The records of a JSON-lines file; a line cut short by a kill, or otherwise unreadable, is dropped
+    with a warning naming the file."""
+    records, dropped = [], 0
+    for line in Path(path).read_text(errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            dropped += 1
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    if dropped:
+        print(f"warning: {path}: dropped {dropped} unreadable line(s) (a run killed mid-write)", file=sys.stderr)
+    return records

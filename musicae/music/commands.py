@@ -1,99 +1,147 @@
-"""File-level generation commands behind the CLI: sample, reconstruct, interpolate, encode."""
+"""File-level generation commands behind the CLI: sample, reconstruct, interpolate, encode.
+
+Each computes in memory (io.py) and writes what it computed; none deletes anything.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 
-from musicae.music.encoding import STEPS_PER_BAR, windows_to_midi
-from musicae.music.generate import NoWindows, TrainedModel, melody_windows
-from musicae.music.render import midi_to_wav, piano_roll
+from musicae.autoencoding.config import ConfigError
+from musicae.music.generate import TrainedModel
+from musicae.music.io import NoWindows, midi_bytes, png_of, wav_of, window_at_bar, windows_from_midi_file
+
+MAX_INTERPOLATION_STEPS = 1000
+"""More points than anyone listens to; each costs a decode and a MIDI file."""
 
 
-def _pick_windows(path: Path, bars: int, bar: int | None) -> np.ndarray:
-    """The whole melody window after window, or, with `bar`, the one window starting at that bar."""
+def check_temperature(value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"--temperature {value}: must be a finite number >= 0 (0 decodes greedily)")
+    return value
+
+
+def output_folder(out: Path, flag: str = "--out") -> Path:
+    """Create the output folder; refuse a path that is an existing file."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{flag} {out}: is an existing file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+def _pick_windows(path: Path, bars: int, bar: int | None, flag: str) -> np.ndarray:
+    """The whole melody window after window, or, with `bar`, the one window starting at that bar of the file."""
     if bar is None:
-        return melody_windows(path, bars)
-    every_bar = melody_windows(path, bars, hop_bars=1)
-    if not 0 <= bar < len(every_bar):
-        raise NoWindows(f"{path}: --bar {bar} is out of range; its {bars}-bar windows start at bars 0..{len(every_bar) - 1}")
-    return every_bar[bar : bar + 1]
+        return windows_from_midi_file(path, bars).windows
+    return window_at_bar(windows_from_midi_file(path, bars, hop_bars=1), bar, str(path), flag)
 
 
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
-                temperature: float = 0.0, wav: bool = True) -> dict:
-    if steps < 2:
-        raise ValueError("--steps must be at least 2 (both endpoints are included)")
+                temperature: float = 0.0, wav: bool = True, png: bool = True, seed: int = 0) -> dict:
+    if not 2 <= steps <= MAX_INTERPOLATION_STEPS:
+        raise ConfigError(f"--steps {steps}: must be in 2..{MAX_INTERPOLATION_STEPS} (both endpoints are included)")
+    check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    bars = model.cfg.bars
-    windows_a = _pick_windows(a, bars, bar_a)
-    windows_b = _pick_windows(b, bars, bar_a if bar_b is None else bar_b)
+    bars, steps_per_bar = model.cfg.bars, model.cfg.steps_per_bar
+    windows_a = _pick_windows(a, bars, bar_a, "--bar")
+    windows_b = _pick_windows(b, bars, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b")
     paired = min(len(windows_a), len(windows_b))
     notes = []
     if len(windows_a) != len(windows_b):
         notes.append(f"A has {len(windows_a)} windows and B {len(windows_b)}: interpolating the first {paired} of each")
-    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature)  # (steps, M, T)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [str(windows_to_midi(path[i], out / f"step_{i:02d}.mid")) for i in range(steps)]
+    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed)  # (steps, M, T)
+    out = output_folder(out)
+    files = [_write(out / f"step_{i:02d}.mid", midi_bytes(path[i])) for i in range(steps)]
     melodies = path.reshape(steps, -1)  # each step's windows back to back
-    whole = windows_to_midi(melodies, out / "path.mid", gap_steps=STEPS_PER_BAR)
-    rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
-    roll = piano_roll(rows, out / "path.png", titles=["A (input)", *map(str, range(steps)), "B (input)"],
-                      title=f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs")
+    whole = _write(out / "path.mid", midi_bytes(melodies, gap_steps=steps_per_bar))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
-              "path_midi": str(whole), "piano_roll": str(roll), "checkpoint": model.source}
+              "path_midi": whole, "checkpoint": model.source}
+    if png:
+        rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
+        result["piano_roll"] = _write(out / "path.png", png_of(
+            rows, ["A (input)", *map(str, range(steps)), "B (input)"],
+            f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs"))
     if wav:
-        result["wav"] = str(out / "path.wav")
-        result["synth"] = midi_to_wav(whole, out / "path.wav")
+        data, result["synth"] = wav_of(melodies, gap_steps=steps_per_bar)
+        result["wav"] = _write(out / "path.wav", data)
     if notes:
         result["notes"] = notes
     return result
 
 
-def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0) -> dict:
+def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png: bool = True, seed: int = 0) -> dict:
+    check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    windows = melody_windows(midi, model.cfg.bars)
-    rebuilt = model.reconstruct(windows, temperature)
-    out.mkdir(parents=True, exist_ok=True)
-    original = windows_to_midi(windows, out / "input.mid")
-    result_midi = windows_to_midi(rebuilt, out / "reconstruction.mid")
-    roll = piano_roll([windows.reshape(-1), rebuilt.reshape(-1)], out / "reconstruction.png",
-                      titles=["input", "output"], title=midi.name)
-    return {"input": str(midi), "windows": len(windows), "accuracy": round(float((rebuilt == windows).mean()), 4),
-            "input_midi": str(original), "reconstruction_midi": str(result_midi), "piano_roll": str(roll)}
+    windows = windows_from_midi_file(midi, model.cfg.bars).windows
+    rebuilt = model.reconstruct(windows, temperature, seed)
+    out = output_folder(out)
+    result = {"input": str(midi), "windows": len(windows), "accuracy": round(float((rebuilt == windows).mean()), 4),
+              "input_midi": _write(out / "input.mid", midi_bytes(windows)),
+              "reconstruction_midi": _write(out / "reconstruction.mid", midi_bytes(rebuilt))}
+    if png:
+        result["piano_roll"] = _write(out / "reconstruction.png", png_of([windows.reshape(-1), rebuilt.reshape(-1)],
+                                                                         ["input", "output"], midi.name))
+    return result
 
 
-def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0) -> dict:
+def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True) -> dict:
+    """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n)."""
     if n < 1:
-        raise ValueError("-n must be at least 1")
+        raise ConfigError(f"-n {n}: must be at least 1")
+    check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    windows = model.sample(n, temperature, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [str(windows_to_midi(w, out / f"sample_{i:02d}.mid")) for i, w in enumerate(windows)]
-    roll = piano_roll(list(windows), out / "samples.png", titles=[str(i) for i in range(n)],
-                      title=f"{n} samples, temperature {temperature}")
-    return {"files": files, "piano_roll": str(roll), "temperature": temperature, "checkpoint": model.source}
+    out = output_folder(out)
+    width = max(2, len(str(n - 1)))
+    files = []
+    for start in range(0, n, 256):  # bounded memory for any n
+        windows = model.sample(min(256, n - start), temperature, seed + start)
+        files += [_write(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(w)) for i, w in enumerate(windows)]
+        if start == 0 and png:
+            shown = windows[:16]
+            roll = _write(out / "samples.png", png_of(list(shown), [str(i) for i in range(len(shown))],
+                                                       f"{len(shown)} of {n} samples, temperature {temperature}"))
+    result = {"files": files, "temperature": temperature, "seed": seed, "checkpoint": model.source}
+    if png:
+        result["piano_roll"] = roll
+    return result
 
 
 def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
-    """Posterior means of every window (sliding one bar) of every input; bad inputs are reported, not fatal."""
+    """Posterior means of every window (sliding one bar) of every input; bad inputs are reported, not fatal.
+
+    Writes OUT.npy (".npy" is added when missing) and OUT.json naming each row's source and start bar.
+    """
+    out = Path(out)
+    if out.suffix != ".npy":
+        out = out.with_name(out.name + ".npy")
+    sidecar = out.with_suffix(".json")
+    for target in (out, sidecar):
+        if target.is_dir():
+            raise IsADirectoryError(f"--out {target}: is an existing folder; give a file name such as z.npy")
     model = TrainedModel.load(checkpoint)
     vectors, sources, failed = [], [], []
     for path in inputs:
         try:
-            windows = melody_windows(path, model.cfg.bars, hop_bars=1)
+            extraction = windows_from_midi_file(path, model.cfg.bars, hop_bars=1)
         except NoWindows as err:
             failed.append(str(err))
             continue
-        vectors.append(model.encode(windows))
-        sources += [{"source": str(path), "window": i, "start_bar": i} for i in range(len(windows))]
+        vectors.append(model.encode(extraction.windows))
+        sources += [{"source": str(path), "window": i, **extraction.origin(i)} for i in range(len(extraction.windows))]
     if not vectors:
-        raise ValueError("no input gave a window: " + "; ".join(failed))
+        raise NoWindows("no input gave a window: " + "; ".join(failed))
     z = np.concatenate(vectors).astype(np.float32)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.save(out, z)
-    sidecar = out.with_suffix(".json")
     sidecar.write_text(json.dumps({"checkpoint": model.source, "z_dim": int(z.shape[1]), "windows": sources}, indent=1))
     return {"out": str(out), "sources": str(sidecar), "shape": list(z.shape), "failed": failed}

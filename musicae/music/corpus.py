@@ -63,14 +63,30 @@ def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str,
     """
     found: list[InputFile] = []
     problems: list[tuple[str, str]] = []
+    suffixes = MIDI_SUFFIXES | ABC_SUFFIXES
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES | ABC_SUFFIXES)
-            if not candidates:
+            candidates = []
+            for p in sorted(path.rglob("*")):
+                if p.suffix.lower() not in suffixes:
+                    continue
+                if p.is_file():
+                    candidates.append(p)
+                elif not p.exists() and p.is_symlink():  # is_file() is False for a link to nothing
+                    problems.append((str(p), "broken symbolic link (its target does not exist)"))
+                elif not p.is_dir():
+                    problems.append((str(p), not_regular_reason(p)))
+            if not candidates and not problems:
                 problems.append((str(path), "directory holds no .mid/.midi/.abc files"))
         elif path.is_file():
             candidates = [path]
+        elif path.exists():
+            problems.append((str(path), not_regular_reason(path)))
+            continue
+        elif path.is_symlink():
+            problems.append((str(path), "broken symbolic link (its target does not exist)"))
+            continue
         else:
             problems.append((str(path), "no such file or directory"))
             continue
@@ -81,28 +97,71 @@ def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str,
     return found, problems
 
 
+def not_regular_reason(path: Path) -> str:
+    import stat
+
+    mode = path.stat().st_mode
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" \
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+    return f"{kind}, not a regular file" if kind != "not a regular file" else kind
+
+
 # ----------------------------------------------------------------------------- MIDI
-def check_midi_file(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> None:
+def read_input_bytes(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> bytes:
+    """The bytes of an input file, or BadInput / FileNotFoundError with a one-line reason."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInput("not_midi", "a directory, not a MIDI file")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file():
+        raise BadInput("not_midi", not_regular_reason(path))
     size = path.stat().st_size
-    if size == 0:
-        raise BadInput("empty_file", "empty file")
     if size > max_file_mb * 1e6:
         raise BadInput("too_large", f"file too large ({size / 1e6:.1f} MB > {max_file_mb:g} MB limit)")
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if head != b"MThd":
-        raise BadInput("not_midi", f"not a MIDI file (starts with {head!r}, expected b'MThd')")
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise BadInput("unreadable", f"cannot read the file ({err.strerror or err})") from None
+
+
+def check_midi_bytes(data: bytes, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> None:
+    """Header checks that the parser would otherwise turn into crashes or nonsense."""
+    if len(data) == 0:
+        raise BadInput("empty_file", "empty file")
+    if len(data) > max_file_mb * 1e6:
+        raise BadInput("too_large", f"file too large ({len(data) / 1e6:.1f} MB > {max_file_mb:g} MB limit)")
+    if data[:4] != b"MThd":
+        raise BadInput("not_midi", f"not a MIDI file (starts with {data[:4]!r}, expected b'MThd')")
+    if len(data) < 14:
+        raise BadInput("corrupt", f"truncated MIDI header ({len(data)} bytes)")
+    division = int.from_bytes(data[12:14], "big")
+    if division & 0x8000:
+        raise BadInput("bad_timing", "SMPTE time division (frames per second) is not supported, only ticks per beat")
+    if division == 0:
+        raise BadInput("bad_timing", "zero ticks per beat in the MIDI header")
+
+
+def midi_segments_from_bytes(data: bytes, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Segment]:
+    """Segments of a MIDI file held in memory; BadInput with a one-line reason when it cannot be used."""
+    import symusic
+
+    check_midi_bytes(data, max_file_mb)
+    try:
+        score = symusic.Score.from_midi(data)
+    except Exception as err:  # symusic raises RuntimeError with the parser's reason
+        raise BadInput("corrupt", f"unreadable MIDI ({' '.join(str(err).split())[:160]})") from None
+    if score.ticks_per_quarter <= 0:
+        raise BadInput("bad_timing", "zero ticks per beat in the MIDI header")
+    if any(int(t.mspq) <= 0 for t in score.tempos):
+        raise BadInput("bad_timing", "a tempo of 0 microseconds per beat")
+    if any(int(t.numerator) <= 0 or int(t.denominator) <= 0 for t in score.time_signatures):
+        raise BadInput("bad_timing", "a time signature with a zero numerator or denominator")
+    return segments_from_score(score)
 
 
 def load_midi_segments(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Segment]:
-    import symusic
-
-    check_midi_file(path, max_file_mb)
-    try:
-        score = symusic.Score(str(path))
-    except Exception as err:  # symusic raises RuntimeError with the parser's reason
-        raise BadInput("corrupt", f"unreadable MIDI ({' '.join(str(err).split())[:160]})") from None
-    return segments_from_score(score)
+    return midi_segments_from_bytes(read_input_bytes(path, max_file_mb), max_file_mb)
 
 
 # ----------------------------------------------------------------------------- ABC

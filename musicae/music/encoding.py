@@ -88,25 +88,31 @@ def windows_to_note_sequence(windows, qpm: float = DEFAULT_QPM, velocity: int = 
     return sequence
 
 
-def windows_to_midi(windows, path: Path, qpm: float = DEFAULT_QPM, velocity: int = DEFAULT_VELOCITY, gap_steps: int = 0) -> Path:
-    """Write windows (one (T,) window or several (N, T), played in order) to a MIDI file."""
+def windows_to_pretty_midi(windows, qpm: float = DEFAULT_QPM, velocity: int = DEFAULT_VELOCITY, gap_steps: int = 0,
+                           to_notes=window_to_notes):
+    """Windows (one (T,) window or several (N, T), played in order) as a pretty_midi.PrettyMIDI."""
     import pretty_midi
 
-    path = Path(path)
     seconds_per_step = 60.0 / qpm / STEPS_PER_QUARTER
     midi = pretty_midi.PrettyMIDI(initial_tempo=qpm)
     midi.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
     instrument = pretty_midi.Instrument(program=0, name="melody")
     offset = 0
     for window in np.atleast_2d(np.asarray(windows)):
-        for pitch, start, end in window_to_notes(window):
+        for pitch, start, end in to_notes(window):
             instrument.notes.append(
                 pretty_midi.Note(velocity, pitch, (offset + start) * seconds_per_step, (offset + end) * seconds_per_step)
             )
         offset += len(window) + gap_steps
     midi.instruments.append(instrument)
+    return midi
+
+
+def windows_to_midi(windows, path: Path, qpm: float = DEFAULT_QPM, velocity: int = DEFAULT_VELOCITY, gap_steps: int = 0) -> Path:
+    """Write windows (one (T,) window or several (N, T), played in order) to a MIDI file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    midi.write(str(path))
+    windows_to_pretty_midi(windows, qpm, velocity, gap_steps).write(str(path))
     return path
 
 

@@ -18,11 +18,12 @@ Rules (MusicVAE's `OneHotMelodyConverter` with `extract_melodies`):
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from musicae.autoencoding.config import CheckedConfig, require
 from musicae.music.encoding import (
     MAX_PITCH,
     MELODY_NO_EVENT,
@@ -32,11 +33,17 @@ from musicae.music.encoding import (
     STEPS_PER_QUARTER,
     melody_events_to_classes,
 )
+from musicae.music.encodings import Extraction
 from musicae.music.segments import Segment, segments_from_note_sequence, segments_from_score
+
+MAX_STEPS = 2**20
+"""Longest piece windowed: 65,536 bars of 4/4 (over 36 hours at 120 qpm). Work and memory grow with
+a piece's length in steps, so a file claiming more (one note lasting 2**24 ticks, say) is refused
+as `too_long` rather than expanded."""
 
 
 @dataclass
-class ExtractOptions:
+class ExtractOptions(CheckedConfig):
     bars: int = 2
     """Window length in bars (2 -> 32 steps, 16 -> 256 steps)."""
     gap_bars: int = 1
@@ -52,19 +59,16 @@ class ExtractOptions:
     deduplicate: bool = True
     """Drop repeated windows within a file (MusicVAE does); off keeps windows in order for playback."""
 
+    def check(self) -> None:
+        require(self.bars >= 1, "bars", self.bars, "must be at least 1")
+        require(self.gap_bars >= 1, "gap_bars", self.gap_bars, "must be at least 1")
+        require(self.max_windows_per_file >= 0, "max_windows_per_file", self.max_windows_per_file,
+                "must not be negative (0 keeps all)")
+        require(self.hop_bars >= 1, "hop_bars", self.hop_bars, "must be at least 1")
+
     @property
     def window_steps(self) -> int:
         return self.bars * STEPS_PER_BAR
-
-
-@dataclass
-class Extraction:
-    """Windows of one input, and why there are none when there are none."""
-
-    windows: np.ndarray  # (N, T) uint8
-    reason: str | None = None
-    detail: str = ""
-    counts: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- melodies
@@ -73,8 +77,9 @@ def _quantize(steps: np.ndarray) -> np.ndarray:
     return np.floor(steps + 0.5).astype(np.int64)
 
 
-def melodies_from_notes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, steps_per_bar: int, gap_bars: int) -> list[list[int]]:
-    """All melodies of one instrument, as note-seq Melody events (-2 no event, -1 off, pitch).
+def melodies_from_notes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, steps_per_bar: int,
+                        gap_bars: int) -> list[tuple[int, list[int]]]:
+    """All melodies of one instrument, as (start step, note-seq Melody events: -2 no event, -1 off, pitch).
 
     start/end are quantized steps; notes must already be filtered (no drums, no zero velocity).
     Mirrors `Melody.from_quantized_sequence` in a loop, as `extract_melodies` does.
@@ -121,19 +126,27 @@ def melodies_from_notes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, s
         while first < len(start) and start[first] < search_start:
             first += 1
         if len(events) >= steps_per_bar:  # at least one bar
-            melodies.append(events)
+            melodies.append((melody_start, events))
     return melodies
 
 
-def _windows_of(melody_classes: np.ndarray, window_steps: int, hop: int) -> list[bytes]:
-    return [melody_classes[i : i + window_steps].tobytes() for i in range(0, len(melody_classes) - window_steps + 1, hop)]
+def _windows_of(melody_classes: np.ndarray, window_steps: int, hop: int) -> list[tuple[int, bytes]]:
+    """(offset, window bytes) of each window sliding `hop` steps over a melody."""
+    return [(i, melody_classes[i : i + window_steps].tobytes())
+            for i in range(0, len(melody_classes) - window_steps + 1, hop)]
 
 
 def windows_from_segments(segments: list[Segment], options: ExtractOptions, source: str = "") -> Extraction:
     counts = {"notes": 0, "segments": len(segments), "segments_used": 0, "melodies": 0}
-    seen: dict[bytes, None] | list[bytes] = {} if options.deduplicate else []
+    # window bytes -> origin (segment, track, start step, start bar); the first occurrence is kept
+    seen: dict[bytes, tuple] | list[tuple[bytes, tuple]] = {} if options.deduplicate else []
     meters, longest, drums_only, out_of_range = set(), 0, False, False
     for segment in segments:
+        if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
+            return Extraction(np.zeros((0, options.window_steps), np.uint8), reason="too_long",
+                              detail=f"a piece lasts {float(segment.end.max()):.3g} steps, over the {MAX_STEPS} "
+                                     f"(65,536 bars) windowed")
+    for index, segment in enumerate(segments):
         counts["notes"] += len(segment.pitch)
         spb = segment.steps_per_bar
         if spb != STEPS_PER_BAR and not (options.any_meter and spb == int(spb) and spb > 0):
@@ -152,37 +165,42 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
         pitch, instrument = segment.pitch[keep].astype(np.int64), segment.instrument[keep]
         for inst in np.unique(instrument):
             mine = instrument == inst
-            for events in melodies_from_notes(start[mine], end[mine], pitch[mine], spb, options.gap_bars):
+            for melody_start, events in melodies_from_notes(start[mine], end[mine], pitch[mine], spb, options.gap_bars):
                 counts["melodies"] += 1
                 longest = max(longest, len(events) // spb)
-                for w in _windows_of(melody_events_to_classes(events), options.window_steps, spb * options.hop_bars):
+                for offset, w in _windows_of(melody_events_to_classes(events), options.window_steps, spb * options.hop_bars):
+                    step = melody_start + offset
+                    origin = (index, int(inst), step, segment.start_bar + step // spb)
                     if options.deduplicate:
-                        seen.setdefault(w, None)
+                        seen.setdefault(w, origin)
                     else:
-                        seen.append(w)
+                        seen.append((w, origin))
+    pairs = list(seen.items()) if options.deduplicate else seen
     steps = options.window_steps
-    windows = np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, steps).copy()
+    windows = np.frombuffer(b"".join(w for w, _ in pairs), dtype=np.uint8).reshape(-1, steps).copy()
+    origins = np.array([o for _, o in pairs], dtype=np.int64).reshape(-1, 4)
     if options.max_windows_per_file and len(windows) > options.max_windows_per_file:
         digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
         rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
         keep_rows = np.sort(rng.choice(len(windows), options.max_windows_per_file, replace=False))
-        windows = windows[keep_rows]
+        windows, origins = windows[keep_rows], origins[keep_rows]
     counts["windows"] = len(windows)
     if len(windows):
-        return Extraction(windows, counts=counts)
+        return Extraction(windows, origins, counts=counts)
+
+    def nothing(reason: str, detail: str) -> Extraction:
+        return Extraction(windows, origins, reason=reason, detail=detail, counts=counts)
+
     if counts["notes"] == 0:
-        return Extraction(windows, "no_notes", "no notes", counts)
+        return nothing("no_notes", "no notes")
     if counts["segments_used"] == 0 and meters:
-        return Extraction(
-            windows, "meter", f"no section with 16-step bars (meters found: {', '.join(sorted(meters))}); --any-meter windows them", counts
-        )
+        return nothing("meter", f"no section with 16-step bars (meters found: {', '.join(sorted(meters))}); "
+                                "--any-meter windows them")
     if counts["segments_used"] == 0 and drums_only and not out_of_range:
-        return Extraction(windows, "drums_only", "only drum notes", counts)
+        return nothing("drums_only", "only drum notes")
     if counts["segments_used"] == 0:
-        return Extraction(windows, "out_of_range", f"no melodic notes in pitch range {MIN_PITCH}..{MAX_PITCH}", counts)
-    return Extraction(
-        windows, "too_short", f"no melody as long as a {options.bars}-bar window (longest: {longest} bars)", counts
-    )
+        return nothing("out_of_range", f"no melodic notes in pitch range {MIN_PITCH}..{MAX_PITCH}")
+    return nothing("too_short", f"no melody as long as a {options.bars}-bar window (longest: {longest} bars)")
 
 
 # ----------------------------------------------------------------------------- public API
@@ -233,6 +251,6 @@ def reference_windows_from_midi(path: Path, options: ExtractOptions | None = Non
                 if len(melody) < melody.steps_per_bar:
                     continue
                 classes = melody_events_to_classes(list(melody))
-                for w in _windows_of(classes, options.window_steps, STEPS_PER_BAR):
+                for _, w in _windows_of(classes, options.window_steps, STEPS_PER_BAR):
                     seen.setdefault(w, None)
     return np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, options.window_steps).copy()

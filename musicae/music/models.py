@@ -1,8 +1,12 @@
-"""MusicVAE's melody models in PyTorch: a BiLSTM encoder, flat and hierarchical LSTM decoders.
+"""MusicVAE's sequence VAE in PyTorch: a BiLSTM encoder, flat and hierarchical LSTM decoders.
 
-Shapes: B batch, T steps per window, C classes (90), U bars, S steps per bar (16), Z latent.
-Decoders see, at each step, the previous token (a start token at step 0) and their
-conditioning vector (z, or the conductor's bar embedding).
+Nothing here knows what the classes mean: the encoding (encodings.py) gives the number of classes,
+the steps per bar, the optional per-step conditioning (MusicVAE's `c_input`) and the augmentation.
+
+Shapes: B batch, T steps per window, C classes, K condition classes, U bars, S steps per bar, Z latent.
+Decoders see, at each step, the previous token (a start token at step 0), that step's condition
+(one-hot, when the encoding has conditions) and their conditioning vector (z, or the conductor's
+bar embedding). The encoder sees each token with its condition.
 """
 
 from __future__ import annotations
@@ -20,55 +24,70 @@ from musicae.autoencoding import (
     masked_sequence_nll,
 )
 from musicae.autoencoding.config import Registry
-from musicae.music.configs import MelodyVAEConfig
-from musicae.music.encoding import STEPS_PER_BAR, random_transpose
+from musicae.autoencoding.runs import register_model_kind
+from musicae.music.configs import SequenceVAEConfig
+from musicae.music.encodings import get_encoding
 
 
-def pick(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+def pick(logits: torch.Tensor, temperature: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """(B, C) logits -> (B,) classes: argmax when temperature <= 0, else a tempered sample."""
     if temperature <= 0:
         return logits.argmax(dim=-1)
-    return torch.distributions.Categorical(logits=logits / temperature).sample()
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
 
 
 class TokenInput(nn.Module):
-    """Classes -> vectors: one-hot (MusicVAE) or a learned embedding. Class C is the start token."""
+    """Classes (+ optional condition classes) -> vectors. Class C is the start token.
 
-    def __init__(self, num_classes: int, embed_dim: int):
+    Tokens go through a learned embedding, or one-hot (MusicVAE) when embed_dim is 0; conditions are
+    appended one-hot.
+    """
+
+    def __init__(self, num_classes: int, embed_dim: int, condition_classes: int = 0):
         super().__init__()
-        self.num_classes = num_classes
+        self.num_classes, self.condition_classes = num_classes, condition_classes
         self.embed = nn.Embedding(num_classes + 1, embed_dim) if embed_dim else None
-        self.dim = embed_dim or num_classes
+        self.dim = (embed_dim or num_classes) + condition_classes
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, E)
+    def forward(self, tokens: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T) tokens, (B, T) conditions -> (B, T, E)."""
         if self.embed is not None:
-            return self.embed(tokens)
-        return F.one_hot(tokens, self.num_classes + 1)[..., : self.num_classes].float()  # start -> zeros
+            x = self.embed(tokens)
+        else:
+            x = F.one_hot(tokens, self.num_classes + 1)[..., : self.num_classes].float()  # start -> zeros
+        if self.condition_classes:
+            x = torch.cat([x, F.one_hot(conditions.long(), self.condition_classes).to(x.dtype)], dim=-1)
+        return x
 
 
 class BiLSTMEncoder(nn.Module):
     """(B, T) classes -> q(z|x). The final states of both directions give the posterior."""
 
-    def __init__(self, cfg: MelodyVAEConfig):
+    def __init__(self, cfg: SequenceVAEConfig):
         super().__init__()
-        self.inputs = TokenInput(cfg.num_classes, cfg.embed_dim)
+        self.inputs = TokenInput(cfg.num_classes, cfg.embed_dim, cfg.condition_classes)
         self.lstm = nn.LSTM(self.inputs.dim, cfg.encoder_hidden, cfg.encoder_layers, batch_first=True, bidirectional=True)
         self.to_posterior = nn.Linear(2 * cfg.encoder_hidden, 2 * cfg.z_dim)
 
-    def forward(self, tokens: torch.Tensor) -> DiagonalGaussian:
-        _, (h, _) = self.lstm(self.inputs(tokens))  # h: (layers * 2, B, H)
+    def forward(self, tokens: torch.Tensor, conditions: torch.Tensor | None = None) -> DiagonalGaussian:
+        _, (h, _) = self.lstm(self.inputs(tokens, conditions))  # h: (layers * 2, B, H)
         final = torch.cat([h[-2], h[-1]], dim=-1)  # (B, 2H): last layer, forward and backward
         mean, raw_scale = self.to_posterior(final).chunk(2, dim=-1)  # (B, Z) each
         return DiagonalGaussian(mean, raw_scale)
 
 
+def _slice(conditions: torch.Tensor | None, start: int, stop: int) -> torch.Tensor | None:
+    return None if conditions is None else conditions[:, start:stop]
+
+
 class ConditionedLSTM(nn.Module):
     """An LSTM stack conditioned on a vector: initial states = tanh(dense(cond)), cond fed at every step."""
 
-    def __init__(self, cond_dim: int, num_classes: int, embed_dim: int, hidden: int, layers: int):
+    def __init__(self, cond_dim: int, num_classes: int, embed_dim: int, hidden: int, layers: int, condition_classes: int):
         super().__init__()
         self.layers, self.hidden = layers, hidden
-        self.inputs = TokenInput(num_classes, embed_dim)
+        self.inputs = TokenInput(num_classes, embed_dim, condition_classes)
         self.init = nn.Linear(cond_dim, 2 * layers * hidden)
         self.lstm = nn.LSTM(self.inputs.dim + cond_dim, hidden, layers, batch_first=True)
         self.out = nn.Linear(hidden, num_classes)
@@ -78,26 +97,27 @@ class ConditionedLSTM(nn.Module):
         h, c = states.permute(1, 2, 0, 3).contiguous()  # each (layers, B, H)
         return h.contiguous(), c.contiguous()
 
-    def forward(self, cond: torch.Tensor, previous: torch.Tensor, state=None):
-        """cond (B, D), previous (B, T) -> logits (B, T, C), final state."""
-        x = torch.cat([self.inputs(previous), cond[:, None].expand(-1, previous.shape[1], -1)], dim=-1)
+    def forward(self, cond: torch.Tensor, previous: torch.Tensor, conditions: torch.Tensor | None = None, state=None):
+        """cond (B, D), previous (B, T), conditions (B, T) of the steps predicted -> logits (B, T, C), state."""
+        x = torch.cat([self.inputs(previous, conditions), cond[:, None].expand(-1, previous.shape[1], -1)], dim=-1)
         out, state = self.lstm(x, state if state is not None else self.initial_state(cond))
         return self.out(out), state
 
-    def loop(self, cond, first, steps, targets=None, sampling_probability=1.0, temperature=1.0, state=None):
+    def loop(self, cond, first, steps, conditions=None, targets=None, sampling_probability=1.0, temperature=1.0,
+             generator=None, state=None):
         """Step by step. Each next input is the model's own pick, or with targets given, the target
         except with probability `sampling_probability` (scheduled sampling).
         Returns logits (B, steps, C), picks (B, steps), state."""
         state = state if state is not None else self.initial_state(cond)
         previous, all_logits, picks = first, [], []
         for t in range(steps):
-            logits, state = self(cond, previous[:, None], state)
+            logits, state = self(cond, previous[:, None], _slice(conditions, t, t + 1), state)
             logits = logits[:, 0]
-            chosen = pick(logits, temperature)
+            chosen = pick(logits, temperature, generator)
             all_logits.append(logits)
             picks.append(chosen)
             if targets is not None:
-                use_sample = torch.rand(chosen.shape, device=chosen.device) < sampling_probability
+                use_sample = torch.rand(chosen.shape, device=chosen.device, generator=generator) < sampling_probability
                 previous = torch.where(use_sample, chosen, targets[:, t])
             else:
                 previous = chosen
@@ -111,16 +131,19 @@ DECODERS = Registry("decoder")
 class FlatDecoder(nn.Module):
     """One LSTM stack over the whole window, conditioned on z (MusicVAE's 2-bar decoder)."""
 
-    def __init__(self, cfg: MelodyVAEConfig):
+    def __init__(self, cfg: SequenceVAEConfig):
         super().__init__()
         self.steps = cfg.steps
-        self.core = ConditionedLSTM(cfg.z_dim, cfg.num_classes, cfg.embed_dim, cfg.decoder_hidden, cfg.decoder_layers)
+        self.core = ConditionedLSTM(cfg.z_dim, cfg.num_classes, cfg.embed_dim, cfg.decoder_hidden, cfg.decoder_layers,
+                                    cfg.condition_classes)
 
-    def logits(self, z: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:  # (B, Z), (B, T) -> (B, T, C)
-        return self.core(z, previous)[0]
+    def logits(self, z: torch.Tensor, previous: torch.Tensor, conditions=None) -> torch.Tensor:
+        """(B, Z), (B, T), (B, T) -> (B, T, C)."""
+        return self.core(z, previous, conditions)[0]
 
-    def loop(self, z, start, targets=None, sampling_probability=1.0, temperature=1.0):
-        logits, picks, _ = self.core.loop(z, start, self.steps, targets, sampling_probability, temperature)
+    def loop(self, z, start, conditions=None, targets=None, sampling_probability=1.0, temperature=1.0, generator=None):
+        logits, picks, _ = self.core.loop(z, start, self.steps, conditions, targets, sampling_probability, temperature,
+                                          generator)
         return logits, picks
 
 
@@ -129,14 +152,15 @@ class HierarchicalDecoder(nn.Module):
     """MusicVAE's hierdec: a conductor LSTM turns z into one embedding per bar; each embedding
     initialises (and conditions) a bar decoder shared by all bars."""
 
-    def __init__(self, cfg: MelodyVAEConfig):
+    def __init__(self, cfg: SequenceVAEConfig):
         super().__init__()
-        self.bars, self.steps_per_bar = cfg.bars, STEPS_PER_BAR
+        self.bars, self.steps_per_bar = cfg.bars, cfg.steps_per_bar
         hidden = cfg.conductor_hidden or cfg.decoder_hidden
         self.conductor_layers, self.conductor_hidden = cfg.conductor_layers, hidden
         self.conductor_init = nn.Linear(cfg.z_dim, 2 * cfg.conductor_layers * hidden)
         self.conductor = nn.LSTM(cfg.z_dim, hidden, cfg.conductor_layers, batch_first=True)
-        self.bar = ConditionedLSTM(hidden, cfg.num_classes, cfg.embed_dim, cfg.decoder_hidden, cfg.decoder_layers)
+        self.bar = ConditionedLSTM(hidden, cfg.num_classes, cfg.embed_dim, cfg.decoder_hidden, cfg.decoder_layers,
+                                   cfg.condition_classes)
 
     def bar_embeddings(self, z: torch.Tensor) -> torch.Tensor:  # (B, Z) -> (B, U, H)
         states = torch.tanh(self.conductor_init(z)).view(z.shape[0], 2, self.conductor_layers, self.conductor_hidden)
@@ -144,44 +168,58 @@ class HierarchicalDecoder(nn.Module):
         out, _ = self.conductor(z[:, None].expand(-1, self.bars, -1), (h.contiguous(), c.contiguous()))
         return out
 
-    def logits(self, z: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+    def logits(self, z: torch.Tensor, previous: torch.Tensor, conditions=None) -> torch.Tensor:
         batch = z.shape[0]
         embeddings = self.bar_embeddings(z).reshape(batch * self.bars, -1)  # (B*U, H)
         per_bar = previous.reshape(batch * self.bars, self.steps_per_bar)  # bars decode in parallel
-        logits, _ = self.bar(embeddings, per_bar)  # (B*U, S, C)
+        bar_conditions = None if conditions is None else conditions.reshape(batch * self.bars, self.steps_per_bar)
+        logits, _ = self.bar(embeddings, per_bar, bar_conditions)  # (B*U, S, C)
         return logits.reshape(batch, self.bars * self.steps_per_bar, -1)
 
-    def loop(self, z, start, targets=None, sampling_probability=1.0, temperature=1.0):
+    def loop(self, z, start, conditions=None, targets=None, sampling_probability=1.0, temperature=1.0, generator=None):
         embeddings = self.bar_embeddings(z)
         previous, all_logits, all_picks = start, [], []
         for u in range(self.bars):
-            bar_targets = None if targets is None else targets[:, u * self.steps_per_bar : (u + 1) * self.steps_per_bar]
-            logits, picks, _ = self.bar.loop(
-                embeddings[:, u], previous, self.steps_per_bar, bar_targets, sampling_probability, temperature
-            )
+            lo, hi = u * self.steps_per_bar, (u + 1) * self.steps_per_bar
+            bar_targets = None if targets is None else targets[:, lo:hi]
+            logits, picks, _ = self.bar.loop(embeddings[:, u], previous, self.steps_per_bar, _slice(conditions, lo, hi),
+                                             bar_targets, sampling_probability, temperature, generator)
             all_logits.append(logits)
             all_picks.append(picks)
             last = picks[:, -1]
             if bar_targets is not None:
-                use_sample = torch.rand(last.shape, device=last.device) < sampling_probability
+                use_sample = torch.rand(last.shape, device=last.device, generator=generator) < sampling_probability
                 last = torch.where(use_sample, last, bar_targets[:, -1])
             previous = last
         return torch.cat(all_logits, 1), torch.cat(all_picks, 1)
 
 
-class MelodyVAE(nn.Module):
-    """Encoder + decoder + loss. `forward` returns the named loss breakdown the trainer needs."""
+class SequenceVAE(nn.Module):
+    """Encoder + decoder + loss. `forward` returns the named loss breakdown the trainer needs.
 
-    def __init__(self, cfg: MelodyVAEConfig):
+    A batch is `(tokens,)` or `(tokens, conditions)`, both (B, T) integer classes.
+    """
+
+    def __init__(self, cfg: SequenceVAEConfig):
         super().__init__()
         self.cfg = cfg
+        self.encoding = get_encoding(cfg.encoding)
         self.encoder = BiLSTMEncoder(cfg)
         self.decoder = DECODERS[cfg.decoder](cfg)
         self.beta = BetaSchedule("musicvae", cfg.max_beta, rate=cfg.beta_rate)
         self.start_token = cfg.num_classes
 
-    def encode(self, tokens: torch.Tensor) -> DiagonalGaussian:
-        return self.encoder(tokens.long())
+    def _conditions(self, conditions: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+        if not self.cfg.condition_classes:
+            return None
+        if conditions is None:
+            raise ValueError(f"encoding {self.cfg.encoding!r} needs per-step conditions")
+        if conditions.shape != like.shape:
+            raise ValueError(f"conditions of shape {tuple(conditions.shape)} for tokens of shape {tuple(like.shape)}")
+        return conditions.long()
+
+    def encode(self, tokens: torch.Tensor, conditions: torch.Tensor | None = None) -> DiagonalGaussian:
+        return self.encoder(tokens.long(), self._conditions(conditions, tokens))
 
     def shift_right(self, tokens: torch.Tensor) -> torch.Tensor:
         """The decoder's inputs: a start token, then the tokens but the last. (B, T) -> (B, T)."""
@@ -191,25 +229,27 @@ class MelodyVAE(nn.Module):
     def start(self, batch: int, device) -> torch.Tensor:
         return torch.full((batch,), self.start_token, dtype=torch.long, device=device)
 
-    def train_logits(self, z: torch.Tensor, tokens: torch.Tensor, sampling_probability: float) -> torch.Tensor:
+    def train_logits(self, z, tokens, conditions, sampling_probability: float) -> torch.Tensor:
         if sampling_probability <= 0:
-            return self.decoder.logits(z, self.shift_right(tokens))
+            return self.decoder.logits(z, self.shift_right(tokens), conditions)
         if self.cfg.sampling_mode == "stepwise":
-            return self.decoder.loop(z, self.start(len(z), z.device), tokens, sampling_probability)[0]
+            return self.decoder.loop(z, self.start(len(z), z.device), conditions, tokens, sampling_probability)[0]
         # two-pass scheduled sampling: sample every step from a teacher-forced pass, mix, decode again
         with torch.no_grad():
-            sampled = pick(self.decoder.logits(z, self.shift_right(tokens)).flatten(0, 1), 1.0).view_as(tokens)
+            teacher = self.decoder.logits(z, self.shift_right(tokens), conditions)
+            sampled = pick(teacher.flatten(0, 1), 1.0).view_as(tokens)
         use_sample = torch.rand(tokens.shape, device=tokens.device) < sampling_probability
-        return self.decoder.logits(z, self.shift_right(torch.where(use_sample, sampled, tokens)))
+        return self.decoder.logits(z, self.shift_right(torch.where(use_sample, sampled, tokens)), conditions)
 
     def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:
         tokens = batch[0].long()  # (B, T)
-        if self.training and self.cfg.transpose:
-            tokens = random_transpose(tokens, self.cfg.transpose)
-        posterior = self.encode(tokens)
+        conditions = self._conditions(batch[1] if len(batch) > 1 else None, tokens)
+        if self.training:
+            tokens, conditions = self.encoding.augment(tokens, conditions, self.cfg.transpose)
+        posterior = self.encoder(tokens, conditions)
         z = posterior.rsample()  # (B, Z)
         p = inverse_sigmoid_sampling_probability(step, self.cfg.sampling_rate) if self.training else 0.0
-        logits = self.train_logits(z, tokens, p)  # (B, T, C)
+        logits = self.train_logits(z, tokens, conditions, p)  # (B, T, C)
         kl = posterior.kl()  # (B,)
         out = elbo_breakdown(masked_sequence_nll(logits, tokens), kl, self.beta(step), free_bits_total(kl, self.cfg.free_bits))
         out["accuracy"] = (logits.argmax(-1) == tokens).float().mean().detach()
@@ -217,10 +257,18 @@ class MelodyVAE(nn.Module):
         return out
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, temperature: float = 0.0) -> torch.Tensor:
-        """(B, Z) -> (B, T) classes; temperature 0 is argmax."""
-        return self.decoder.loop(z, self.start(len(z), z.device), temperature=temperature)[1]
+    def decode(self, z: torch.Tensor, temperature: float = 0.0, conditions: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B, Z) -> (B, T) classes; temperature 0 is argmax, else sampled with `generator`."""
+        conditions = self._conditions(conditions, torch.empty(len(z), self.cfg.steps))
+        return self.decoder.loop(z, self.start(len(z), z.device), conditions, temperature=temperature,
+                                 generator=generator)[1]
 
     @torch.no_grad()
-    def teacher_forced_logits(self, z: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        return self.decoder.logits(z, self.shift_right(tokens.long()))
+    def teacher_forced_logits(self, z: torch.Tensor, tokens: torch.Tensor, conditions: torch.Tensor | None = None):
+        tokens = tokens.long()
+        return self.decoder.logits(z, self.shift_right(tokens), self._conditions(conditions, tokens))
+
+
+MelodyVAE = SequenceVAE  # round 1's name
+MODEL_KIND = register_model_kind("sequence_vae", SequenceVAEConfig, SequenceVAE, aliases=("melody_vae",))

@@ -4,6 +4,9 @@ Output directory (written atomically):
     train-00000.npy, valid-00000.npy   uint8 class windows, shape (N, steps)
     manifest.jsonl                     one line per item: source, status, reason, windows, split
     stats.json                         totals, counts per status and reason, options
+
+What is never touched: an --out that holds an input, or files that prepare did not write, is refused;
+a run that yields no window leaves a dataset already in --out as it was.
 """
 
 from __future__ import annotations
@@ -11,16 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from musicae.autoencoding.checkpoint import atomic_directory
+from musicae.autoencoding.config import CheckedConfig, require
 from musicae.music.corpus import (
     ABC_PARSERS,
     DEFAULT_MAX_FILE_MB,
@@ -33,16 +39,24 @@ from musicae.music.corpus import (
     split_abc_tunes,
     tune_label,
 )
-from musicae.music.extract import ExtractOptions, windows_from_segments
+from musicae.music.encodings import ENCODINGS, get_encoding
+from musicae.music.extract import ExtractOptions
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 TUNES_PER_UNIT = 200
 SHARD_SIZE = 1_000_000
+DATASET_FILE = re.compile(r"^((train|valid)-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
+
+
+class UnsafeOutput(ValueError):
+    """An --out that prepare must not replace; the message says why."""
 
 
 @dataclass
-class PrepareOptions:
+class PrepareOptions(CheckedConfig):
     extract: ExtractOptions = field(default_factory=ExtractOptions)
+    encoding: str = "melody"
+    """Which encoding turns scores into windows (see encodings.py)."""
     workers: int = 0
     """Parallel worker processes; 0 uses every core."""
     valid_fraction: float = 0.1
@@ -55,6 +69,13 @@ class PrepareOptions:
     """Where per-file results are cached; default $MUSICAE_CACHE or ~/.cache/musicae/prepare."""
     use_cache: bool = True
     progress: bool = True
+
+    def check(self) -> None:
+        require(self.workers >= 0, "workers", self.workers, "must not be negative (0 uses every core)")
+        require(0 <= self.valid_fraction < 1, "valid_fraction", self.valid_fraction, "must be in [0, 1)")
+        require(self.abc_parser in ABC_PARSERS, "abc_parser", self.abc_parser, f"choose from {', '.join(ABC_PARSERS)}")
+        require(self.max_file_mb > 0, "max_file_mb", self.max_file_mb, "must be positive")
+        require(self.encoding in ENCODINGS, "encoding", self.encoding, f"choose from {', '.join(ENCODINGS.names())}")
 
 
 @dataclass(frozen=True)
@@ -75,7 +96,7 @@ def _record(source: str, status: str, reason: str | None = None, detail: str = "
 
 
 def _from_segments(source: str, segments, options: PrepareOptions) -> tuple[dict, np.ndarray]:
-    extraction = windows_from_segments(segments, options.extract, source)
+    extraction = get_encoding(options.encoding).extract(segments, options.extract, source)
     if len(extraction.windows):
         return _record(source, "ok", windows=len(extraction.windows)), extraction.windows
     return _record(source, "skipped", extraction.reason, extraction.detail), extraction.windows
@@ -90,6 +111,8 @@ def process_unit(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.nda
             return [_from_segments(label, load_midi_segments(unit.file.path, options.max_file_mb), options)]
         except BadInput as err:
             return [(_record(label, "error", err.reason_code, err.detail), empty)]
+        except FileNotFoundError:  # removed between discovery and parsing
+            return [(_record(label, "error", "missing", "no such file"), empty)]
         except Exception as err:  # a parser bug must not take the batch down
             return [(_record(label, "error", "internal", f"{type(err).__name__}: {err}"[:200]), empty)]
     results = []
@@ -119,6 +142,7 @@ def _cache_key(unit: Unit, options: PrepareOptions) -> str:
         "mtime": stat.st_mtime_ns,
         "tunes": [unit.first_tune, unit.last_tune],
         "extract": asdict(options.extract),
+        "encoding": options.encoding,
         "abc_parser": options.abc_parser,
         "max_file_mb": options.max_file_mb,
     }
@@ -132,25 +156,65 @@ def _cached_process(args: tuple[Unit, PrepareOptions]) -> list[tuple[dict, np.nd
     if options.use_cache:
         try:
             path = cache / f"{_cache_key(unit, options)}.npz"
-            if path.exists():
-                with np.load(path, allow_pickle=False) as data:
-                    records = json.loads(bytes(data["records"]).decode())
-                    windows = data["windows"]
-                    counts = [r["windows"] for r in records]
-                    offsets = np.cumsum([0, *counts])
-                    return [(r, windows[offsets[i] : offsets[i + 1]]) for i, r in enumerate(records)]
-        except (OSError, ValueError, KeyError):
-            path = None  # unreadable cache entry: recompute
+        except OSError:
+            path = None  # the input vanished: process_unit reports it
+        cached = _read_cache_entry(path) if path is not None else None
+        if cached is not None:
+            return cached
     results = process_unit(unit, options)
     if path is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        records = [r for r, _ in results]
-        windows = np.concatenate([w for _, w in results]) if results else np.zeros((0, options.extract.window_steps), np.uint8)
-        fd, tmp = tempfile.mkstemp(dir=cache, suffix=".npz.tmp")
+        _write_cache_entry(path, results, options.extract.window_steps)
+    return results
+
+
+def _read_cache_entry(path: Path) -> list[tuple[dict, np.ndarray]] | None:
+    """A cached result, or None when there is none or it is damaged in any way (then it is recomputed)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            records = json.loads(bytes(data["records"]).decode())
+            windows = data["windows"]
+        counts = [r["windows"] for r in records]
+        if sum(counts) != len(windows):
+            return None
+        offsets = np.cumsum([0, *counts])
+        return [(r, windows[offsets[i] : offsets[i + 1]]) for i, r in enumerate(records)]
+    except Exception:  # empty, truncated or foreign file: EOFError, BadZipFile, ValueError, KeyError...
+        return None
+
+
+def _write_cache_entry(path: Path, results, window_steps: int) -> None:
+    """Write-then-rename; a cache that cannot be written is skipped (the driver has warned once)."""
+    records = [r for r, _ in results]
+    windows = np.concatenate([w for _, w in results]) if results else np.zeros((0, window_steps), np.uint8)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         with os.fdopen(fd, "wb") as f:
             np.savez(f, records=np.frombuffer(json.dumps(records).encode(), np.uint8), windows=windows)
         os.replace(tmp, path)
-    return results
+    except OSError:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def usable_cache(options: PrepareOptions) -> bool:
+    """Whether the cache folder can be written; warns once (naming it) when it cannot."""
+    if not options.use_cache:
+        return False
+    cache = Path(options.cache_dir) if options.cache_dir else default_cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=cache, suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+        return True
+    except OSError as err:
+        print(f"warning: cache folder {cache} is not writable ({err.strerror or err}); going on without a cache "
+              f"(set MUSICAE_CACHE to another folder, or pass --no-cache)", file=sys.stderr)
+        return False
 
 
 def plan_units(files: list[InputFile]) -> tuple[list[Unit], list[tuple[dict, np.ndarray]]]:
@@ -186,9 +250,10 @@ def prepare(
 ) -> dict:
     """Run the whole pipeline; returns stats (also written to out_dir/stats.json)."""
     options = options or PrepareOptions()
-    if options.abc_parser not in ABC_PARSERS:
-        raise ValueError(f"unknown ABC parser {options.abc_parser!r}; choose from {', '.join(ABC_PARSERS)}")
+    out_dir = check_output_dir(Path(out_dir), inputs)
     started = time.time()
+    if not usable_cache(options):
+        options = replace(options, use_cache=False)
     files, problems = discover(inputs)
     if folk:
         files = folk_corpus_files() + files
@@ -211,14 +276,40 @@ def prepare(
                 results += out
                 bar.update(1)
     bar.close()
-    stats = write_dataset(out_dir, results, options)
-    stats["seconds"] = round(time.time() - started, 2)
-    stats["items_per_second"] = round(stats["items"] / max(stats["seconds"], 1e-9), 1)
-    (Path(out_dir) / "stats.json").write_text(json.dumps(stats, indent=2))
-    return stats
+    return write_dataset(out_dir, results, options, started=started)
 
 
-def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], options: PrepareOptions) -> dict:
+def check_output_dir(out_dir: Path, inputs: list[str | Path] = ()) -> Path:
+    """The resolved --out, or UnsafeOutput when replacing it could destroy what prepare did not write:
+    an existing file, a folder holding an input, or a folder with files that are not a prepared dataset."""
+    out_dir = Path(out_dir).resolve()
+    for raw in inputs:
+        source = Path(raw).resolve()
+        if source == out_dir or out_dir in source.parents:
+            raise UnsafeOutput(f"--out {out_dir}: holds the input {raw}; choose a folder outside your inputs")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UnsafeOutput(f"--out {out_dir}: is an existing file, not a folder")
+    if out_dir.is_dir():
+        entries = sorted(p.name for p in out_dir.iterdir())
+        foreign = [name for name in entries if not DATASET_FILE.match(name)]
+        if foreign or (entries and not {"manifest.jsonl", "stats.json"} <= set(entries)):
+            shown = ", ".join((foreign or entries)[:3])
+            raise UnsafeOutput(f"--out {out_dir}: holds files that prepare did not write ({shown}); choose a new or "
+                               f"empty folder")
+    return out_dir
+
+
+def _has_windows(out_dir: Path) -> bool:
+    try:
+        return json.loads((out_dir / "stats.json").read_text()).get("windows", 0) > 0
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], options: PrepareOptions,
+                  started: float | None = None) -> dict:
+    """Write the dataset atomically and return its stats. With no window at all, a dataset already in
+    `out_dir` that has windows is kept, and the stats say `kept_previous`."""
     out_dir = Path(out_dir)
     steps = options.extract.window_steps
     train, valid = [], []
@@ -251,12 +342,19 @@ def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], 
         "by_reason": dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
         "bars": options.extract.bars,
         "steps": steps,
+        "encoding": options.encoding,
         "options": {
             **asdict(options.extract),
             "valid_fraction": options.valid_fraction,
             "abc_parser": options.abc_parser,
         },
     }
+    if started is not None:
+        stats["seconds"] = round(time.time() - started, 2)
+        stats["items_per_second"] = round(stats["items"] / max(stats["seconds"], 1e-9), 1)
+    if stats["windows"] == 0 and _has_windows(out_dir):
+        stats["kept_previous"] = True
+        return stats
     with atomic_directory(out_dir) as tmp:
         for split, windows in (("train", train_windows), ("valid", valid_windows)):
             for shard, start in enumerate(range(0, max(len(windows), 1), SHARD_SIZE)):
@@ -268,16 +366,48 @@ def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], 
     return stats
 
 
-def load_windows(data_dir: Path, split: str = "train") -> np.ndarray:
-    """Windows of a prepared directory: split is train, valid or all."""
+def load_windows(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray:
+    """Windows of a prepared directory: split is train, valid or all.
+
+    Every shard is checked as it is opened: a 2-D integer array of `steps` columns (stats.json), values
+    in 0..num_classes-1. A bad shard is a ValueError naming the file and what is wrong.
+    """
     data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{data_dir}: no such dataset folder; run `musicae prepare` first")
     if not (data_dir / "stats.json").exists():
         raise FileNotFoundError(f"{data_dir}: not a prepared dataset (no stats.json); run `musicae prepare` first")
-    stats = json.loads((data_dir / "stats.json").read_text())
+    try:
+        stats = json.loads((data_dir / "stats.json").read_text())
+        steps = int(stats["steps"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{data_dir / 'stats.json'}: unreadable or without 'steps'; prepare the dataset again") from None
     splits = ("train", "valid") if split == "all" else (split,)
     if any(s not in ("train", "valid") for s in splits):
         raise ValueError(f"unknown split {split!r}: use train, valid or all")
-    arrays = [np.load(p, allow_pickle=False) for s in splits for p in sorted(data_dir.glob(f"{s}-*.npy"))]
+    arrays = [check_shard(p, steps, num_classes) for s in splits for p in sorted(data_dir.glob(f"{s}-*.npy"))]
     if not arrays:
-        return np.zeros((0, stats["steps"]), np.uint8)
+        return np.zeros((0, steps), np.uint8)
     return np.concatenate(arrays)
+
+
+def check_shard(path: Path, steps: int, num_classes: int | None = None) -> np.ndarray:
+    """One shard as uint8 windows, or ValueError naming the file and the problem."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except Exception as err:  # truncated, not .npy, pickled objects...
+        raise ValueError(f"{path}: unreadable shard ({' '.join(str(err).split())[:120]})") from None
+    if array.ndim != 2:
+        raise ValueError(f"{path}: a {array.ndim}-D array of shape {array.shape}; windows are 2-D (N, {steps})")
+    if array.shape[1] != steps:
+        raise ValueError(f"{path}: windows of {array.shape[1]} steps, but stats.json says {steps}")
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{path}: dtype {array.dtype}; windows are integer classes (uint8)")
+    if np.issubdtype(array.dtype, np.floating) and array.size and not np.all(np.mod(array, 1) == 0):
+        raise ValueError(f"{path}: dtype {array.dtype} with fractional values; windows are integer classes (uint8)")
+    if array.size:
+        low, high = array.min(), array.max()
+        limit = num_classes if num_classes is not None else 256
+        if low < 0 or high >= limit:
+            raise ValueError(f"{path}: values from {low} to {high}; classes must be in 0..{limit - 1}")
+    return array.astype(np.uint8, copy=False)

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from musicae.music.encoding import STEPS_PER_BAR, window_to_notes
 
+MAX_ROLL_ROWS = 24
+"""A piano roll draws at most this many rows: its cost stays bounded however many melodies there are."""
 
-def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None = None, title: str = "") -> Path:
-    """One row per melody (a (T,) class array), notes as bars, bar lines every 16 steps."""
+
+def piano_roll_png(melodies: list[np.ndarray], titles: list[str] | None = None, title: str = "",
+                   to_notes: Callable = window_to_notes, steps_per_bar: int = STEPS_PER_BAR) -> bytes:
+    """PNG bytes: one row per melody (a (T,) class array), notes as bars, bar lines every bar.
+
+    Only the first MAX_ROLL_ROWS melodies are drawn (the title says so when some are left out).
+    """
+    if len(melodies) > MAX_ROLL_ROWS:
+        title = f"{title} (first {MAX_ROLL_ROWS} of {len(melodies)})".strip()
+        melodies, titles = melodies[:MAX_ROLL_ROWS], titles[:MAX_ROLL_ROWS] if titles else titles
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    notes = [window_to_notes(m) for m in melodies]
+    notes = [to_notes(m) for m in melodies]
     pitches = [p for ns in notes for p, _, _ in ns] or [60]
     low, high = min(pitches) - 2, max(pitches) + 2
     steps = max(len(m) for m in melodies)
@@ -30,7 +42,7 @@ def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None 
         color = cmap(row / max(len(melodies) - 1, 1))
         for pitch, start, end in melody_notes:
             ax.broken_barh([(start, end - start - 0.1)], (pitch - 0.4, 0.8), color=color)
-        for bar in range(0, steps + 1, STEPS_PER_BAR):
+        for bar in range(0, steps + 1, steps_per_bar):
             ax.axvline(bar, color="0.8", lw=0.6, zorder=0)
         ax.set_ylim(low, high)
         ax.set_xlim(0, steps)
@@ -42,10 +54,17 @@ def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None 
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None = None, title: str = "") -> Path:
+    """piano_roll_png written to `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path.write_bytes(piano_roll_png(melodies, titles, title))
     return path
 
 
@@ -57,14 +76,9 @@ def find_soundfont() -> Path | None:
     return None
 
 
-def midi_to_wav(midi_path: Path, wav_path: Path, sample_rate: int = 22050) -> str:
-    """Render a MIDI file to WAV with FluidSynth when it and a SoundFont exist, else with sine waves.
-
-    Returns which synthesizer was used.
-    """
-    import pretty_midi
-
-    midi = pretty_midi.PrettyMIDI(str(midi_path))
+def wav_bytes(midi, sample_rate: int = 22050) -> tuple[bytes, str]:
+    """A pretty_midi.PrettyMIDI rendered to WAV bytes, with FluidSynth when it and a SoundFont exist,
+    else with sine waves. Returns (bytes, which synthesizer was used)."""
     soundfont = find_soundfont()
     audio, used = None, "sine"
     if soundfont is not None and shutil.which("fluidsynth"):
@@ -77,9 +91,19 @@ def midi_to_wav(midi_path: Path, wav_path: Path, sample_rate: int = 22050) -> st
         audio = midi.synthesize(fs=sample_rate)
     peak = np.abs(audio).max() if len(audio) else 0
     pcm = (audio / peak * 0.8 * 32767).astype(np.int16) if peak > 0 else np.zeros(1, np.int16)
-    with wave.open(str(wav_path), "wb") as f:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
         f.setnchannels(1)
         f.setsampwidth(2)
         f.setframerate(sample_rate)
         f.writeframes(pcm.tobytes())
+    return buffer.getvalue(), used
+
+
+def midi_to_wav(midi_path: Path, wav_path: Path, sample_rate: int = 22050) -> str:
+    """Render a MIDI file to a WAV file (see wav_bytes); returns which synthesizer was used."""
+    import pretty_midi
+
+    data, used = wav_bytes(pretty_midi.PrettyMIDI(str(midi_path)), sample_rate)
+    Path(wav_path).write_bytes(data)
     return used

@@ -29,10 +29,18 @@ class Segment:
     is_drum: np.ndarray  # (N,) bool
     numerator: int = 4
     denominator: int = 4
+    start_bar: int = 0
+    """Bars of the whole piece before this segment (bar numbers count from the file's start)."""
 
     @property
     def steps_per_bar(self) -> float:
+        """0 for a malformed time signature (a zero numerator or denominator): such a piece is not windowed."""
+        if self.numerator <= 0 or self.denominator <= 0:
+            return 0.0
         return STEPS_PER_QUARTER * 4 * self.numerator / self.denominator
+
+    def bars(self, steps: float) -> float:
+        return steps / self.steps_per_bar if self.steps_per_bar else 0.0
 
 
 def split_points(total: float, ts_events, tempo_events) -> list[float]:
@@ -94,6 +102,7 @@ def _tick_seconds(tpq: int, tempos: list[tuple[int, int]]):
 def cut_segments(splits, ts_events, tempo_events, start, end, **columns) -> list[Segment]:
     """note-seq's _extract_subsequences, then times to unquantized steps at each piece's tempo."""
     segments = []
+    bars_before = 0.0
     for lo, hi in zip(splits[:-1], splits[1:]):
         inside = (start >= lo) & (start < hi)
         num, den = _state_at(lo, ts_events, (4, 4))
@@ -104,9 +113,11 @@ def cut_segments(splits, ts_events, tempo_events, start, end, **columns) -> list
                 end=(np.minimum(end[inside], hi) - lo) * steps_per_second,
                 numerator=num,
                 denominator=den,
+                start_bar=int(bars_before + 1e-6),
                 **{k: v[inside] for k, v in columns.items()},
             )
         )
+        bars_before += segments[-1].bars((hi - lo) * steps_per_second)
     return segments
 
 
@@ -150,7 +161,10 @@ def segments_from_note_sequence(sequence) -> list[Segment]:
     from note_seq import sequences_lib
 
     segments = []
-    for piece in sequences_lib.split_note_sequence_on_time_changes(sequence):
+    pieces = list(sequences_lib.split_note_sequence_on_time_changes(sequence))
+    offsets = [p.subsequence_info.start_time_offset for p in pieces] + [sequence.total_time]
+    bars_before = 0.0
+    for piece, lo, hi in zip(pieces, offsets[:-1], offsets[1:]):
         qpm = piece.tempos[0].qpm if piece.tempos else 120.0
         steps_per_second = STEPS_PER_QUARTER * qpm / 60.0
         num, den = (piece.time_signatures[0].numerator, piece.time_signatures[0].denominator) if piece.time_signatures else (4, 4)
@@ -165,8 +179,10 @@ def segments_from_note_sequence(sequence) -> list[Segment]:
                 is_drum=np.array([n.is_drum for n in notes], dtype=bool),
                 numerator=num,
                 denominator=den,
+                start_bar=int(bars_before + 1e-6),
             )
         )
+        bars_before += segments[-1].bars(max(hi - lo, 0.0) * steps_per_second)
     return segments
 
 

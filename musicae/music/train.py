@@ -1,49 +1,59 @@
-"""Train a melody VAE on prepared windows with the shared trainer."""
+"""Train a sequence VAE on prepared windows with the shared trainer and run glue."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from musicae.autoencoding.checkpoint import latest_checkpoint, load_config
-from musicae.autoencoding.config import from_dict
-from musicae.autoencoding.curves import plot_curves
-from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig, seed_everything
-from musicae.music.configs import MelodyVAEConfig, get_config
+from musicae.autoencoding.runs import plan_run, train_run
+from musicae.autoencoding.trainer import TensorData, TrainerConfig
+from musicae.music.configs import DEFAULT_CONFIG, SequenceVAEConfig, get_config
 from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import MODEL_KIND
-from musicae.music.models import MelodyVAE
+from musicae.music.models import MODEL_KIND
 from musicae.music.prepare import load_windows
 
-
-def trainer_config_for(cfg: MelodyVAEConfig, **overrides) -> TrainerConfig:
-    base = TrainerConfig(batch_size=cfg.batch_size, lr=cfg.lr, lr_decay=cfg.lr_decay, lr_min=cfg.lr_min, grad_clip=cfg.grad_clip)
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+# Model-config fields that also set the trainer (pythae style: one config per model says how to train it).
+TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
 
 
-def train_melody_vae(
+def trainer_config_for(cfg: SequenceVAEConfig, **overrides) -> TrainerConfig:
+    base = {name: getattr(cfg, name) for name in TRAINING_FIELDS}
+    return TrainerConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def train_sequence_vae(
     data_dir: Path,
     out: Path,
-    config: str | MelodyVAEConfig = "mel_2bar_cpu",
+    config: str | SequenceVAEConfig | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     model_overrides: dict | None = None,
     final_eval_windows: int = 2000,
     **trainer_overrides,
 ) -> dict:
-    """Train (or resume) a run in `out`; returns a summary that is also written to out/summary.json."""
+    """Train (or resume) a run in `out`; returns a summary that is also written to out/summary.json.
+
+    On resume the stored model and trainer configs are used; an explicitly given value that differs
+    from them is refused (see runs.plan_run). `config=None` means "not given": the default config for
+    a new run, the stored one on resume.
+    """
     out = Path(out)
-    previous = latest_checkpoint(out) if resume else None
-    if previous is not None:  # a resumed run keeps the config it started with
-        cfg = from_dict(MelodyVAEConfig, load_config(previous)["config"])
-    else:
-        cfg = config if isinstance(config, MelodyVAEConfig) else get_config(config)
-        cfg = replace(cfg, **{k: v for k, v in (model_overrides or {}).items() if v is not None})
-    train = load_windows(data_dir, "train")
-    valid = load_windows(data_dir, "valid")
+    model_overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
+    cfg = config if isinstance(config, SequenceVAEConfig) else get_config(config or DEFAULT_CONFIG)
+    cfg = replace(cfg, **model_overrides)
+    trainer_cfg = trainer_config_for(cfg, **trainer_overrides)
+    requested = {**model_overrides, **{k: v for k, v in trainer_overrides.items() if v is not None}}
+    if isinstance(config, str):
+        requested["name"] = config
+    plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,
+                    expect=MODEL_KIND.name)
+    cfg = plan.config
+    train = load_windows(data_dir, "train", num_classes=cfg.num_classes)
+    valid = load_windows(data_dir, "valid", num_classes=cfg.num_classes)
     if train.shape[1] != cfg.steps:
         raise ValueError(
             f"{data_dir}: windows have {train.shape[1]} steps but config {cfg.name} expects {cfg.steps} "
@@ -51,23 +61,18 @@ def train_melody_vae(
         )
     if len(train) == 0:
         raise ValueError(f"{data_dir}: no training windows")
-    trainer_cfg = trainer_config_for(cfg, **trainer_overrides)
-    seed_everything(trainer_cfg.seed)
-    model = MelodyVAE(cfg)
-    model_config = {"kind": MODEL_KIND, "config": asdict(cfg), "data": {"dir": str(data_dir), "train_windows": len(train)}}
-    trainer = Trainer(
-        model,
-        TensorData(torch.from_numpy(train)),
-        trainer_cfg,
-        out,
-        model_config,
+    summary, trainer = train_run(
+        plan, out, TensorData(torch.from_numpy(train)),
         eval_data=TensorData(torch.from_numpy(valid)) if len(valid) else None,
+        curves=("loss", "recon", "kl_bits", "accuracy"),
+        data={"dir": str(data_dir), "train_windows": len(train)},
     )
-    summary = trainer.fit(resume=resume)
-    plot_curves(out, keys=("loss", "recon", "kl_bits", "accuracy"))
     if len(valid):
-        subset = np.random.default_rng(trainer_cfg.seed).permutation(len(valid))[:final_eval_windows]
+        subset = np.random.default_rng(plan.trainer.seed).permutation(len(valid))[:final_eval_windows]
         summary["evaluation"] = evaluate_windows(trainer.model.cpu(), valid[np.sort(subset)])
     summary["config"] = cfg.name
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+train_melody_vae = train_sequence_vae  # round 1's name

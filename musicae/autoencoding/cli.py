@@ -1,0 +1,83 @@
+"""What both command lines share: checked argument types, and a `main` that turns every failure into
+one line on stderr with a non-zero exit (set MUSICAE_DEBUG=1 for the traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+
+
+def print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, allow_nan=False))
+
+
+def _number(kind: Callable, text: str, low=None, high=None, low_open=False, high_open=False, what=""):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        raise argparse.ArgumentTypeError(f"{text}: must be {what}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(int, text, low=1, what="at least 1")
+
+
+def non_negative_int(text: str) -> int:
+    return _number(int, text, low=0, what="0 or more")
+
+
+def positive_float(text: str) -> float:
+    return _number(float, text, low=0, low_open=True, what="a positive number")
+
+
+def non_negative_float(text: str) -> float:
+    return _number(float, text, low=0, what="a finite number >= 0")
+
+
+def finite_float(text: str) -> float:
+    return _number(float, text)
+
+
+def fraction(text: str) -> float:
+    return _number(float, text, low=0, high=1, high_open=True, what="in [0, 1)")
+
+
+def one_line(err: BaseException) -> str:
+    message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    if isinstance(err, OSError) and err.filename and str(err.filename) not in message:
+        message = f"{err.filename}: {err.strerror or message}"
+    text = " ".join(str(message).split()) or type(err).__name__
+    known = (ValueError, KeyError, FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError)
+    return text if isinstance(err, known) else f"{type(err).__name__}: {text}"
+
+
+def run_main(prog: str, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse, call the subcommand, and answer any failure in one line (exit 2, or 130 on Ctrl-C)."""
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that left must not cost a traceback at exit
+        return code
+    except BrokenPipeError:  # `musicae configs | head`: the reader left, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print(f"{prog} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # every user-facing failure: one line, never a traceback
+        if os.environ.get("MUSICAE_DEBUG"):
+            raise
+        print(f"{prog} {args.command}: error: {one_line(err)}", file=sys.stderr)
+        return 2

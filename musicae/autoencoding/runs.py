@@ -1,0 +1,196 @@
+"""Model kinds and runs: what can be built, saved, loaded and trained, for every branch.
+
+A branch registers each kind of model once:
+
+    register_model_kind("sequence_vae", SequenceVAEConfig, SequenceVAE)
+
+and then `save_run`, `load_model` and `train_run` work for it. A checkpoint's config.json is the
+model record `{"kind": ..., "config": {...}, ...}` built here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from musicae.autoencoding.checkpoint import (
+    CHECKPOINTS_DIR,
+    DamagedCheckpoint,
+    intact_checkpoint,
+    load_config,
+    load_weights,
+    resolve_checkpoint,
+    save_model,
+)
+from musicae.autoencoding.config import ConfigError, Registry, flag_name, from_dict
+from musicae.autoencoding.curves import plot_curves
+from musicae.autoencoding.trainer import METRICS_FILE, BatchSource, Trainer, TrainerConfig
+
+# Trainer fields a resumed run may change: they alter neither the maths nor the data order.
+RUNTIME_FIELDS = frozenset({"steps", "device", "progress", "log_every", "eval_every", "checkpoint_every",
+                            "keep_checkpoints", "eval_batches"})
+# What a run directory holds that `train` wrote (and --overwrite may remove).
+RUN_FILES = (CHECKPOINTS_DIR, METRICS_FILE, "curves.png", "summary.json")
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    name: str
+    config_class: type
+    build: Callable[[Any], nn.Module]
+
+
+MODEL_KINDS = Registry("model kind")
+
+
+def register_model_kind(name: str, config_class: type, build: Callable[[Any], nn.Module],
+                        aliases: tuple[str, ...] = ()) -> ModelKind:
+    kind = ModelKind(name, config_class, build)
+    for key in (name, *aliases):
+        MODEL_KINDS.register(key, kind)
+    return kind
+
+
+def kind_of(config: Any) -> ModelKind:
+    for _, kind in MODEL_KINDS.items():
+        if isinstance(config, kind.config_class):
+            return kind
+    raise KeyError(f"no model kind registered for {type(config).__name__}")
+
+
+def model_record(config: Any, **extra: Any) -> dict[str, Any]:
+    """What a checkpoint's config.json holds: the kind, the config's fields, and any extra facts."""
+    return {"kind": kind_of(config).name, "config": asdict(config), **extra}
+
+
+def read_model_config(path: Path | str, expect: str | None = None) -> tuple[ModelKind, Any, dict]:
+    """(kind, config, record) of a checkpoint, a run directory or an exported model directory."""
+    record = load_config(Path(path))
+    kind_name = record.get("kind")
+    try:
+        kind = MODEL_KINDS[kind_name]
+    except KeyError as err:
+        raise ValueError(f"{path}: {err.args[0]}") from None
+    if expect is not None and kind is not MODEL_KINDS[expect]:
+        raise ValueError(f"{path}: a {kind_name!r} checkpoint, not a {expect!r} one")
+    return kind, from_dict(kind.config_class, record["config"]), record
+
+
+def load_model(path: Path | str, device: str | torch.device = "cpu", expect: str | None = None) -> tuple[nn.Module, Any]:
+    """Build the model a checkpoint describes and load its weights: (model in eval mode, config)."""
+    kind, config, _ = read_model_config(path, expect)
+    model = kind.build(config)
+    load_weights(resolve_checkpoint(Path(path)), model)
+    return model.to(device).eval(), config
+
+
+def save_run(directory: Path | str, model: nn.Module, config: Any, **extra: Any) -> Path:
+    """Export a model (weights + record) atomically into `directory`, loadable by `load_model`."""
+    return save_model(Path(directory), model, model_record(config, **extra))
+
+
+# ----------------------------------------------------------------------------- training runs
+def conflict(flag: str, value: Any, stored: Any, run_dir: Path) -> ConfigError:
+    return ConfigError(f"{flag_name(flag)} {value} conflicts with the run in {run_dir} ({stored}); resume without "
+                       f"it, or train into a new --out")
+
+
+def _clear_run(run_dir: Path) -> None:
+    for name in RUN_FILES:
+        target = run_dir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+
+def run_step(run_dir: Path) -> int | None:
+    """The step of a run directory's newest intact checkpoint, or None."""
+    checkpoint, _ = intact_checkpoint(run_dir)
+    if checkpoint is None:
+        return None
+    return int(json.loads((checkpoint / "trainer.json").read_text())["step"]) if (checkpoint / "trainer.json").exists() else 0
+
+
+@dataclass
+class RunPlan:
+    config: Any
+    trainer: TrainerConfig
+    resume_from: Path | None
+    notes: list[str]
+
+
+def plan_run(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool = False, overwrite: bool = False,
+             requested: dict[str, Any] | None = None, expect: str | None = None) -> RunPlan:
+    """Decide what a `train` into `run_dir` does, before anything is written.
+
+    - a new run refuses a directory that already holds a run, unless `overwrite`;
+    - a resumed run takes its model and trainer configs from the newest intact checkpoint; `requested`
+      holds the values the user gave explicitly, and one that differs from the stored run is refused
+      (except RUNTIME_FIELDS, such as a larger --steps);
+    - a damaged newest checkpoint is passed over for the newest intact one, and the notes say so.
+    """
+    run_dir = Path(run_dir)
+    requested = {k: v for k, v in (requested or {}).items() if v is not None}
+    if run_dir.exists() and not run_dir.is_dir():
+        raise FileExistsError(f"{run_dir}: is an existing file, not a run folder; choose another --out")
+    has_run = any((run_dir / name).exists() for name in (CHECKPOINTS_DIR, METRICS_FILE))
+    if not resume:
+        if has_run and not overwrite:
+            raise FileExistsError(f"{run_dir}: already holds a training run; continue it with --resume, or replace it "
+                                  f"with --overwrite")
+        if has_run:
+            _clear_run(run_dir)
+        return RunPlan(config, trainer, None, [])
+    checkpoint, notes = intact_checkpoint(run_dir, full=True)
+    if checkpoint is None:
+        if notes:
+            raise DamagedCheckpoint(f"{run_dir}: nothing to resume, no intact checkpoint ({'; '.join(notes)})")
+        return RunPlan(config, trainer, None, [f"{run_dir}: no checkpoint yet, starting from step 0"])
+    if notes:
+        notes = notes + [f"resuming from {checkpoint.name}"]
+    _, stored_config, _ = read_model_config(checkpoint, expect)
+    meta = json.loads((checkpoint / "trainer.json").read_text())
+    stored_trainer = from_dict(TrainerConfig, meta.get("trainer", {}))
+    trainer_names = {f.name for f in dataclasses.fields(TrainerConfig)}
+    config_names = {f.name for f in dataclasses.fields(stored_config)}
+    runtime = {}
+    for key, value in requested.items():
+        if key in RUNTIME_FIELDS:
+            runtime[key] = value
+            continue
+        if key in trainer_names and value != getattr(stored_trainer, key):
+            raise conflict(key, value, f"{key} {getattr(stored_trainer, key)}", run_dir)
+        if key in config_names and key not in trainer_names and value != getattr(stored_config, key):
+            name = "config" if key == "name" else key
+            raise conflict(name, value, f"{name} {getattr(stored_config, key)}", run_dir)
+    step = int(meta["step"])
+    resumed = dataclasses.replace(stored_trainer, **runtime)
+    if resumed.steps < step:
+        raise ConfigError(f"--steps {resumed.steps}: the run in {run_dir} is already at step {step}")
+    return RunPlan(stored_config, resumed, checkpoint, notes)
+
+
+def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: BatchSource | None = None,
+              curves: tuple[str, ...] = ("loss", "recon", "kl"), **record_extra: Any) -> tuple[dict, Trainer]:
+    """Build the planned model (weights seeded by the trainer's seed), train it, draw its curves."""
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    kind = kind_of(plan.config)
+    with torch.random.fork_rng():
+        torch.manual_seed(plan.trainer.seed)
+        model = kind.build(plan.config)
+    trainer = Trainer(model, train_data, plan.trainer, run_dir, model_record(plan.config, **record_extra),
+                      eval_data=eval_data)
+    summary = trainer.fit(resume=plan.resume_from or False)
+    plot_curves(run_dir, keys=curves)
+    return summary, trainer
