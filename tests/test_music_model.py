@@ -48,12 +48,34 @@ def test_hierarchical_loop_matches_teacher_forcing_when_fed_targets():
 
 
 @pytest.mark.parametrize("mode", ["two_pass", "stepwise"])
-def test_scheduled_sampling_modes_train(mode):
-    cfg = get_config("mel_2bar_tiny", sampling_rate=10.0, sampling_mode=mode)
+def test_scheduled_sampling_feeds_the_decoder_its_own_samples(mode, monkeypatch):
+    """Early on the decoder reads the targets; late in the schedule it reads its own picks."""
+    from musicae.music import models
+
+    cfg = get_config("mel_2bar_tiny", sampling_rate=1000.0, sampling_mode=mode)
     model = MelodyVAE(cfg).train()
-    out = model((torch.randint(0, 90, (4, 32)),), step=100)
-    assert float(out["sampling_probability"]) > 0.9
-    out["loss"].backward()
+    tokens = torch.randint(2, 90, (8, 32))
+    fed = []
+    real_forward = models.ConditionedLSTM.forward
+
+    def recording(self, cond, previous, conditions=None, state=None):
+        fed.append(previous.detach().clone())
+        return real_forward(self, cond, previous, conditions, state)
+
+    monkeypatch.setattr(models.ConditionedLSTM, "forward", recording)
+
+    def inputs_at(step):
+        fed.clear()
+        out = model((tokens,), step=step)
+        out["loss"].backward()
+        last = fed[-1] if mode == "two_pass" else torch.cat(fed[-32:], dim=1)  # the pass that is trained on
+        return out, last[:, 1:]  # (B, 31): what the decoder read for steps 1..31
+
+    out, early = inputs_at(0)
+    assert float(out["sampling_probability"]) < 0.01 and (early == tokens[:, :-1]).float().mean() > 0.95
+    out, late = inputs_at(20000)
+    assert float(out["sampling_probability"]) > 0.99
+    assert (late != tokens[:, :-1]).float().mean() > 0.5  # an untrained decoder's picks are not the targets
 
 
 def test_tiny_model_overfits_a_handful_of_windows(folk_windows, tmp_path):
@@ -79,17 +101,37 @@ def test_checkpoint_round_trip_and_interpolation_endpoints(tmp_path, folk_window
     results = [({"source": f"s{i}", "status": "ok", "reason": None, "detail": "", "windows": 1}, folk_windows[i:i + 1])
                for i in range(40)]
     write_dataset(data, results, PrepareOptions(valid_fraction=0.2))
-    summary = train_melody_vae(data, tmp_path / "run", "mel_2bar_tiny", steps=30, progress=False, eval_every=10,
-                               checkpoint_every=10)
+    from musicae.autoencoding import runs
+
+    trained = {}
+    real_train_run = runs.train_run
+
+    def keep_trainer(*args, **kwargs):  # the model as training left it in memory
+        summary, trainer = real_train_run(*args, **kwargs)
+        trained["state"] = {k: v.detach().clone() for k, v in trainer.model.cpu().state_dict().items()}
+        return summary, trainer
+
+    import musicae.music.train as train_module
+
+    train_module.train_run, saved = keep_trainer, train_module.train_run
+    try:
+        summary = train_melody_vae(data, tmp_path / "run", "mel_2bar_tiny", steps=30, progress=False, eval_every=10,
+                                   checkpoint_every=10)
+    finally:
+        train_module.train_run = saved
     assert summary["step"] == 30 and (tmp_path / "run" / "curves.png").exists()
     loaded = TrainedModel.load(tmp_path / "run")
     assert loaded.cfg == get_config("mel_2bar_tiny")
-    fresh = MelodyVAE(get_config("mel_2bar_tiny"))
-    from musicae.autoencoding.checkpoint import load_weights
-
-    load_weights(tmp_path / "run", fresh)
-    for (k, v), (_, w) in zip(loaded.model.state_dict().items(), fresh.state_dict().items()):
-        assert torch.equal(v, w), k
+    state = loaded.model.state_dict()
+    assert state.keys() == trained["state"].keys()
+    for k, v in trained["state"].items():
+        assert torch.equal(state[k], v), k
+    # and through an export: save_run -> load_model
+    exported = runs.save_run(tmp_path / "export", loaded.model, loaded.cfg)
+    model, cfg = runs.load_model(exported)
+    assert cfg == loaded.cfg
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, trained["state"][k]), k
     a, b = folk_windows[:1], folk_windows[5:6]
     path = loaded.interpolate(a, b, 5)
     assert path.shape == (5, 1, 32)
