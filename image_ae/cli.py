@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from musicae.autoencoding.cli import non_negative_float, positive_float, positive_int, print_json, run_main
+from musicae.autoencoding.cli import (
+    OneLineParser,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    print_json,
+    run_main,
+)
 
 _print = print_json
 
@@ -48,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     from image_ae.tasks import IMAGE_CONFIGS, TASKS, ImageConfig
     from musicae.autoencoding.config import add_dataclass_arguments
 
-    parser = argparse.ArgumentParser(prog="image-ae", description="MNIST autoencoders: denoising, super-resolution, VAEs.")
+    parser = OneLineParser(prog="image-ae", description="MNIST autoencoders: denoising, super-resolution, VAEs.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("download", help="fetch MNIST (checksummed, resumable, several mirrors)")

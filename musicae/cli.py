@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from musicae.autoencoding.cli import (
+    OneLineParser,
     fraction,
     non_negative_float,
     non_negative_int,
@@ -231,7 +232,7 @@ def cmd_configs(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
+    parser = OneLineParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_prepare(sub)
     add_train(sub)

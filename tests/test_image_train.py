@@ -3,12 +3,12 @@
 import json
 
 import pytest
+from conftest import SHARED_MNIST
 
 from image_ae.cli import main as image_main
 from image_ae.metrics import ssim
 from image_ae.plots import plot_run
 from image_ae.run import evaluate_run, train_image
-from conftest import SHARED_MNIST
 
 
 def test_denoiser_beats_its_noisy_input(tmp_path, mnist_dir):

@@ -3,7 +3,6 @@ mid-write, disk-full and SIGTERM; a new run never clobbers an old one."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
 

@@ -11,8 +11,19 @@ import sys
 from collections.abc import Callable
 
 
+def _finite(obj):
+    """NaN and infinities become null: JSON has no such numbers, and readers choke on `Infinity`."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def print_json(obj) -> None:
-    print(json.dumps(obj, indent=2, allow_nan=False))
+    print(json.dumps(_finite(obj), indent=2, allow_nan=False))
 
 
 def _number(kind: Callable, text: str, low=None, high=None, low_open=False, high_open=False, what=""):
@@ -62,9 +73,19 @@ def one_line(err: BaseException) -> str:
     return text if isinstance(err, known) else f"{type(err).__name__}: {text}"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line naming the command, not the usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def run_main(prog: str, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Parse, call the subcommand, and answer any failure in one line (exit 2, or 130 on Ctrl-C)."""
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, or a usage mistake already reported in one line
+        return done.code if isinstance(done.code, int) else 2
     try:
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a reader that left must not cost a traceback at exit

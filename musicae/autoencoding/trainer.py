@@ -305,6 +305,11 @@ class Trainer:
                     if c.grad_clip > 0
                     else torch.tensor(math.nan)
                 )
+                if not torch.isfinite(grad_norm) and c.grad_clip > 0:
+                    raise TrainingDiverged(
+                        f"training diverged: the gradient norm is {float(grad_norm)} at step {self.step} (try a lower "
+                        f"--lr); the last checkpoint is kept"
+                    )
                 self.optimizer.step()
                 self.step += 1
                 bar.update(1)

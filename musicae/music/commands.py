@@ -122,6 +122,8 @@ def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
     Writes OUT.npy (".npy" is added when missing) and OUT.json naming each row's source and start bar.
     """
     out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"--out {out}: is an existing folder; give a file name such as {out / 'z.npy'}")
     if out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
     sidecar = out.with_suffix(".json")
