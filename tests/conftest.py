@@ -36,6 +36,14 @@ def synthetic_mnist_dir(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def real_mnist_dir() -> Path:
+    """Only for checks of the shared files themselves (their class counts)."""
+    if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"shared MNIST not found at {SHARED_MNIST}")
+    return SHARED_MNIST
+
+
 @pytest.fixture(scope="session", params=["real", "synthetic"])
 def mnist_dir(request) -> Path:
     """Each image test runs on the synthetic IDX files, and on real MNIST when ../shared has it (without

@@ -24,17 +24,18 @@ def one_note(division: int = 96, tempo: int = 500000, length: int = 96, pitch: i
     return b"MThd" + struct.pack(">IHHH", 6, 0, 1, division) + track(events)
 
 
-def notes_file(tracks: list[list[tuple[int, int, int]]], division: int = 96) -> bytes:
-    """Format-1 file; each track a list of (pitch, start_step, end_step) in sixteenths at 120 qpm.
-    Track 0 holds the tempo and 4/4."""
+def notes_file(tracks: list[list[tuple[int, int, int]]], division: int = 96, drums: tuple[int, ...] = ()) -> bytes:
+    """Format-1 file; each track a list of (pitch, start_step, end_step) in sixteenths at 120 qpm, on
+    channel 10 (drums) for the track numbers in `drums`. Track 0 holds the tempo and 4/4."""
     step = division // 4
     chunks = [track(b"\x00\xff\x51\x03" + (500000).to_bytes(3, "big") + b"\x00\xff\x58\x04\x04\x02\x18\x08")]
-    for notes in tracks:
+    for number, notes in enumerate(tracks):
+        channel = 9 if number in drums else number % 9
         events, now = [], 0
         for pitch, start, end in notes:
-            events += [(start * step, bytes([0x90, pitch, 80])), (end * step, bytes([0x80, pitch, 0]))]
+            events += [(start * step, bytes([0x90 | channel, pitch, 80])), (end * step, bytes([0x80 | channel, pitch, 0]))]
         data = b""
-        for time, message in sorted(events, key=lambda e: (e[0], e[1][0] == 0x90)):
+        for time, message in sorted(events, key=lambda e: (e[0], e[1][0] & 0xF0 == 0x90)):
             data += varlen(time - now) + message
             now = time
         chunks.append(track(data))

@@ -48,7 +48,8 @@ def test_truncated_and_bad_files_are_named(tmp_path):
         load_mnist(tmp_path, "test")
 
 
-def test_real_shared_mnist(mnist_dir):
+def test_real_shared_mnist(real_mnist_dir):
+    mnist_dir = real_mnist_dir
     x, y = load_mnist(mnist_dir, "test")
     assert x.shape == (10000, 28, 28)
     assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

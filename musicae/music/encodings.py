@@ -28,7 +28,8 @@ class Extraction:
 
     windows: np.ndarray  # (N, T) uint8
     origins: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int64))
-    """(N, 4): segment, track, start step within the segment, start bar counted from the file's start."""
+    """(N, 4): segment, track (index among the tracks that have notes), start step within the segment, start bar
+    counted from the start of the file."""
     conditions: np.ndarray | None = None  # (N, T) per-step condition classes, when the encoding has them
     reason: str | None = None
     detail: str = ""
