@@ -115,10 +115,10 @@ def test_an_unwritable_cache_warns_once_and_goes_on(collection, tmp_path, capsys
 
 
 @pytest.mark.parametrize("name, data, reason", [
-    ("huge_note", one_note(division=1, length=2**24), "too_long"),
-    ("zero_division", one_note(division=0), "bad_timing"),
-    ("zero_tempo", one_note(tempo=0), "bad_timing"),
-    ("smpte", one_note(division=0xE728), "bad_timing"),
+    pytest.param("huge_note", one_note(division=1, length=2**24), "too_long", id="huge_note"),
+    pytest.param("zero_division", one_note(division=0), "bad_timing", id="zero_division"),
+    pytest.param("zero_tempo", one_note(tempo=0), "bad_timing", id="zero_tempo"),
+    pytest.param("smpte", one_note(division=0xE728), "bad_timing", id="smpte"),
 ])
 def test_hostile_midi_gets_a_real_reason(tmp_path, name, data, reason):
     (tmp_path / "in").mkdir()
