@@ -98,6 +98,9 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         raise FileExistsError(f"{target}: is an existing file, not a folder; choose another --out")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would otherwise become the folder's mode
     try:
         yield tmp
         replace_dir(tmp, target)
