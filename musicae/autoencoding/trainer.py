@@ -295,7 +295,7 @@ class Trainer:
                 loss = out["loss"]
                 if not torch.isfinite(loss):
                     raise TrainingDiverged(
-                        f"training diverged: the loss is {float(loss)} at step {self.step} (try a lower --lr); "
+                        f"training diverged: the loss is {float(loss.detach())} at step {self.step} (try a lower --lr); "
                         f"the last checkpoint is kept"
                     )
                 self.optimizer.zero_grad(set_to_none=True)
