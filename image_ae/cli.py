@@ -15,13 +15,11 @@ from musicae.autoencoding.cli import (
     run_main,
 )
 
-_print = print_json
-
 
 def cmd_download(args) -> int:
     from image_ae.download import download
 
-    _print({"files": [str(p) for p in download(Path(args.data_dir))]})
+    print_json({"files": [str(p) for p in download(Path(args.data_dir))]})
     return 0
 
 
@@ -33,21 +31,21 @@ def cmd_train(args) -> int:
     summary = train_image(args.task, Path(args.data_dir), Path(args.out), args.model, epochs=args.epochs, limit=args.limit,
                           seed=args.seed, device=args.device, progress=not args.no_progress, resume=args.resume,
                           overwrite=args.overwrite, **overrides)
-    _print(summary)
+    print_json(summary)
     return 130 if summary["interrupted"] else 0
 
 
 def cmd_evaluate(args) -> int:
     from image_ae.run import evaluate_run
 
-    _print(evaluate_run(Path(args.run), Path(args.data_dir), limit=args.limit, k=args.k))
+    print_json(evaluate_run(Path(args.run), Path(args.data_dir), limit=args.limit, k=args.k))
     return 0
 
 
 def cmd_plot(args) -> int:
     from image_ae.plots import plot_run
 
-    _print({"figures": plot_run(Path(args.run), Path(args.data_dir), args.out, temperature=args.temperature)})
+    print_json({"figures": plot_run(Path(args.run), Path(args.data_dir), args.out, temperature=args.temperature)})
     return 0
 
 

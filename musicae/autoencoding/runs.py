@@ -33,7 +33,7 @@ from musicae.autoencoding.checkpoint import (
 )
 from musicae.autoencoding.config import ConfigError, Registry, flag_name, from_dict
 from musicae.autoencoding.curves import plot_curves
-from musicae.autoencoding.trainer import METRICS_FILE, BatchSource, Trainer, TrainerConfig
+from musicae.autoencoding.trainer import METRICS_FILE, BatchSource, Trainer, TrainerConfig, seeded
 
 # Trainer fields a resumed run may change: they alter neither the maths nor the data order.
 RUNTIME_FIELDS = frozenset({"steps", "device", "progress", "log_every", "eval_every", "checkpoint_every",
@@ -87,9 +87,10 @@ def read_model_config(path: Path | str, expect: str | None = None) -> tuple[Mode
 
 def load_model(path: Path | str, device: str | torch.device = "cpu", expect: str | None = None) -> tuple[nn.Module, Any]:
     """Build the model a checkpoint describes and load its weights: (model in eval mode, config)."""
-    kind, config, _ = read_model_config(path, expect)
+    checkpoint = resolve_checkpoint(Path(path))
+    kind, config, _ = read_model_config(checkpoint, expect)
     model = kind.build(config)
-    load_weights(resolve_checkpoint(Path(path)), model)
+    load_weights(checkpoint, model)
     return model.to(device).eval(), config
 
 
@@ -111,14 +112,6 @@ def _clear_run(run_dir: Path) -> None:
             shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
-
-
-def run_step(run_dir: Path) -> int | None:
-    """The step of a run directory's newest intact checkpoint, or None."""
-    checkpoint, _ = intact_checkpoint(run_dir)
-    if checkpoint is None:
-        return None
-    return int(json.loads((checkpoint / "trainer.json").read_text())["step"]) if (checkpoint / "trainer.json").exists() else 0
 
 
 @dataclass
@@ -186,8 +179,7 @@ def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: 
     for note in plan.notes:
         print(f"note: {note}", file=sys.stderr)
     kind = kind_of(plan.config)
-    with torch.random.fork_rng():
-        torch.manual_seed(plan.trainer.seed)
+    with seeded(plan.trainer.seed):
         model = kind.build(plan.config)
     trainer = Trainer(model, train_data, plan.trainer, run_dir, model_record(plan.config, **record_extra),
                       eval_data=eval_data)

@@ -21,6 +21,8 @@ import math
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -128,6 +130,18 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+@contextmanager
+def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
+    """Run a block with the global torch RNG seeded, and give the caller's RNG state back afterwards.
+
+    The one place library code seeds the global RNG; everything else takes a torch.Generator.
+    """
+    devices = [device.index or 0] if device is not None and device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
 def to_device(batch: Any, device: torch.device) -> Any:
     if torch.is_tensor(batch):
         return batch.to(device, non_blocking=True)
@@ -160,7 +174,6 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.step = 0
         self._interrupted = False
-        self._saving = False
 
     # --- data order: a pure function of (seed, step), so resuming needs no data state ---
     def _batch_indices(self, step: int) -> torch.Tensor:
@@ -202,9 +215,7 @@ class Trainer:
         self.model.eval()
         totals: dict[str, float] = {}
         count = 0
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.config.seed + 12345)
+        with seeded(self.config.seed + 12345, self.device):
             # a fixed random subset: the first examples of a split are often not typical of it
             count_wanted = min(len(data), max_batches * self.config.batch_size)
             subset = torch.randperm(len(data), generator=torch.Generator().manual_seed(self.config.seed))[:count_wanted]
@@ -262,9 +273,7 @@ class Trainer:
 
         Returns a summary with the final metrics.
         """
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.config.seed)
+        with seeded(self.config.seed, self.device):
             return self._fit(resume)
 
     def _fit(self, resume: bool | Path) -> dict[str, Any]:

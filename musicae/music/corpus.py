@@ -101,9 +101,11 @@ def not_regular_reason(path: Path) -> str:
     import stat
 
     mode = path.stat().st_mode
-    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" \
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
-    return f"{kind}, not a regular file" if kind != "not a regular file" else kind
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return f"{kind}, not a regular file"
+    return "not a regular file"
 
 
 # ----------------------------------------------------------------------------- MIDI
@@ -151,8 +153,6 @@ def midi_segments_from_bytes(data: bytes, max_file_mb: float = DEFAULT_MAX_FILE_
         score = symusic.Score.from_midi(data)
     except Exception as err:  # symusic raises RuntimeError with the parser's reason
         raise BadInput("corrupt", f"unreadable MIDI ({' '.join(str(err).split())[:160]})") from None
-    if score.ticks_per_quarter <= 0:
-        raise BadInput("bad_timing", "zero ticks per beat in the MIDI header")
     if any(int(t.mspq) <= 0 for t in score.tempos):
         raise BadInput("bad_timing", "a tempo of 0 microseconds per beat")
     if any(int(t.numerator) <= 0 or int(t.denominator) <= 0 for t in score.time_signatures):

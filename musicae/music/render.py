@@ -60,14 +60,6 @@ def piano_roll_png(melodies: list[np.ndarray], titles: list[str] | None = None, 
     return buffer.getvalue()
 
 
-def piano_roll(melodies: list[np.ndarray], path: Path, titles: list[str] | None = None, title: str = "") -> Path:
-    """piano_roll_png written to `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(piano_roll_png(melodies, titles, title))
-    return path
-
-
 def find_soundfont() -> Path | None:
     """A General MIDI SoundFont: $MUSICAE_SOUNDFONT, or the usual Debian location."""
     for candidate in (os.environ.get("MUSICAE_SOUNDFONT"), "/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2"):
@@ -98,12 +90,3 @@ def wav_bytes(midi, sample_rate: int = 22050) -> tuple[bytes, str]:
         f.setframerate(sample_rate)
         f.writeframes(pcm.tobytes())
     return buffer.getvalue(), used
-
-
-def midi_to_wav(midi_path: Path, wav_path: Path, sample_rate: int = 22050) -> str:
-    """Render a MIDI file to a WAV file (see wav_bytes); returns which synthesizer was used."""
-    import pretty_midi
-
-    data, used = wav_bytes(pretty_midi.PrettyMIDI(str(midi_path)), sample_rate)
-    Path(wav_path).write_bytes(data)
-    return used
