@@ -113,11 +113,12 @@ def add_train(sub) -> None:
 
 def cmd_evaluate(args) -> int:
 
+    from musicae.autoencoding.trainer import resolve_device
     from musicae.music.evaluate import evaluate_windows
     from musicae.music.generate import TrainedModel
     from musicae.music.prepare import load_windows
 
-    model = TrainedModel.load(args.checkpoint)
+    model = TrainedModel.load(args.checkpoint, device=str(resolve_device(args.device)))
     windows = load_windows(Path(args.data), args.split, num_classes=model.cfg.num_classes)
     if len(windows) == 0:
         raise ValueError(f"{args.data}: no {args.split} windows to evaluate (try --split all)")
@@ -126,7 +127,8 @@ def cmd_evaluate(args) -> int:
                          f"{model.cfg.steps} ({model.cfg.bars} bars); prepare with --bars {model.cfg.bars}")
     if args.limit:
         windows = windows[limited_subset(len(windows), args.limit, args.seed)]
-    print_json(evaluate_windows(model.model, windows, batch_size=args.batch_size, seed=args.seed))
+    print_json(evaluate_windows(model.model, windows, batch_size=args.batch_size, seed=args.seed,
+                                sampled_temperature=args.temperature, progress=not args.no_progress))
     return 0
 
 
@@ -146,6 +148,10 @@ def add_evaluate(sub) -> None:
     p.add_argument("--limit", type=positive_int, default=None, help="evaluate a fixed random subset of N windows")
     p.add_argument("--seed", type=int, default=0, help="seed of the subset and of the posterior samples")
     p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument("--temperature", type=non_negative_float, default=1.0,
+                   help="softmax temperature of sampled_accuracy (MusicVAE's Table 1: 1.0)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (CUDA when available)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
 
 

@@ -116,6 +116,23 @@ SEQUENCE_CONFIGS.register(
                       z_dim=512, max_beta=0.2, beta_rate=0.99999, free_bits=256, batch_size=512, lr_decay=0.9999,
                       sampling_rate=1000.0, sampling_mode="stepwise"),
 )
+# Sized for one GPU and a few minutes (the shipped 16-bar models): MusicVAE's layout at a quarter of its
+# widths, one-hot inputs, pure teacher forcing (its scheduled sampling would barely start in so few steps).
+_MED = dict(embed_dim=0, encoder_hidden=512, encoder_layers=1, decoder_hidden=512, decoder_layers=2, z_dim=256,
+            max_beta=0.2, beta_rate=0.9995, sampling_rate=0.0, lr_decay=0.9996)
+SEQUENCE_CONFIGS.register(
+    "mel_16bar_hier_med",
+    SequenceVAEConfig(name="mel_16bar_hier_med", bars=16, decoder="hierarchical", conductor_hidden=512,
+                      conductor_layers=2, free_bits=256, batch_size=256, **_MED),
+)
+SEQUENCE_CONFIGS.register(
+    "mel_16bar_flat_med",
+    SequenceVAEConfig(name="mel_16bar_flat_med", bars=16, decoder="flat", free_bits=256, batch_size=256, **_MED),
+)
+SEQUENCE_CONFIGS.register(
+    "mel_2bar_med",
+    SequenceVAEConfig(name="mel_2bar_med", bars=2, free_bits=96, batch_size=512, **{**_MED, "lr_decay": 0.9998}),
+)
 # Sized for a 2-core CPU: trains to good accuracy in well under an hour. The dataclass defaults.
 SEQUENCE_CONFIGS.register(DEFAULT_CONFIG, SequenceVAEConfig())
 # Tiny configs for tests.

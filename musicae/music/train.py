@@ -67,9 +67,9 @@ def train_sequence_vae(
         curves=("loss", "recon", "kl_bits", "accuracy"),
         data={"dir": str(data_dir), "train_windows": len(train)},
     )
-    if len(valid):
+    if len(valid) and not summary["interrupted"]:  # an interrupted run should stop now, not evaluate
         subset = np.random.default_rng(plan.trainer.seed).permutation(len(valid))[:final_eval_windows]
-        summary["evaluation"] = evaluate_windows(trainer.model.cpu(), valid[np.sort(subset)])
+        summary["evaluation"] = evaluate_windows(trainer.model, valid[np.sort(subset)])
     summary["config"] = cfg.name
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
