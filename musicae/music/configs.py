@@ -135,6 +135,17 @@ SEQUENCE_CONFIGS.register(
     "mel_2bar_med",
     SequenceVAEConfig(name="mel_2bar_med", bars=2, free_bits=256, batch_size=512, **{**_MED, "lr_decay": 0.9998}),
 )
+# Sized for this 2-core CPU (about 3 hours each): the same layouts at half the GPU widths.
+_CPU16 = dict(_MED, encoder_hidden=256, decoder_hidden=256, z_dim=128, batch_size=64, lr_decay=0.9998)
+SEQUENCE_CONFIGS.register(
+    "mel_16bar_hier_cpu",
+    SequenceVAEConfig(name="mel_16bar_hier_cpu", bars=16, decoder="hierarchical", conductor_hidden=256,
+                      conductor_layers=2, free_bits=384, **_CPU16),
+)
+SEQUENCE_CONFIGS.register(
+    "mel_16bar_flat_cpu",
+    SequenceVAEConfig(name="mel_16bar_flat_cpu", bars=16, decoder="flat", free_bits=384, **_CPU16),
+)
 # Sized for a 2-core CPU: trains to good accuracy in well under an hour. The dataclass defaults.
 SEQUENCE_CONFIGS.register(DEFAULT_CONFIG, SequenceVAEConfig())
 # Tiny configs for tests.
