@@ -142,7 +142,7 @@ def limited_subset(count: int, limit: int, seed: int = 0):
 
 def add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="accuracy, NLL and KL of a checkpoint on prepared windows (JSON)")
-    p.add_argument("--checkpoint", help="checkpoint or run directory (default: the shipped model)")
+    p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (default: mel_2bar_folk)")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
     p.add_argument("--split", default="valid", choices=["valid", "train", "all"])
     p.add_argument("--limit", type=positive_int, default=None, help="evaluate a fixed random subset of N windows")
@@ -189,7 +189,7 @@ def cmd_encode(args) -> int:
 
 def add_generation(sub) -> None:
     def common(p, temperature: float):
-        p.add_argument("--checkpoint", help="checkpoint or run directory (default: the shipped folk model)")
+        p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (see `musicae models`; default: mel_2bar_folk)")
         if temperature is not None:
             p.add_argument("--temperature", type=non_negative_float, default=temperature,
                            help=f"softmax temperature, finite and >= 0; 0 = greedy (default: {temperature})")
@@ -237,6 +237,26 @@ def cmd_configs(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    from musicae.music.shipped import model_card, shipped_names
+
+    cards = [model_card(name) for name in shipped_names()]
+    if args.json:
+        print_json(cards)
+        return 0
+    print(f"{'name':<18} {'bars':>4} {'decoder':<12} {'params':>7} {'MB':>6}  {'teacher-forced':>14} {'sampled':>8}  "
+          "description")
+    for card in cards:
+        figures = card["figures"]
+        params = f"{card['parameters'] / 1e6:.1f}M" if card["parameters"] else "?"
+        print(f"{card['name'] + (' *' if card['default'] else ''):<18} {card['bars']:>4} {card['decoder']:<12} "
+              f"{params:>7} {card['megabytes']:>6.1f}  {figures.get('teacher_forced_accuracy', '?'):>14} "
+              f"{figures.get('sampled_accuracy', '?'):>8}  {card['description']}")
+    print("* the default of --checkpoint. Figures: held-out windows (`musicae models --json` says which, and the "
+          "command that measured them).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -246,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_generation(sub)
     p = sub.add_parser("configs", help="list the named model configs")
     p.set_defaults(func=cmd_configs)
+    p = sub.add_parser("models", help="list the shipped models (names for --checkpoint), their size and figures")
+    p.add_argument("--json", action="store_true", help="JSON, with the data and command behind each figure")
+    p.set_defaults(func=cmd_models)
     return parser
 
 

@@ -1,18 +1,30 @@
-"""Copy a run's latest checkpoint (weights + config, no optimizer state) into a model directory.
+"""Turn a run's checkpoint (or a model folder) into a shipped model folder with a card of measured figures.
 
-Usage: python scripts/export_model.py RUN_DIR DEST_DIR [--fp16]
+Usage: python scripts/export_model.py SOURCE DEST [--fp16] [--heldout DIR] [--description TEXT] [--recipe PATH]
 
---fp16 stores the weights as float16 (half the size); they load back into float32 models. Check the
-figures of the exported model with `musicae evaluate` before shipping it.
+- weights and config only (no optimizer state);
+- --fp16 stores float16 weights (half the size), but only if the held-out figures of the float16 weights
+  match the float32 ones within 0.001; otherwise float32 is kept and the card says why;
+- --heldout DIR measures the model on DIR's valid split (all windows, `musicae evaluate`'s metrics) and
+  writes them, with the command that reproduces them, to DEST/card.json, which `musicae models` shows.
+Prints one JSON line.
 """
+
+from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from safetensors.torch import load_file
+import torch
 
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
+from musicae.autoencoding.runs import load_model
+from musicae.music.evaluate import evaluate_windows
+from musicae.music.prepare import load_windows
+
+TOLERANCE = 0.001
+COMPARED = ("teacher_forced_accuracy", "sampled_accuracy", "free_running_accuracy")
 
 
 class _Weights:  # save_model wants something with state_dict()
@@ -23,30 +35,56 @@ class _Weights:  # save_model wants something with state_dict()
         return self.tensors
 
 
-def export(run: Path, dest: Path, fp16: bool = False) -> dict:
-    checkpoint = resolve_checkpoint(run)
-    config = load_config(checkpoint)
-    trainer = json.loads((checkpoint / "trainer.json").read_text())
-    config["trained"] = {"step": trainer["step"], "run": str(run), "device": trainer["trainer"].get("device")}
-    summary_path = run / "summary.json"
-    if summary_path.exists():
-        config["trained"]["evaluation"] = json.loads(summary_path.read_text()).get("evaluation")
-    tensors = load_file(str(checkpoint / "model.safetensors"))
+def figures(model, heldout: Path) -> dict:
+    windows = load_windows(heldout, "valid", num_classes=model.cfg.num_classes)
+    return evaluate_windows(model, windows, progress=True)
+
+
+def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = None, description: str = "",
+           recipe: str | None = None) -> dict:
+    checkpoint = resolve_checkpoint(source)
+    record = load_config(checkpoint)
+    model, _ = load_model(checkpoint, "cpu")
+    weights = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    if (checkpoint / "trainer.json").exists():
+        trainer = json.loads((checkpoint / "trainer.json").read_text())
+        record["trained"] = {"step": trainer["step"], "run": str(source), "device": trainer["trainer"].get("device")}
+    record.pop("stored_dtype", None)
+    card = {"description": description, "recipe": recipe,
+            "parameters": sum(v.numel() for v in weights.values())}
+    stored = weights
+    if heldout is not None:
+        card["figures"] = {**figures(model, heldout), "data": str(heldout), "split": "valid",
+                           "command": f"musicae evaluate --checkpoint {dest.name} --data {heldout}"}
     if fp16:
-        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-        config["stored_dtype"] = "float16"
-    out = save_model(dest, _Weights(tensors), config)
+        half = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+        if heldout is not None:
+            model.load_state_dict(half)  # float16 values, float32 model: what loading the export gives
+            check = figures(model, heldout)
+            differences = {k: round(abs(check[k] - card["figures"][k]), 4) for k in COMPARED}
+            card["float16_check"] = {"differences": differences, "tolerance": TOLERANCE}
+            if max(differences.values()) > TOLERANCE:
+                half = None
+                card["float16_check"]["kept"] = "float32 (a figure moved beyond the tolerance)"
+        if half is not None:
+            stored, record["stored_dtype"] = half, "float16"
+    out = save_model(dest, _Weights(stored), record, extra={"card.json": json.dumps(card, indent=1)})
     size = sum(p.stat().st_size for p in out.iterdir())
-    return {"exported": str(out), "from": str(checkpoint), "step": trainer["step"], "bytes": size, "fp16": fp16}
+    return {"exported": str(out), "from": str(checkpoint), "bytes": size,
+            "stored_dtype": record.get("stored_dtype", "float32"), **card}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="run directory or checkpoint")
-    parser.add_argument("dest", type=Path, help="model directory to write (replaced atomically)")
-    parser.add_argument("--fp16", action="store_true", help="store float16 weights")
+    parser.add_argument("source", type=Path, help="run directory, checkpoint or model folder")
+    parser.add_argument("dest", type=Path, help="model folder to write (replaced atomically)")
+    parser.add_argument("--fp16", action="store_true", help="store float16 weights if the figures allow it")
+    parser.add_argument("--heldout", type=Path, help="prepared folder whose valid split gives the card's figures")
+    parser.add_argument("--description", default="", help="one line for `musicae models`")
+    parser.add_argument("--recipe", default=None, help="the script that reproduces the model")
     args = parser.parse_args()
-    print(json.dumps(export(args.run, args.dest, args.fp16)))
+    torch.set_grad_enabled(False)
+    print(json.dumps(export(args.source, args.dest, args.fp16, args.heldout, args.description, args.recipe)))
 
 
 if __name__ == "__main__":

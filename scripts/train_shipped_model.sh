@@ -10,5 +10,6 @@ musicae prepare --corpus folk --any-meter --out data/prepared/folk-any
 musicae prepare --corpus folk --out data/prepared/folk
 musicae train --data data/prepared/folk-any --config mel_2bar_cpu --steps "$STEPS" --eval-every 500 \
   --checkpoint-every 250 --out runs/mel_2bar_folk --no-progress --resume
-python scripts/export_model.py runs/mel_2bar_folk musicae/assets/mel_2bar_folk
-musicae evaluate --checkpoint musicae/assets/mel_2bar_folk --data data/prepared/folk
+python scripts/export_model.py runs/mel_2bar_folk musicae/assets/mel_2bar_folk --fp16 --heldout data/prepared/folk \
+  --recipe scripts/train_shipped_model.sh \
+  --description "2-bar folk melodies, trained on a 2-core CPU in 40 min (the default model)"

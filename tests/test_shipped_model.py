@@ -5,16 +5,44 @@ import json
 import numpy as np
 import pretty_midi
 
+from musicae.autoencoding.checkpoint import checkpoint_problem
 from musicae.cli import main
 from musicae.music.generate import TrainedModel, example_melodies, melody_windows, shipped_model_dir
+from musicae.music.shipped import assets_dir, model_card, shipped_names
 
 
 def test_shipped_model_is_small_and_loads_without_pickle():
     files = sorted(p.name for p in shipped_model_dir().iterdir())
-    assert files == ["config.json", "model.safetensors"]
-    assert sum(p.stat().st_size for p in shipped_model_dir().iterdir()) < 20e6
+    assert files == ["card.json", "config.json", "files.json", "model.safetensors"]
     model = TrainedModel.load()
     assert model.cfg.name == "mel_2bar_cpu" and model.cfg.steps == 32
+
+
+def test_every_shipped_model_loads_by_name_and_has_its_figures(capsys):
+    names = shipped_names()
+    assert "mel_2bar_folk" in names
+    total = sum(p.stat().st_size for p in assets_dir().rglob("*") if p.is_file())
+    assert total < 60e6
+    for name in names:
+        model = TrainedModel.load(name)
+        assert checkpoint_problem(shipped_model_dir(name), full=True) is None
+        card = model_card(name)
+        assert card["bars"] == model.cfg.bars and card["parameters"] == sum(
+            p.numel() for p in model.model.parameters())
+        assert 0 < card["figures"]["sampled_accuracy"] < card["figures"]["teacher_forced_accuracy"] <= 1
+    assert main(["models", "--json"]) == 0
+    assert [c["name"] for c in json.loads(capsys.readouterr().out)] == names
+    assert main(["models"]) == 0
+    assert all(name in capsys.readouterr().out for name in names)
+
+
+def test_a_shipped_name_works_wherever_a_checkpoint_goes(tmp_path, capsys):
+    a, _ = example_melodies()
+    assert main(["reconstruct", str(a), "--checkpoint", "mel_2bar_folk", "--out", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] > 0.8
+    assert main(["sample", "--checkpoint", "mel_2bar_nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "mel_2bar_nope" in err and "mel_2bar_folk" in err
 
 
 def test_shipped_model_reconstructs_held_out_melodies():

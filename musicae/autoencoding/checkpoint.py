@@ -50,6 +50,14 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """safetensors writes its files 0600; give them the mode any other new file gets (umask)."""
+    save_file(_contiguous(tensors), str(path))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
 
@@ -80,11 +88,15 @@ def optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, tor
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any]) -> Path:
-    """Write model weights + config atomically into `directory` (replaced if present)."""
+def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any],
+               extra: dict[str, str] | None = None) -> Path:
+    """Write model weights + config (+ `extra` text files by name) atomically into `directory` (replaced
+    if present)."""
     with atomic_directory(directory) as tmp:
-        save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
+        _save_tensors(model.state_dict(), tmp / "model.safetensors")
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text)
         write_file_list(tmp)
     return Path(directory)
 
@@ -135,13 +147,13 @@ def save_training_checkpoint(
     root.mkdir(parents=True, exist_ok=True)
     name = f"step-{step:08d}"
     with atomic_directory(root / name) as tmp:
-        save_file(_contiguous(model.state_dict()), str(tmp / "model.safetensors"))
+        _save_tensors(model.state_dict(), tmp / "model.safetensors")
         opt_tensors, opt_meta = optimizer_to_flat(optimizer)
         rng = {"rng.torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             for i, s in enumerate(torch.cuda.get_rng_state_all()):
                 rng[f"rng.cuda.{i}"] = s
-        save_file(_contiguous({**opt_tensors, **rng}), str(tmp / "state.safetensors"))
+        _save_tensors({**opt_tensors, **rng}, tmp / "state.safetensors")
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / "trainer.json").write_text(json.dumps({**trainer_state, "step": step, "optimizer": opt_meta}, indent=2))
         write_file_list(tmp)

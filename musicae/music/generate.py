@@ -6,7 +6,6 @@ seed gives the same output in any thread.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +16,13 @@ from musicae.autoencoding.checkpoint import resolve_checkpoint
 from musicae.autoencoding.runs import load_model
 from musicae.music.io import NoWindows, windows_from_midi_file
 from musicae.music.models import MODEL_KIND, SequenceVAE
+from musicae.music.shipped import assets_dir, model_path, shipped_model_dir
 
-SHIPPED_MODEL = "mel_2bar_folk"
 __all__ = ["NoWindows", "TrainedModel", "melody_windows", "shipped_model_dir", "example_melodies"]
 
 
-def shipped_model_dir() -> Path:
-    return Path(str(resources.files("musicae") / "assets" / SHIPPED_MODEL))
-
-
 def example_melodies() -> list[Path]:
-    root = Path(str(resources.files("musicae") / "assets" / "examples"))
-    return sorted(root.glob("*.mid"))
+    return sorted((assets_dir() / "examples").glob("*.mid"))
 
 
 def melody_windows(path: Path, bars: int, hop_bars: int | None = None) -> np.ndarray:
@@ -53,7 +47,8 @@ class TrainedModel:
 
     @classmethod
     def load(cls, checkpoint: Path | str | None = None, device: str = "cpu") -> TrainedModel:
-        path = resolve_checkpoint(Path(checkpoint) if checkpoint else shipped_model_dir())
+        """`checkpoint`: a checkpoint or run directory, a shipped model's name, or None (the default model)."""
+        path = resolve_checkpoint(model_path(checkpoint))
         model, _ = load_model(path, device, expect=MODEL_KIND.name)
         return cls(model, str(path), device)
 

@@ -1,0 +1,136 @@
+"""16-bar models through every command, the paper's sampled accuracy, and the hierarchical decoder's speed
+contract (teacher forcing decodes all bars of all windows as one batch)."""
+
+import json
+
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+
+from musicae.autoencoding.checkpoint import save_model
+from musicae.autoencoding.runs import model_record
+from musicae.cli import main
+from musicae.music import models
+from musicae.music.configs import get_config
+from musicae.music.evaluate import evaluate_windows
+from musicae.music.io import windows_from_midi_file
+from tests.midi_bytes import notes_file
+
+SECONDS_PER_BAR = 2.0  # 16 sixteenths at the 120 qpm the MIDI writer uses
+
+
+def melody(bars: int, seed: int) -> list[tuple[int, int, int]]:
+    """A monophonic line of `bars` bars: notes of 1 to 4 sixteenths, a rest now and then."""
+    rng = np.random.default_rng(seed)
+    notes, t = [], 0
+    while t < bars * 16:
+        length = int(rng.integers(1, 5))
+        if rng.random() > 0.15:
+            notes.append((int(rng.integers(60, 80)), t, min(t + length, bars * 16)))
+        t += length
+    return notes
+
+
+@pytest.fixture(scope="module")
+def tiny16(tmp_path_factory):
+    cfg = get_config("mel_16bar_tiny")
+    torch.manual_seed(0)
+    directory = tmp_path_factory.mktemp("tiny16") / "model"
+    save_model(directory, models.SequenceVAE(cfg), model_record(cfg))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inputs")
+    for name, bars, seed in (("a", 20, 1), ("b", 33, 2), ("short", 8, 3)):
+        (root / f"{name}.mid").write_bytes(notes_file([melody(bars, seed)]))
+    return root
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured
+
+
+def test_sixteen_bar_interpolation_writes_one_midi_per_step_the_path_a_roll_and_a_wav(tiny16, inputs, tmp_path, capsys):
+    code, out = run(capsys, "interpolate", inputs / "a.mid", inputs / "b.mid", "--checkpoint", tiny16, "--steps", 5,
+                    "--out", tmp_path)
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    assert len(result["files"]) == 5 and result["windows_per_step"] == 1  # 20 bars hold one 16-bar window
+    for f in result["files"]:
+        notes = pretty_midi.PrettyMIDI(f).instruments[0].notes
+        assert notes and max(n.end for n in notes) <= 16 * SECONDS_PER_BAR + 1e-6
+    whole = pretty_midi.PrettyMIDI(result["path_midi"]).instruments[0].notes
+    assert max(n.end for n in whole) > 4 * 16 * SECONDS_PER_BAR  # five 16-bar steps back to back
+    assert (tmp_path / "path.png").stat().st_size > 1000 and (tmp_path / "path.wav").stat().st_size > 1000
+
+
+def test_sixteen_bar_reconstruct_sample_and_encode(tiny16, inputs, tmp_path, capsys):
+    code, out = run(capsys, "reconstruct", inputs / "b.mid", "--checkpoint", tiny16, "--out", tmp_path / "r")
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    assert result["windows"] == 2  # 33 bars: two whole 16-bar windows
+    rebuilt = pretty_midi.PrettyMIDI(result["reconstruction_midi"]).instruments[0].notes
+    assert rebuilt and max(n.end for n in rebuilt) <= 2 * 16 * SECONDS_PER_BAR + 1e-6
+    original = windows_from_midi_file(result["input_midi"], 16).windows
+    np.testing.assert_array_equal(original, windows_from_midi_file(inputs / "b.mid", 16).windows)
+
+    code, out = run(capsys, "sample", "--checkpoint", tiny16, "-n", 3, "--out", tmp_path / "s")
+    assert code == 0, out.err
+    for f in json.loads(out.out)["files"]:
+        pretty_midi.PrettyMIDI(f)  # parses
+    code, out = run(capsys, "encode", inputs / "a.mid", inputs / "short.mid", "--checkpoint", tiny16,
+                    "--out", tmp_path / "z")
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    assert result["shape"] == [5, 8]  # 20 bars, sliding one bar: 5 windows of 16 bars
+    assert len(result["failed"]) == 1 and "short.mid" in result["failed"][0]
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "interpolate"])
+def test_an_input_shorter_than_sixteen_bars_gets_one_line(tiny16, inputs, tmp_path, capsys, command):
+    files = [inputs / "short.mid"] + ([inputs / "a.mid"] if command == "interpolate" else [])
+    code, out = run(capsys, command, *files, "--checkpoint", tiny16, "--out", tmp_path)
+    assert code == 2
+    message = out.err.strip()
+    assert len(message.splitlines()) == 1 and "short.mid" in message and "16-bar" in message, message
+    assert "Traceback" not in out.err
+
+
+def test_hierarchical_teacher_forcing_is_one_batched_call_not_a_loop(monkeypatch):
+    """All bars of all windows go through the bar decoder as one (B*U, S) batch."""
+    model = models.SequenceVAE(get_config("mel_16bar_tiny")).eval()
+    shapes = []
+    real = models.ConditionedLSTM.forward
+
+    def spy(self, cond, previous, conditions=None, state=None):
+        shapes.append(tuple(previous.shape))
+        return real(self, cond, previous, conditions, state)
+
+    monkeypatch.setattr(models.ConditionedLSTM, "forward", spy)
+    tokens = torch.randint(0, 90, (3, 256))
+    model.teacher_forced_logits(torch.randn(3, 8), tokens)
+    assert shapes == [(3 * 16, 16)]
+
+
+def test_sampled_accuracy_at_temperature_near_zero_is_the_greedy_accuracy(folk_windows):
+    torch.manual_seed(0)
+    model = models.SequenceVAE(get_config("mel_2bar_tiny")).eval()
+    windows = folk_windows[:64]
+    greedy = evaluate_windows(model, windows, batch_size=64, sampled_temperature=0.0)
+    near_zero = evaluate_windows(model, windows, batch_size=64, sampled_temperature=1e-6)
+    hot = evaluate_windows(model, windows, batch_size=64, sampled_temperature=1.0)
+    assert near_zero["sampled_accuracy"] == greedy["sampled_accuracy"]
+    assert hot["sampled_accuracy"] != greedy["sampled_accuracy"]
+    # the same z (drawn first from the seed), decoded greedily by hand
+    generator = torch.Generator().manual_seed(0)
+    tokens = torch.as_tensor(windows).long()
+    z = model.encode(tokens).rsample(generator=generator)
+    by_hand = float((model.decode(z, temperature=0.0) == tokens).float().mean())
+    assert greedy["sampled_accuracy"] == round(by_hand, 4)
+    for key in ("teacher_forced_accuracy", "free_running_accuracy", "nll", "kl_bits"):  # round 1's keys are kept
+        assert key in greedy
