@@ -1,12 +1,16 @@
 """Turn a run's checkpoint (or a model folder) into a shipped model folder with a card of measured figures.
 
-Usage: python scripts/export_model.py SOURCE DEST [--fp16] [--heldout DIR] [--description TEXT] [--recipe PATH]
+Usage: python scripts/export_model.py SOURCE DEST [--fp16] [--heldout DIR] [--attributes DIR] [--description TEXT]
+                                     [--recipe PATH]
 
 - weights and config only (no optimizer state);
 - --fp16 stores float16 weights (half the size), but only if the held-out figures of the float16 weights
   match the float32 ones within 0.001; otherwise float32 is kept and the card says why;
 - --heldout DIR measures the model on DIR's valid split (all windows, `musicae evaluate`'s metrics) and
-  writes them, with the command that reproduces them, to DEST/card.json, which `musicae models` shows.
+  writes them, with the command that reproduces them, to DEST/card.json, which `musicae models` shows
+  (without it, the figures of a SOURCE that is itself an exported model are kept);
+- --attributes DIR computes the model's attribute vectors on DIR's train split (`musicae attributes`) and
+  ships them as DEST/attributes.json, where `musicae transform` finds them.
 Prints one JSON line.
 """
 
@@ -16,11 +20,14 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
 from musicae.autoencoding.runs import load_model
 from musicae.music.evaluate import evaluate_windows
+from musicae.music.generate import TrainedModel
+from musicae.music.latent_tools import VECTORS_FILE, attribute_vectors
 from musicae.music.prepare import load_windows
 
 TOLERANCE = 0.001
@@ -40,8 +47,15 @@ def figures(model, heldout: Path) -> dict:
     return evaluate_windows(model, windows, progress=True)
 
 
+def vectors_json(model, data: Path, limit: int = 20000, seed: int = 0) -> str:
+    windows = load_windows(data, "train", num_classes=model.cfg.num_classes)
+    windows = windows[np.sort(np.random.default_rng(seed).permutation(len(windows))[:limit])]
+    result = attribute_vectors(TrainedModel(model, "export"), windows, seed=seed)
+    return json.dumps({**result, "data": str(data), "split": "train"}, indent=1)
+
+
 def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = None, description: str = "",
-           recipe: str | None = None) -> dict:
+           recipe: str | None = None, attributes: Path | None = None) -> dict:
     checkpoint = resolve_checkpoint(source)
     record = load_config(checkpoint)
     model, _ = load_model(checkpoint, "cpu")
@@ -50,8 +64,15 @@ def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = 
         trainer = json.loads((checkpoint / "trainer.json").read_text())
         record["trained"] = {"step": trainer["step"], "run": str(source), "device": trainer["trainer"].get("device")}
     record.pop("stored_dtype", None)
-    card = {"description": description, "recipe": recipe,
-            "parameters": sum(v.numel() for v in weights.values())}
+    previous = json.loads((checkpoint / "card.json").read_text()) if (checkpoint / "card.json").exists() else {}
+    card = {key: previous[key] for key in ("figures", "float16_check") if key in previous and heldout is None}
+    card |= {"description": description or previous.get("description", ""), "recipe": recipe or previous.get("recipe"),
+             "parameters": sum(v.numel() for v in weights.values())}
+    extra = {}
+    if attributes is not None:
+        extra[VECTORS_FILE] = vectors_json(model, attributes)
+    elif (checkpoint / VECTORS_FILE).exists():
+        extra[VECTORS_FILE] = (checkpoint / VECTORS_FILE).read_text()
     stored = weights
     if heldout is not None:
         card["figures"] = {**figures(model, heldout), "data": str(heldout), "split": "valid",
@@ -68,7 +89,7 @@ def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = 
                 card["float16_check"]["kept"] = "float32 (a figure moved beyond the tolerance)"
         if half is not None:
             stored, record["stored_dtype"] = half, "float16"
-    out = save_model(dest, _Weights(stored), record, extra={"card.json": json.dumps(card, indent=1)})
+    out = save_model(dest, _Weights(stored), record, extra={"card.json": json.dumps(card, indent=1), **extra})
     size = sum(p.stat().st_size for p in out.iterdir())
     return {"exported": str(out), "from": str(checkpoint), "bytes": size,
             "stored_dtype": record.get("stored_dtype", "float32"), **card}
@@ -80,11 +101,13 @@ def main() -> None:
     parser.add_argument("dest", type=Path, help="model folder to write (replaced atomically)")
     parser.add_argument("--fp16", action="store_true", help="store float16 weights if the figures allow it")
     parser.add_argument("--heldout", type=Path, help="prepared folder whose valid split gives the card's figures")
+    parser.add_argument("--attributes", type=Path, help="prepared folder whose train split gives the attribute vectors")
     parser.add_argument("--description", default="", help="one line for `musicae models`")
     parser.add_argument("--recipe", default=None, help="the script that reproduces the model")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
-    print(json.dumps(export(args.source, args.dest, args.fp16, args.heldout, args.description, args.recipe)))
+    print(json.dumps(export(args.source, args.dest, args.fp16, args.heldout, args.description, args.recipe,
+                            args.attributes)))
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ import pretty_midi
 from musicae.autoencoding.checkpoint import checkpoint_problem
 from musicae.cli import main
 from musicae.music.generate import TrainedModel, example_melodies, melody_windows, shipped_model_dir
+from musicae.music.latent_tools import load_vectors, model_vectors_path
 from musicae.music.shipped import assets_dir, model_card, shipped_names
 
 
 def test_shipped_model_is_small_and_loads_without_pickle():
     files = sorted(p.name for p in shipped_model_dir().iterdir())
-    assert files == ["card.json", "config.json", "files.json", "model.safetensors"]
+    assert files == ["attributes.json", "card.json", "config.json", "files.json", "model.safetensors"]
     model = TrainedModel.load()
     assert model.cfg.name == "mel_2bar_cpu" and model.cfg.steps == 32
 
@@ -30,6 +31,8 @@ def test_every_shipped_model_loads_by_name_and_has_its_figures(capsys):
         assert card["bars"] == model.cfg.bars and card["parameters"] == sum(
             p.numel() for p in model.model.parameters())
         assert 0 < card["figures"]["sampled_accuracy"] < card["figures"]["teacher_forced_accuracy"] <= 1
+        vectors = load_vectors(model_vectors_path(model), model)  # every shipped model ships its vectors
+        assert {"note_density", "average_interval", "in_scale", "syncopation_8th"} <= set(vectors)
     assert main(["models", "--json"]) == 0
     assert [c["name"] for c in json.loads(capsys.readouterr().out)] == names
     assert main(["models"]) == 0

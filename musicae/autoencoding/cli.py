@@ -60,6 +60,10 @@ def finite_float(text: str) -> float:
     return _number(float, text)
 
 
+def unit_interval(text: str) -> float:
+    return _number(float, text, low=0, high=1, what="in [0, 1]")
+
+
 def fraction(text: str) -> float:
     return _number(float, text, low=0, high=1, high_open=True, what="in [0, 1)")
 

@@ -34,12 +34,12 @@ def output_folder(out: Path, flag: str = "--out") -> Path:
     return out
 
 
-def _write(path: Path, data: bytes) -> str:
+def write_file(path: Path, data: bytes) -> str:
     path.write_bytes(data)
     return str(path)
 
 
-def _pick_windows(path: Path, bars: int, bar: int | None, flag: str) -> np.ndarray:
+def pick_windows(path: Path, bars: int, bar: int | None, flag: str) -> np.ndarray:
     """The whole melody window after window, or, with `bar`, the one window starting at that bar of the file."""
     if bar is None:
         return windows_from_midi_file(path, bars).windows
@@ -53,27 +53,27 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
     bars, steps_per_bar = model.cfg.bars, model.cfg.steps_per_bar
-    windows_a = _pick_windows(a, bars, bar_a, "--bar")
-    windows_b = _pick_windows(b, bars, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b")
+    windows_a = pick_windows(a, bars, bar_a, "--bar")
+    windows_b = pick_windows(b, bars, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b")
     paired = min(len(windows_a), len(windows_b))
     notes = []
     if len(windows_a) != len(windows_b):
         notes.append(f"A has {len(windows_a)} windows and B {len(windows_b)}: interpolating the first {paired} of each")
     path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed)  # (steps, M, T)
     out = output_folder(out)
-    files = [_write(out / f"step_{i:02d}.mid", midi_bytes(path[i])) for i in range(steps)]
+    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i])) for i in range(steps)]
     melodies = path.reshape(steps, -1)  # each step's windows back to back
-    whole = _write(out / "path.mid", midi_bytes(melodies, gap_steps=steps_per_bar))
+    whole = write_file(out / "path.mid", midi_bytes(melodies, gap_steps=steps_per_bar))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
               "path_midi": whole, "checkpoint": model.source}
     if png:
         rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
-        result["piano_roll"] = _write(out / "path.png", png_of(
+        result["piano_roll"] = write_file(out / "path.png", png_of(
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
             f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs"))
     if wav:
         data, result["synth"] = wav_of(melodies, gap_steps=steps_per_bar)
-        result["wav"] = _write(out / "path.wav", data)
+        result["wav"] = write_file(out / "path.wav", data)
     if notes:
         result["notes"] = notes
     return result
@@ -86,10 +86,10 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png
     rebuilt = model.reconstruct(windows, temperature, seed)
     out = output_folder(out)
     result = {"input": str(midi), "windows": len(windows), "accuracy": round(float((rebuilt == windows).mean()), 4),
-              "input_midi": _write(out / "input.mid", midi_bytes(windows)),
-              "reconstruction_midi": _write(out / "reconstruction.mid", midi_bytes(rebuilt))}
+              "input_midi": write_file(out / "input.mid", midi_bytes(windows)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt))}
     if png:
-        result["piano_roll"] = _write(out / "reconstruction.png", png_of([windows.reshape(-1), rebuilt.reshape(-1)],
+        result["piano_roll"] = write_file(out / "reconstruction.png", png_of([windows.reshape(-1), rebuilt.reshape(-1)],
                                                                          ["input", "output"], midi.name))
     return result
 
@@ -105,10 +105,10 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
     files = []
     for start in range(0, n, 256):  # bounded memory for any n
         windows = model.sample(min(256, n - start), temperature, seed + start)
-        files += [_write(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(w)) for i, w in enumerate(windows)]
+        files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(w)) for i, w in enumerate(windows)]
         if start == 0 and png:
             shown = windows[:16]
-            roll = _write(out / "samples.png", png_of(list(shown), [str(i) for i in range(len(shown))],
+            roll = write_file(out / "samples.png", png_of(list(shown), [str(i) for i in range(len(shown))],
                                                        f"{len(shown)} of {n} samples, temperature {temperature}"))
     result = {"files": files, "temperature": temperature, "seed": seed, "checkpoint": model.source}
     if png:

@@ -1,0 +1,145 @@
+"""The latent-tool subcommands of `musicae`: attributes, transform, similar, grid, quality, train-lm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from musicae.autoencoding.cli import (
+    finite_float,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    print_json,
+    unit_interval,
+)
+
+CHECKPOINT_HELP = "checkpoint, run directory or shipped model name (see `musicae models`; default: mel_2bar_folk)"
+
+
+def cmd_attributes(args) -> int:
+    from musicae.music.latent_commands import attributes
+
+    print_json(attributes(args.checkpoint, Path(args.data), Path(args.out), args.split, args.limit, args.seed))
+    return 0
+
+
+def cmd_transform(args) -> int:
+    from musicae.autoencoding.config import ConfigError
+    from musicae.music.latent_commands import transform_file
+
+    if len(args.attribute) != len(args.amount):
+        raise ConfigError(f"{len(args.attribute)} --attribute but {len(args.amount)} --amount: give one amount per "
+                          f"attribute, in the same order")
+    amounts = dict(zip(args.attribute, args.amount))
+    print_json(transform_file(args.checkpoint, Path(args.input), amounts, Path(args.out),
+                              Path(args.vectors) if args.vectors else None, args.temperature, args.seed,
+                              wav=not args.no_wav, png=not args.no_png))
+    return 0
+
+
+def cmd_similar(args) -> int:
+    from musicae.music.latent_commands import similar_file
+
+    print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, Path(args.out), args.bar,
+                            args.temperature, args.seed, png=not args.no_png))
+    return 0
+
+
+def cmd_grid(args) -> int:
+    from musicae.music.latent_commands import grid_files
+
+    print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, Path(args.out), args.bar,
+                          args.temperature, args.seed))
+    return 0
+
+
+def cmd_quality(args) -> int:
+    from musicae.music.latent_commands import quality_report
+
+    report = quality_report(args.checkpoint, Path(args.data), Path(args.out), args.samples, args.pairs,
+                            effect_windows=args.effect_windows, lm=Path(args.lm) if args.lm else None,
+                            vectors=Path(args.vectors) if args.vectors else None, seed=args.seed)
+    print_json(report)
+    return 0
+
+
+def cmd_train_lm(args) -> int:
+    from musicae.music.lm import train_lm
+
+    summary = train_lm(Path(args.data), Path(args.out), args.steps, seed=args.seed, resume=args.resume,
+                       overwrite=args.overwrite, progress=False if args.no_progress else None)
+    print_json(summary)
+    return 130 if summary["interrupted"] else 0
+
+
+def _generation_flags(p, bar: bool = True) -> None:
+    p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+    p.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 = greedy decoding (default)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise")
+    if bar:
+        p.add_argument("--bar", type=non_negative_int, default=None,
+                       help="use the window starting at this bar of each file (default: the first window)")
+
+
+def add_latent(sub) -> None:
+    from musicae.music.attributes import ATTRIBUTES
+
+    p = sub.add_parser("attributes", help="attribute vectors of a model (MusicVAE's paper) -> JSON")
+    p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
+    p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+    p.add_argument("--out", required=True, help="vectors.json to write")
+    p.add_argument("--split", default="train", choices=["train", "valid", "all"])
+    p.add_argument("--limit", type=positive_int, default=20000, help="a fixed random subset of N windows")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_attributes)
+
+    p = sub.add_parser("transform", help="add attribute vectors to a melody's latent code; MIDI, piano roll, WAV")
+    p.add_argument("input", help="MIDI file (transformed window by window)")
+    p.add_argument("--attribute", action="append", required=True, choices=ATTRIBUTES.names(),
+                   help="attribute to change (repeat for several)")
+    p.add_argument("--amount", action="append", required=True, type=finite_float,
+                   help="how much, in units of the vector (one per --attribute)")
+    p.add_argument("--vectors", help="attribute JSON (default: the one shipped beside the model)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--no-wav", action="store_true", help="skip the WAV")
+    p.add_argument("--no-png", action="store_true", help="skip the piano roll")
+    _generation_flags(p, bar=False)
+    p.set_defaults(func=cmd_transform)
+
+    p = sub.add_parser("similar", help="variations of a melody: decode s*z + (1-s)*noise")
+    p.add_argument("input", help="MIDI file")
+    p.add_argument("-n", type=positive_int, default=8, help="number of variations")
+    p.add_argument("--similarity", type=unit_interval, default=0.8, help="s in [0, 1]; 1 gives the reconstruction")
+    p.add_argument("--out", required=True)
+    p.add_argument("--no-png", action="store_true")
+    _generation_flags(p)
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("grid", help="a size x size latent grid over four corner melodies; MIDI and a picture")
+    p.add_argument("corners", nargs=4, metavar="MIDI", help="top-left, top-right, bottom-left, bottom-right")
+    p.add_argument("--size", type=int, default=5, help="cells per side, 2..16")
+    p.add_argument("--out", required=True)
+    _generation_flags(p)
+    p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser("quality", help="prior samples vs data, interpolation realism, attribute effects (JSON + PNGs)")
+    p.add_argument("--data", required=True, help="prepared folder; its valid split is the held-out data")
+    p.add_argument("--out", required=True, help="folder for quality.json and the pictures")
+    p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+    p.add_argument("--samples", type=positive_int, default=1000, help="prior samples per temperature")
+    p.add_argument("--pairs", type=positive_int, default=100, help="held-out pairs to interpolate")
+    p.add_argument("--effect-windows", type=positive_int, default=256, help="held-out windows to transform")
+    p.add_argument("--lm", help="language model judging realism (default: the shipped one)")
+    p.add_argument("--vectors", help="attribute JSON (default: the one shipped beside the model)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_quality)
+
+    p = sub.add_parser("train-lm", help="train the small melody language model the quality report uses")
+    p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--steps", type=positive_int, default=3000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_train_lm)

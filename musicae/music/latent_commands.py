@@ -1,0 +1,162 @@
+"""File-level latent tools behind the CLI: attributes, transform, similar, grid and the quality report.
+
+Each computes with latent_tools.py / quality.py and writes what it computed (MIDI, PNG, WAV, JSON) into
+a folder it creates; none deletes anything.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from musicae.autoencoding.checkpoint import atomic_write_text
+from musicae.autoencoding.config import ConfigError
+from musicae.music import latent_plots, quality
+from musicae.music.commands import check_temperature, output_folder, pick_windows, write_file
+from musicae.music.generate import TrainedModel
+from musicae.music.io import midi_bytes, png_of, wav_of
+from musicae.music.latent_tools import (
+    attribute_vectors,
+    grid,
+    load_vectors,
+    model_vectors_path,
+    similar,
+    transform,
+)
+from musicae.music.lm import load_lm
+from musicae.music.prepare import load_windows
+
+MAX_GRID_SIZE = 16
+MAX_SIMILAR = 1000
+
+
+def _data(model: TrainedModel, data: Path, split: str, limit: int | None, seed: int) -> np.ndarray:
+    windows = load_windows(Path(data), split, num_classes=model.cfg.num_classes)
+    if len(windows) == 0:
+        raise ValueError(f"{data}: no {split} windows (try --split all)")
+    if windows.shape[1] != model.cfg.steps:
+        raise ValueError(f"{data}: windows of {windows.shape[1]} steps, but the model reads {model.cfg.steps} "
+                         f"({model.cfg.bars} bars); prepare with --bars {model.cfg.bars}")
+    if limit and limit < len(windows):
+        windows = windows[np.sort(np.random.default_rng(seed).permutation(len(windows))[:limit])]
+    return windows
+
+
+def attributes(checkpoint, data: Path, out: Path, split: str = "train", limit: int | None = 20000,
+               seed: int = 0) -> dict:
+    model = TrainedModel.load(checkpoint)
+    windows = _data(model, data, split, limit, seed)
+    result = attribute_vectors(model, windows)
+    result |= {"checkpoint": model.source, "data": str(data), "split": split}
+    out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"--out {out}: is a folder; give a file name such as {out / 'vectors.json'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(result, indent=1))
+    return {"out": str(out), "windows": len(windows), "attributes": {
+        name: {k: v for k, v in entry.items() if k != "vector"} for name, entry in result["attributes"].items()},
+        "skipped": result["skipped"]}
+
+
+def _vectors(model: TrainedModel, path: Path | None) -> dict[str, np.ndarray]:
+    if path is None:
+        path = model_vectors_path(model)
+        if not path.exists():
+            raise FileNotFoundError(f"{model.source}: this model has no attribute vectors beside it; compute them "
+                                    f"with `musicae attributes --data DIR --checkpoint ... --out vectors.json` and "
+                                    f"pass --vectors vectors.json")
+    return load_vectors(path, model)
+
+
+def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path, vectors: Path | None = None,
+                   temperature: float = 0.0, seed: int = 0, wav: bool = True, png: bool = True) -> dict:
+    check_temperature(temperature)
+    model = TrainedModel.load(checkpoint)
+    known = _vectors(model, vectors)
+    unknown = [name for name in amounts if name not in known]
+    if unknown:
+        raise ConfigError(f"--attribute {unknown[0]}: no such vector (known: {', '.join(sorted(known))})")
+    windows = pick_windows(midi, model.cfg.bars, None, "--bar")
+    changed = transform(model, windows, known, amounts, temperature, seed)
+    plain = transform(model, windows, known, {}, temperature, seed)
+    out = output_folder(out)
+    result = {"input": str(midi), "amounts": amounts, "windows": len(windows),
+              "input_midi": write_file(out / "input.mid", midi_bytes(windows)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(plain)),
+              "transformed_midi": write_file(out / "transformed.mid", midi_bytes(changed)),
+              "checkpoint": model.source}
+    if png:
+        label = ", ".join(f"{k} {v:+g}" for k, v in amounts.items())
+        result["piano_roll"] = write_file(out / "transformed.png", png_of(
+            [windows.reshape(-1), plain.reshape(-1), changed.reshape(-1)], ["input", "reconstruction", label],
+            f"{midi.name}: {label}"))
+    if wav:
+        data, result["synth"] = wav_of(changed)
+        result["wav"] = write_file(out / "transformed.wav", data)
+    return result
+
+
+def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, bar: int | None = None,
+                 temperature: float = 0.0, seed: int = 0, png: bool = True) -> dict:
+    if not 1 <= n <= MAX_SIMILAR:
+        raise ConfigError(f"-n {n}: must be in 1..{MAX_SIMILAR}")
+    if not 0 <= similarity <= 1:
+        raise ConfigError(f"--similarity {similarity}: must be in [0, 1] (1 = the reconstruction itself)")
+    check_temperature(temperature)
+    model = TrainedModel.load(checkpoint)
+    window = pick_windows(midi, model.cfg.bars, bar, "--bar")[0]
+    variations = similar(model, window, n, similarity, temperature, seed)
+    out = output_folder(out)
+    width = max(2, len(str(n - 1)))
+    files = [write_file(out / f"similar_{i:0{width}d}.mid", midi_bytes(v)) for i, v in enumerate(variations)]
+    result = {"input": str(midi), "similarity": similarity, "files": files, "checkpoint": model.source}
+    if png:
+        shown = variations[:15]
+        result["piano_roll"] = write_file(out / "similar.png", png_of(
+            [window, *shown], ["input", *map(str, range(len(shown)))], f"{midi.name}: similarity {similarity}"))
+    return result
+
+
+def grid_files(checkpoint, corners: list[Path], size: int, out: Path, bar: int | None = None,
+               temperature: float = 0.0, seed: int = 0) -> dict:
+    if not 2 <= size <= MAX_GRID_SIZE:
+        raise ConfigError(f"--size {size}: must be in 2..{MAX_GRID_SIZE}")
+    check_temperature(temperature)
+    model = TrainedModel.load(checkpoint)
+    windows = np.concatenate([pick_windows(p, model.cfg.bars, bar, "--bar")[:1] for p in corners])
+    cells = grid(model, windows, size, temperature, seed)
+    out = output_folder(out)
+    files = [[write_file(out / f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c])) for c in range(size)] for r in range(size)]
+    picture = write_file(out / "grid.png", latent_plots.grid_png(
+        cells, " / ".join(p.name for p in corners) + " (corners: top-left, top-right, bottom-left, bottom-right)"))
+    return {"corners": [str(p) for p in corners], "size": size, "files": files, "picture": picture,
+            "checkpoint": model.source}
+
+
+def quality_report(checkpoint, data: Path, out: Path, samples: int = 1000, pairs: int = 100, points: int = 11,
+                   effect_windows: int = 256, lm: Path | None = None, vectors: Path | None = None,
+                   seed: int = 0) -> dict:
+    model = TrainedModel.load(checkpoint)
+    heldout = _data(model, data, "valid", None, seed)
+    language_model = load_lm(lm)
+    report = {"checkpoint": model.source, "data": str(data), "heldout_windows": len(heldout),
+              "prior_vs_data": quality.compare_to_data(model, heldout, samples, seed),
+              "interpolation": quality.interpolation_analysis(model, language_model, heldout, pairs, points, seed)}
+    try:
+        known = _vectors(model, vectors)
+    except FileNotFoundError as err:
+        known, report["attribute_effects"] = None, {"skipped": str(err)}
+    if known:
+        report["attribute_effects"] = quality.effect_matrix(model, heldout, known, effect_windows, seed)
+    out = output_folder(out)
+    report["pictures"] = {
+        "statistics": write_file(out / "statistics.png", latent_plots.statistics_png(report["prior_vs_data"])),
+        "interpolation": write_file(out / "interpolation.png", latent_plots.interpolation_png(report["interpolation"])),
+    }
+    if known:
+        report["pictures"]["effects"] = write_file(out / "effects.png",
+                                               latent_plots.effect_matrix_png(report["attribute_effects"]))
+    atomic_write_text(out / "quality.json", json.dumps(report, indent=1))
+    return report
