@@ -12,4 +12,4 @@ musicae train --data data/prepared/folk-any --config mel_2bar_cpu --steps "$STEP
   --checkpoint-every 250 --out runs/mel_2bar_folk --no-progress --resume
 python scripts/export_model.py runs/mel_2bar_folk musicae/assets/mel_2bar_folk --fp16 --heldout data/prepared/folk \
   --recipe scripts/train_shipped_model.sh \
-  --description "2-bar folk melodies, trained on a 2-core CPU in 40 min (the default model)"
+  --description "2-bar folk melodies, trained on a 2-core CPU in 50 min (the default model)"

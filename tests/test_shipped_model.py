@@ -70,3 +70,19 @@ def test_readme_demo_interpolation(tmp_path, capsys):
     np.testing.assert_array_equal(path[0], model.reconstruct(wa))
     np.testing.assert_array_equal(path[-1], model.reconstruct(wb))
     assert not np.array_equal(path[2], path[0]) and not np.array_equal(path[2], path[-1])
+
+
+def test_shipped_language_model_loads_by_its_kind_alone_and_prefers_real_melodies(folk_windows):
+    import subprocess
+    import sys
+
+    from musicae.music.lm import load_lm, shipped_lm_dir
+
+    code = ("from musicae.autoencoding.runs import load_model; "
+            f"model, config = load_model({str(shipped_lm_dir())!r}); print(type(model).__name__)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "MelodyLM"  # the checkpoint's kind is enough: nothing had to import musicae.music.lm first
+    lm = load_lm()
+    real = folk_windows[:200]
+    shuffled = np.random.default_rng(0).permuted(real, axis=1)  # same notes, order destroyed
+    assert lm.log_likelihood(real).mean() > lm.log_likelihood(shuffled).mean() + 0.3

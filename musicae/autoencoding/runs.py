@@ -11,6 +11,7 @@ model record `{"kind": ..., "config": {...}, ...}` built here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import shutil
 import sys
@@ -50,6 +51,16 @@ class ModelKind:
 
 
 MODEL_KINDS = Registry("model kind")
+# Where each kind is registered, imported on first need: a checkpoint names its kind, and loading it must not
+# depend on which modules the caller happened to import.
+KIND_MODULES = {"sequence_vae": "musicae.music.models", "melody_vae": "musicae.music.models",
+                "melody_lm": "musicae.music.lm", "image_ae": "image_ae.tasks"}
+
+
+def model_kind(name: str) -> ModelKind:
+    if name not in MODEL_KINDS and name in KIND_MODULES:
+        importlib.import_module(KIND_MODULES[name])
+    return MODEL_KINDS[name]
 
 
 def register_model_kind(name: str, config_class: type, build: Callable[[Any], nn.Module],
@@ -77,10 +88,10 @@ def read_model_config(path: Path | str, expect: str | None = None) -> tuple[Mode
     record = load_config(Path(path))
     kind_name = record.get("kind")
     try:
-        kind = MODEL_KINDS[kind_name]
+        kind = model_kind(kind_name)
     except KeyError as err:
         raise ValueError(f"{path}: {err.args[0]}") from None
-    if expect is not None and kind is not MODEL_KINDS[expect]:
+    if expect is not None and kind is not model_kind(expect):
         raise ValueError(f"{path}: a {kind_name!r} checkpoint, not a {expect!r} one")
     return kind, from_dict(kind.config_class, record["config"]), record
 

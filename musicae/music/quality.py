@@ -34,7 +34,8 @@ def compare_to_data(model: TrainedModel, data: np.ndarray, samples: int, seed: i
     """Each statistic's mean on the data and on prior samples at each temperature, with their distance."""
     reference = statistics(data)
     reference_hist = interval_histogram(data)
-    result = {"data": {k: round(float(v.mean()), 4) for k, v in reference.items()}, "temperatures": {}}
+    result = {"data": {k: round(float(v.mean()), 4) for k, v in reference.items()},
+              "data_std": {k: round(float(v.std()), 4) for k, v in reference.items()}, "temperatures": {}}
     for temperature in TEMPERATURES:
         sampled = model.sample(samples, temperature, seed)
         stats = statistics(sampled)
