@@ -26,12 +26,14 @@ def cmd_download(args) -> int:
 def cmd_train(args) -> int:
     from image_ae.run import train_image
     from image_ae.tasks import ImageConfig
+    from musicae.autoencoding.distributed import is_main
 
     overrides = {k: getattr(args, k) for k in ImageConfig.__dataclass_fields__ if k not in ("name", "task")}
     summary = train_image(args.task, Path(args.data_dir), Path(args.out), args.model, epochs=args.epochs, limit=args.limit,
                           seed=args.seed, device=args.device, progress=not args.no_progress, resume=args.resume,
-                          overwrite=args.overwrite, **overrides)
-    print_json(summary)
+                          overwrite=args.overwrite, precision=args.precision, **overrides)
+    if is_main():  # under torchrun, one summary
+        print_json(summary)
     return 130 if summary["interrupted"] else 0
 
 
@@ -70,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "on --resume, the stored run's unless given to extend it)")
     p.add_argument("--limit", type=positive_int, help="use only the first N training images")
     p.add_argument("--seed", type=int, default=None, help="seed for weights, data order and noise (default: 0)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "
+                                                   "process takes cuda:LOCAL_RANK)")
+    p.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
+                   help="mixed precision: bf16 (GPU or CPU), fp16 (GPU, gradient scaler); default fp32")
     p.add_argument("--resume", action="store_true", help="continue the run in --out with its stored settings")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     p.add_argument("--no-progress", action="store_true")

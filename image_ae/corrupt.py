@@ -12,12 +12,13 @@ import torch
 import torch.nn.functional as F
 
 from musicae.autoencoding.config import Registry
+from musicae.autoencoding.distributed import batch_noise
 
 CORRUPTIONS = Registry("corruption")
 
 
 def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    return torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+    return batch_noise(torch.randn, like.shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
 @CORRUPTIONS.register("none")
@@ -54,8 +55,8 @@ class SaltPepper:
     p: float = 0.2
 
     def __call__(self, x, generator=None):
-        hit = torch.rand(x.shape, generator=generator, device=x.device) < self.p
-        salt = torch.rand(x.shape, generator=generator, device=x.device) < 0.5
+        hit = batch_noise(torch.rand, x.shape, generator=generator, device=x.device) < self.p
+        salt = batch_noise(torch.rand, x.shape, generator=generator, device=x.device) < 0.5
         return torch.where(hit, salt.to(x.dtype), x)
 
     def baseline(self, corrupted):

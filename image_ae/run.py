@@ -32,6 +32,7 @@ def train_image(
     progress: bool = True,
     resume: bool = False,
     overwrite: bool = False,
+    precision: str | None = None,
     **overrides,
 ) -> dict:
     """Train (or resume) an image run. On resume the stored config and trainer settings are used; a value
@@ -42,7 +43,7 @@ def train_image(
         raise ConfigError(f"--limit {limit}: must be at least 1")
     overrides = {k: v for k, v in overrides.items() if v is not None}
     cfg = get_image_config(task, config, **overrides)
-    requested = {**overrides, "task": task, "seed": seed, "device": device, "name": config}
+    requested = {**overrides, "task": task, "seed": seed, "device": device, "name": config, "precision": precision}
     if resume:  # the stored run decides the data and the schedule
         _, stored, record = read_model_config(Path(out), expect=MODEL_KIND.name) if _has_checkpoint(out) else (None, None, {})
         if stored is not None:
@@ -57,7 +58,8 @@ def train_image(
     steps = max(1, round((10 if epochs is None else epochs) * per_epoch))
     trainer_cfg = TrainerConfig(steps=steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=0 if seed is None else seed,
                                 device=device or "auto", log_every=max(1, per_epoch // 4), eval_every=per_epoch,
-                                checkpoint_every=per_epoch, eval_batches=4, progress=progress)
+                                checkpoint_every=per_epoch, eval_batches=4, progress=progress,
+                                precision=precision or "fp32")
     if epochs is not None or not resume:
         requested["steps"] = steps
     plan = plan_run(Path(out), cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,

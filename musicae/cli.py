@@ -66,10 +66,11 @@ def add_prepare(sub) -> None:
 
 
 # ----------------------------------------------------------------------------- train / evaluate
-TRAINER_FLAGS = ("steps", "seed", "device", "eval_every", "checkpoint_every", "log_every")
+TRAINER_FLAGS = ("steps", "seed", "device", "precision", "eval_every", "checkpoint_every", "log_every")
 
 
 def cmd_train(args) -> int:
+    from musicae.autoencoding.distributed import is_main
     from musicae.music.configs import SequenceVAEConfig
     from musicae.music.train import train_sequence_vae
 
@@ -79,7 +80,8 @@ def cmd_train(args) -> int:
         Path(args.data), Path(args.out), args.config, resume=args.resume, overwrite=args.overwrite,
         model_overrides=model_overrides, progress=False if args.no_progress else None, **trainer_overrides,
     )
-    print_json(summary)
+    if is_main():  # under torchrun, one summary
+        print_json(summary)
     return 130 if summary["interrupted"] else 0
 
 
@@ -100,7 +102,10 @@ def add_train(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest intact checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints and log)")
     p.add_argument("--seed", type=int, default=None, help="seed for weights, data order and noise (default: 0)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "
+                                                   "process takes cuda:LOCAL_RANK)")
+    p.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
+                   help="mixed precision: bf16 (GPU or CPU), fp16 (GPU, gradient scaler); default fp32")
     p.add_argument("--eval-every", type=non_negative_int, default=500, help="validate every N steps; 0 = never")
     p.add_argument("--checkpoint-every", type=positive_int, default=500, help="checkpoint every N steps")
     p.add_argument("--log-every", type=positive_int, default=20, help="log training metrics every N steps")

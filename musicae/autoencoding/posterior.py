@@ -7,6 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from musicae.autoencoding.distributed import batch_noise
+
 LN2 = math.log(2.0)
 
 
@@ -39,7 +41,8 @@ class DiagonalGaussian:
 
     def rsample(self, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
         """Reparameterized sample mean + scale * eps, differentiable in both parameters."""
-        eps = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+        eps = batch_noise(torch.randn, self.mean.shape, generator=generator, device=self.mean.device,
+                          dtype=self.mean.dtype)
         return self.mean + temperature * self.scale * eps
 
     def mode(self) -> torch.Tensor:

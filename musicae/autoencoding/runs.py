@@ -34,7 +34,15 @@ from musicae.autoencoding.checkpoint import (
 )
 from musicae.autoencoding.config import ConfigError, Registry, flag_name, from_dict
 from musicae.autoencoding.curves import plot_curves
-from musicae.autoencoding.trainer import METRICS_FILE, BatchSource, Trainer, TrainerConfig, seeded
+from musicae.autoencoding.distributed import barrier, ensure_process_group, finish_process_group, is_main
+from musicae.autoencoding.trainer import (
+    METRICS_FILE,
+    BatchSource,
+    Trainer,
+    TrainerConfig,
+    resolve_device,
+    seeded,
+)
 
 # Trainer fields a resumed run may change: they alter neither the maths nor the data order.
 RUNTIME_FIELDS = frozenset({"steps", "device", "progress", "log_every", "eval_every", "checkpoint_every",
@@ -143,6 +151,14 @@ def plan_run(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool = 
       (except RUNTIME_FIELDS, such as a larger --steps);
     - a damaged newest checkpoint is passed over for the newest intact one, and the notes say so.
     """
+    ensure_process_group(resolve_device(trainer.device).type)  # under torchrun, every process plans the same run
+    plan = _plan(run_dir, config, trainer, resume, overwrite, requested, expect)
+    barrier()  # nobody writes into the run before every process has looked at it
+    return plan
+
+
+def _plan(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool, overwrite: bool,
+          requested: dict[str, Any] | None, expect: str | None) -> RunPlan:
     run_dir = Path(run_dir)
     requested = {k: v for k, v in (requested or {}).items() if v is not None}
     if run_dir.exists() and not run_dir.is_dir():
@@ -152,7 +168,7 @@ def plan_run(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool = 
         if has_run and not overwrite:
             raise FileExistsError(f"{run_dir}: already holds a training run; continue it with --resume, or replace it "
                                   f"with --overwrite")
-        if has_run:
+        if has_run and is_main():
             _clear_run(run_dir)
         return RunPlan(config, trainer, None, [])
     checkpoint, notes = intact_checkpoint(run_dir, full=True)
@@ -187,7 +203,7 @@ def plan_run(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool = 
 def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: BatchSource | None = None,
               curves: tuple[str, ...] = ("loss", "recon", "kl"), **record_extra: Any) -> tuple[dict, Trainer]:
     """Build the planned model (weights seeded by the trainer's seed), train it, draw its curves."""
-    for note in plan.notes:
+    for note in plan.notes if is_main() else ():
         print(f"note: {note}", file=sys.stderr)
     kind = kind_of(plan.config)
     with seeded(plan.trainer.seed):
@@ -195,5 +211,7 @@ def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: 
     trainer = Trainer(model, train_data, plan.trainer, run_dir, model_record(plan.config, **record_extra),
                       eval_data=eval_data)
     summary = trainer.fit(resume=plan.resume_from or False)
-    plot_curves(run_dir, keys=curves)
+    finish_process_group()  # what follows (final evaluation, summary, curves) is rank 0's alone
+    if is_main():
+        plot_curves(run_dir, keys=curves)
     return summary, trainer

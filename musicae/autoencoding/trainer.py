@@ -11,7 +11,8 @@ Resume rules (what makes a resumed run equal an uninterrupted one):
   too (see runs.plan_run), and a flag that would change it is refused;
 - metrics logged after the checkpoint's step are dropped, since the resumed run redoes them.
 The trainer owns the global torch RNG only while `fit` runs (`fork_rng`): the caller's state is
-left as it was.
+left as it was. Under `torchrun` it trains with DDP; distributed.py gives the rules that make N processes
+train like one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import torch
 from tqdm.auto import tqdm
@@ -37,6 +38,12 @@ from musicae.autoencoding.checkpoint import (
     save_training_checkpoint,
 )
 from musicae.autoencoding.config import CheckedConfig, ConfigError, require
+from musicae.autoencoding.distributed import (
+    any_process,
+    batch_shard,
+    ensure_process_group,
+    mean_over_processes,
+)
 from musicae.autoencoding.schedules import exponential_lr
 
 METRICS_FILE = "metrics.jsonl"
@@ -83,7 +90,9 @@ class TrainerConfig(CheckedConfig):
     seed: int = 0
     """Seed for weights, data order and sampling noise."""
     device: str = "auto"
-    """cpu, cuda, cuda:N or auto (CUDA when available)."""
+    """cpu, cuda, cuda:N or auto (CUDA when available); under torchrun each process takes cuda:LOCAL_RANK."""
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    """Mixed precision: bf16 (GPU or CPU) or fp16 (GPU, with a gradient scaler) autocast; fp32 is exact."""
     log_every: int = 10
     """Write training metrics every N steps."""
     eval_every: int = 200
@@ -167,16 +176,32 @@ class Trainer:
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = resolve_device(config.device)
-        self.model = model.to(self.device)
+        self.place = ensure_process_group(self.device.type)
+        if self.place.world > 1 and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.place.local_rank)
+        if config.precision == "fp16" and self.device.type != "cuda":
+            raise ConfigError("--precision fp16 needs a CUDA GPU; use bf16 or fp32 on the CPU")
+        if config.batch_size % self.place.world:
+            raise ConfigError(f"--batch-size {config.batch_size}: must be a multiple of the {self.place.world} "
+                              f"processes (each takes an equal slice of the global batch)")
+        self.model = model.to(self.device)  # the plain module: what is evaluated and saved
+        self.trained = self.model  # what the training step calls: DDP's wrapper under torchrun
+        if self.place.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.trained = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.train_data = train_data
         self.eval_data = eval_data
         self.model_config = model_config
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=config.precision == "fp16")
         self.step = 0
         self._interrupted = False
 
     # --- data order: a pure function of (seed, step), so resuming needs no data state ---
     def _batch_indices(self, step: int) -> torch.Tensor:
+        """The global batch of `step`, whatever the number of processes."""
         n = len(self.train_data)
         size = min(self.config.batch_size, n)
         per_epoch = n // size
@@ -185,6 +210,16 @@ class Trainer:
         order = torch.randperm(n, generator=generator)
         return order[position * size : (position + 1) * size]
 
+    def _local_indices(self, step: int) -> torch.Tensor:
+        """This process's contiguous slice of the global batch."""
+        indices = self._batch_indices(step)
+        share = len(indices) // self.place.world
+        return indices[self.place.rank * share : (self.place.rank + 1) * share]
+
+    def _autocast(self):
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.config.precision)
+        return torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None)
+
     def learning_rate(self, step: int) -> float:
         c = self.config
         if c.lr_decay <= 0:
@@ -192,6 +227,8 @@ class Trainer:
         return exponential_lr(step, c.lr, c.lr_decay, c.lr_min)
 
     def _log(self, record: dict[str, Any]) -> None:
+        if not self.place.main:
+            return
         with open(self.run_dir / METRICS_FILE, "a") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -199,7 +236,7 @@ class Trainer:
         """Drop metrics written after `step`, which a resumed run is about to redo, and any line a kill
         cut short."""
         path = self.run_dir / METRICS_FILE
-        if not path.exists():
+        if not self.place.main or not path.exists():
             return
         kept = [json.dumps(record) for record in read_jsonl(path) if record.get("step", 0) <= step]
         path.write_text("".join(line + "\n" for line in kept))
@@ -239,16 +276,14 @@ class Trainer:
             if blockable:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
-    def _write_checkpoint(self) -> Path:
-        return save_training_checkpoint(
-            self.run_dir,
-            self.step,
-            self.model,
-            self.optimizer,
-            self.model_config,
-            {"trainer": asdict(self.config)},
-            keep=self.config.keep_checkpoints,
-        )
+    def _write_checkpoint(self) -> Path | None:
+        if not self.place.main:  # one writer; the others hold the same weights
+            return None
+        state = {"trainer": asdict(self.config)}
+        if self.scaler.is_enabled():
+            state["grad_scaler"] = self.scaler.state_dict()
+        return save_training_checkpoint(self.run_dir, self.step, self.model, self.optimizer, self.model_config, state,
+                                        keep=self.config.keep_checkpoints)
 
     def resume(self, checkpoint: Path | None = None) -> bool:
         """Continue from `checkpoint` (default: the run's newest intact one)."""
@@ -257,6 +292,8 @@ class Trainer:
             return False
         load_weights(checkpoint, self.model)
         meta = load_training_state(checkpoint, self.optimizer)
+        if self.scaler.is_enabled() and "grad_scaler" in meta:
+            self.scaler.load_state_dict(meta["grad_scaler"])
         self.step = int(meta["step"])
         self._truncate_log(self.step)
         return True
@@ -281,7 +318,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             self.resume(None if resume is True else Path(resume))
-        else:
+        elif self.place.main:
             (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
         previous_handlers = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -293,40 +330,49 @@ class Trainer:
         start_time, start_step = time.time(), self.step
         last_train: dict[str, float] = {}
         last_eval: dict[str, float] = {}
-        bar = tqdm(total=c.steps, initial=self.step, disable=not c.progress, desc="train", dynamic_ncols=True)
+        bar = tqdm(total=c.steps, initial=self.step, disable=not (c.progress and self.place.main), desc="train",
+                   dynamic_ncols=True)
         try:
-            while self.step < c.steps and not self._interrupted:
+            while self.step < c.steps:
+                if any_process(self._interrupted, self.device):  # a signal to any process stops them all here
+                    self._interrupted = True
+                    break
                 lr = self.learning_rate(self.step)
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                batch = to_device(self.train_data[self._batch_indices(self.step)], self.device)
-                out = self.model(batch, step=self.step)
+                batch = to_device(self.train_data[self._local_indices(self.step)], self.device)
+                with batch_shard(self.place.rank, self.place.world), self._autocast():
+                    out = self.trained(batch, step=self.step)
                 loss = out["loss"]
-                if not torch.isfinite(loss):
+                if any_process(not bool(torch.isfinite(loss)), self.device):
                     raise TrainingDiverged(
                         f"training diverged: the loss is {float(loss.detach())} at step {self.step} (try a lower --lr); "
                         f"the last checkpoint is kept"
                     )
                 self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                self.scaler.scale(loss).backward()
+                self.scaler.unscale_(self.optimizer)
                 grad_norm = (
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
                     if c.grad_clip > 0
                     else torch.tensor(math.nan)
                 )
-                if not torch.isfinite(grad_norm) and c.grad_clip > 0:
+                # under fp16 the scaler skips a step with inf gradients and lowers its scale: not a divergence
+                if not torch.isfinite(grad_norm) and c.grad_clip > 0 and not self.scaler.is_enabled():
                     raise TrainingDiverged(
                         f"training diverged: the gradient norm is {float(grad_norm)} at step {self.step} (try a lower "
                         f"--lr); the last checkpoint is kept"
                     )
-                self.optimizer.step()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
                 self.step += 1
                 bar.update(1)
                 if self.step % c.log_every == 0 or self.step == c.steps:
-                    last_train = {k: float(v.detach()) for k, v in out.items()}
+                    last_train = mean_over_processes({k: float(v.detach()) for k, v in out.items()}, self.device)
                     self._log({"step": self.step, "split": "train", "lr": lr, "grad_norm": float(grad_norm), **last_train})
                     bar.set_postfix(loss=f"{last_train['loss']:.3f}")
-                if c.eval_every and (self.step % c.eval_every == 0 or self.step == c.steps) and self.eval_data is not None:
+                if (c.eval_every and (self.step % c.eval_every == 0 or self.step == c.steps) and self.eval_data is not None
+                        and self.place.main):
                     last_eval = self.evaluate()
                     self._log({"step": self.step, "split": "valid", **last_eval})
                 if self.step % c.checkpoint_every == 0 or self.step == c.steps:

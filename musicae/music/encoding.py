@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from musicae.autoencoding.distributed import batch_noise
+
 NO_EVENT = 0
 NOTE_OFF = 1
 MIN_PITCH = 21
@@ -134,5 +136,6 @@ def random_transpose(windows: torch.Tensor, max_shift: int, generator: torch.Gen
     """Uniform transposition in [-max_shift, max_shift] semitones per window."""
     if max_shift <= 0:
         return windows.long()
-    shifts = torch.randint(-max_shift, max_shift + 1, (windows.shape[0],), generator=generator)
+    shifts = batch_noise(lambda shape, **kw: torch.randint(-max_shift, max_shift + 1, shape, **kw),
+                         (windows.shape[0],), generator=generator)
     return transpose(windows, shifts.to(windows.device))

@@ -24,6 +24,7 @@ from musicae.autoencoding import (
     masked_sequence_nll,
 )
 from musicae.autoencoding.config import Registry
+from musicae.autoencoding.distributed import batch_noise
 from musicae.autoencoding.runs import register_model_kind
 from musicae.music.configs import SequenceVAEConfig
 from musicae.music.encodings import get_encoding
@@ -238,7 +239,7 @@ class SequenceVAE(nn.Module):
         with torch.no_grad():
             teacher = self.decoder.logits(z, self.shift_right(tokens), conditions)
             sampled = pick(teacher.flatten(0, 1), 1.0).view_as(tokens)
-        use_sample = torch.rand(tokens.shape, device=tokens.device) < sampling_probability
+        use_sample = batch_noise(torch.rand, tokens.shape, device=tokens.device) < sampling_probability
         return self.decoder.logits(z, self.shift_right(torch.where(use_sample, sampled, tokens)), conditions)
 
     def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from musicae.autoencoding.distributed import is_main
 from musicae.autoencoding.runs import plan_run, train_run
 from musicae.autoencoding.trainer import TensorData, TrainerConfig
 from musicae.music.configs import DEFAULT_CONFIG, SequenceVAEConfig, get_config
@@ -67,6 +68,8 @@ def train_sequence_vae(
         curves=("loss", "recon", "kl_bits", "accuracy"),
         data={"dir": str(data_dir), "train_windows": len(train)},
     )
+    if not is_main():  # under torchrun, rank 0 evaluates and writes the summary
+        return summary
     if len(valid) and not summary["interrupted"]:  # an interrupted run should stop now, not evaluate
         subset = np.random.default_rng(plan.trainer.seed).permutation(len(valid))[:final_eval_windows]
         summary["evaluation"] = evaluate_windows(trainer.model, valid[np.sort(subset)])
