@@ -33,6 +33,8 @@ def cmd_prepare(args) -> int:
         abc_parser=args.abc_parser,
         use_cache=not args.no_cache,
         max_file_mb=args.max_file_mb,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     stats = prepare(args.inputs, Path(args.out), options, folk=args.corpus == "folk")
     print_json(stats)
@@ -53,7 +55,13 @@ def add_prepare(sub) -> None:
     p.add_argument("--bars", type=positive_int, default=2, help="window length in bars: 2 (32 steps) or 16 (256 steps)")
     p.add_argument("--max-windows-per-file", type=non_negative_int, default=0,
                    help="cap per item, sampled at random (MusicVAE: 5); 0 = all")
-    p.add_argument("--workers", type=non_negative_int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--workers", type=non_negative_int, default=0,
+                   help="worker processes (default: all cores); with --executor dask and no --scheduler, the local "
+                        "cluster's workers")
+    p.add_argument("--executor", default="local", choices=["local", "dask"],
+                   help="local process pool, or a dask.distributed cluster (pip install 'dask[distributed]')")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT (default: start a "
+                                                     "local cluster)")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling windows and the train/valid split")
     p.add_argument("--corpus", choices=["folk"], help="add the folk melodies bundled with music21")
     p.add_argument("--any-meter", action="store_true", help="also window pieces whose bars are not 16 steps")

@@ -10,7 +10,6 @@ import pytest
 from midi_bytes import one_note
 
 from musicae.cli import main
-from musicae.music import prepare as prep
 from musicae.music.prepare import PrepareOptions, load_windows, prepare
 
 
@@ -65,17 +64,15 @@ def test_prepare_replaces_only_its_own_dataset_and_a_failed_run_keeps_it(collect
 
 
 def test_stats_are_written_inside_the_atomic_directory(collection, tmp_path, monkeypatch):
+    from musicae.music import dataset_writer
+
     seen = {}
-    real = prep.atomic_directory
+    real = dataset_writer.replace_dir
 
-    from contextlib import contextmanager
-
-    @contextmanager
-    def watching(target):
-        with real(target) as tmp:
-            yield tmp
-            seen["stats"] = json.loads((tmp / "stats.json").read_text())  # just before the rename
-    monkeypatch.setattr(prep, "atomic_directory", watching)
+    def watching(tmp, target):
+        seen["stats"] = json.loads((tmp / "stats.json").read_text())  # just before the rename
+        return real(tmp, target)
+    monkeypatch.setattr(dataset_writer, "replace_dir", watching)
     stats = prepare([collection / "midi"], tmp_path / "out", options(tmp_path))
     assert "seconds" in seen["stats"] and seen["stats"] == stats
     assert json.loads((tmp_path / "out" / "stats.json").read_text()) == stats

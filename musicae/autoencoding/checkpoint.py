@@ -106,6 +106,18 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temporary sibling of `target` to fill; on success it replaces `target`, on any error it
     is removed and `target` is left as it was."""
     target = Path(target).resolve()  # "." and "out/" name their folder, not an empty name
+    tmp = temp_sibling(target)
+    try:
+        yield tmp
+        replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def temp_sibling(target: Path) -> Path:
+    """A new empty folder beside `target`, to be filled and renamed into place by `replace_dir`."""
+    target = Path(target).resolve()
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target}: is an existing file, not a folder; choose another --out")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,12 +125,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would otherwise become the folder's mode
-    try:
-        yield tmp
-        replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return tmp
 
 
 def replace_dir(tmp: Path, target: Path) -> None:

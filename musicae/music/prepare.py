@@ -18,14 +18,12 @@ import re
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from musicae.autoencoding.checkpoint import atomic_directory
 from musicae.autoencoding.config import CheckedConfig, require
 from musicae.music.corpus import (
     ABC_PARSERS,
@@ -39,12 +37,13 @@ from musicae.music.corpus import (
     split_abc_tunes,
     tune_label,
 )
+from musicae.music.dataset_writer import SHARD_SIZE, DatasetWriter, write_dataset  # noqa: F401 (re-exported)
 from musicae.music.encodings import ENCODINGS, get_encoding
+from musicae.music.executors import EXECUTORS, run_jobs
 from musicae.music.extract import ExtractOptions
 
 CACHE_VERSION = 2
 TUNES_PER_UNIT = 200
-SHARD_SIZE = 1_000_000
 DATASET_FILE = re.compile(r"^((train|valid)-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
 
 
@@ -69,6 +68,10 @@ class PrepareOptions(CheckedConfig):
     """Where per-file results are cached; default $MUSICAE_CACHE or ~/.cache/musicae/prepare."""
     use_cache: bool = True
     progress: bool = True
+    executor: str = "local"
+    """local (a process pool) or dask (a dask.distributed cluster)."""
+    scheduler: str | None = None
+    """Dask scheduler address (tcp://HOST:PORT); without it, a local cluster of `workers` processes."""
 
     def check(self) -> None:
         require(self.workers >= 0, "workers", self.workers, "must not be negative (0 uses every core)")
@@ -76,6 +79,7 @@ class PrepareOptions(CheckedConfig):
         require(self.abc_parser in ABC_PARSERS, "abc_parser", self.abc_parser, f"choose from {', '.join(ABC_PARSERS)}")
         require(self.max_file_mb > 0, "max_file_mb", self.max_file_mb, "must be positive")
         require(self.encoding in ENCODINGS, "encoding", self.encoding, f"choose from {', '.join(ENCODINGS.names())}")
+        require(self.executor in EXECUTORS, "executor", self.executor, f"choose from {', '.join(EXECUTORS.names())}")
 
 
 @dataclass(frozen=True)
@@ -258,25 +262,23 @@ def prepare(
     if folk:
         files = folk_corpus_files() + files
     units, failed = plan_units(files)
-    results: list[tuple[dict, np.ndarray | None]] = [(_record(p, "error", "missing", why), None) for p, why in problems]
-    results += failed
-    workers = options.workers or os.cpu_count() or 1
-    bar = tqdm(total=len(units), desc="prepare", unit="unit", disable=not options.progress, dynamic_ncols=True)
-    jobs = [(u, options) for u in units]
-    if workers == 1 or len(units) <= 1:
-        outputs = map(_cached_process, jobs)
-        for out in outputs:
-            results += out
-            bar.update(1)
-    else:
-        # small chunks keep the load balanced; not too small, or the hand-off costs more than a MIDI parse
-        chunksize = max(1, min(64, len(jobs) // (workers * 16)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for out in pool.map(_cached_process, jobs, chunksize=chunksize):
-                results += out
+    writer = DatasetWriter(out_dir, options, started)
+    try:
+        for path, why in problems:
+            writer.add(_record(path, "error", "missing", why), None)
+        for record, windows in failed:
+            writer.add(record, windows)
+        with tqdm(total=len(units), desc="prepare", unit="unit", disable=not options.progress,
+                  dynamic_ncols=True) as bar:
+            jobs = [(u, options) for u in units]
+            for out in run_jobs(options.executor, _cached_process, jobs, options.workers, options.scheduler):
+                for record, windows in out:
+                    writer.add(record, windows)
                 bar.update(1)
-    bar.close()
-    return write_dataset(out_dir, results, options, started=started)
+        return writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def check_output_dir(out_dir: Path, inputs: list[str | Path] = ()) -> Path:
@@ -297,73 +299,6 @@ def check_output_dir(out_dir: Path, inputs: list[str | Path] = ()) -> Path:
             raise UnsafeOutput(f"--out {out_dir}: holds files that prepare did not write ({shown}); choose a new or "
                                f"empty folder")
     return out_dir
-
-
-def _has_windows(out_dir: Path) -> bool:
-    try:
-        return json.loads((out_dir / "stats.json").read_text()).get("windows", 0) > 0
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def write_dataset(out_dir: Path, results: list[tuple[dict, np.ndarray | None]], options: PrepareOptions,
-                  started: float | None = None) -> dict:
-    """Write the dataset atomically and return its stats. With no window at all, a dataset already in
-    `out_dir` that has windows is kept, and the stats say `kept_previous`."""
-    out_dir = Path(out_dir)
-    steps = options.extract.window_steps
-    train, valid = [], []
-    for record, windows in results:
-        if record["status"] == "ok":
-            held_out = is_validation(record["source"], options.valid_fraction, options.extract.seed)
-            record["split"] = "valid" if held_out else "train"
-            (valid if held_out else train).append(windows)
-    train_windows = np.concatenate(train) if train else np.zeros((0, steps), np.uint8)
-    valid_windows = np.concatenate(valid) if valid else np.zeros((0, steps), np.uint8)
-    # The same tune often sits in two collections: a held-out window the model trained on is not held out.
-    seen = {w.tobytes() for w in train_windows}
-    fresh = np.array([w.tobytes() not in seen for w in valid_windows], dtype=bool)
-    removed = int((~fresh).sum())
-    valid_windows = valid_windows[fresh] if len(valid_windows) else valid_windows
-
-    by_status = {s: 0 for s in ("ok", "skipped", "error")}
-    by_reason: dict[str, int] = {}
-    for record, _ in results:
-        by_status[record["status"]] += 1
-        if record["reason"]:
-            by_reason[record["reason"]] = by_reason.get(record["reason"], 0) + 1
-    stats = {
-        "items": len(results),
-        **by_status,
-        "windows": int(len(train_windows) + len(valid_windows)),
-        "train_windows": int(len(train_windows)),
-        "valid_windows": int(len(valid_windows)),
-        "valid_windows_seen_in_train_removed": removed,
-        "by_reason": dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
-        "bars": options.extract.bars,
-        "steps": steps,
-        "encoding": options.encoding,
-        "options": {
-            **asdict(options.extract),
-            "valid_fraction": options.valid_fraction,
-            "abc_parser": options.abc_parser,
-        },
-    }
-    if started is not None:
-        stats["seconds"] = round(time.time() - started, 2)
-        stats["items_per_second"] = round(stats["items"] / max(stats["seconds"], 1e-9), 1)
-    if stats["windows"] == 0 and _has_windows(out_dir):
-        stats["kept_previous"] = True
-        return stats
-    with atomic_directory(out_dir) as tmp:
-        for split, windows in (("train", train_windows), ("valid", valid_windows)):
-            for shard, start in enumerate(range(0, max(len(windows), 1), SHARD_SIZE)):
-                np.save(tmp / f"{split}-{shard:05d}.npy", windows[start : start + SHARD_SIZE])
-        with open(tmp / "manifest.jsonl", "w") as f:
-            for record, _ in results:
-                f.write(json.dumps(record) + "\n")
-        (tmp / "stats.json").write_text(json.dumps(stats, indent=2))
-    return stats
 
 
 def load_windows(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray:
