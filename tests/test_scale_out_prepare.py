@@ -55,7 +55,7 @@ def test_the_writer_streams_small_shards_and_drops_held_out_windows_seen_in_trai
     results = []
     for i in range(40):
         windows = rng.integers(0, 90, (int(rng.integers(1, 9)), 32), dtype=np.uint8)
-        if i % 7 == 0:
+        if i % 3 == 0:
             windows = np.concatenate([windows, shared])
         results.append(({"source": f"file{i}.mid", "status": "ok", "reason": None, "detail": "", "windows": len(windows)},
                         windows))

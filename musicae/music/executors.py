@@ -16,7 +16,7 @@ from typing import Any
 from musicae.autoencoding.config import ConfigError, Registry
 
 EXECUTORS = Registry("executor")
-UNITS_PER_TASK = 16  # a Dask task carries this many files: scheduling one costs about a millisecond
+UNITS_PER_TASK = 128  # a Dask task carries this many files: scheduling and moving one costs milliseconds
 TASKS_AHEAD_PER_WORKER = 8  # how far the cluster may run ahead of the writer
 
 
