@@ -272,6 +272,7 @@ def cmd_models(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from musicae.cli_latent import add_latent
+    from musicae.studio.cli import add_studio
 
     parser = OneLineParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -282,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("configs", help="list the named model configs")
     p.set_defaults(func=cmd_configs)
     add_latent(sub)
+    add_studio(sub)
     p = sub.add_parser("models", help="list the shipped models (names for --checkpoint), their size and figures")
     p.add_argument("--json", action="store_true", help="JSON, with the data and command behind each figure")
     p.set_defaults(func=cmd_models)

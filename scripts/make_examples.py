@@ -1,7 +1,9 @@
-"""Write the two built-in example melodies: the first 4 bars of two held-out folk tunes.
+"""Write the built-in example melodies: the first 4 bars of two held-out folk tunes (a.mid, b.mid), and
+the first 16 bars of two others (long_a.mid, long_b.mid, for the 16-bar models).
 
-Both tunes come from the validation split of `musicae prepare --corpus folk`, so the shipped
-model never trained on them. Usage: python scripts/make_examples.py [DATA_DIR]
+All come from the validation splits of `musicae prepare --corpus folk` (--bars 16 for the long ones), so
+the shipped models never trained on them.
+Usage: python scripts/make_examples.py [DATA_DIR] [DATA_DIR_16]
 """
 
 import json
@@ -27,15 +29,17 @@ def first_bars(source: str, bars: int = 4):
     return windows[: bars // 2], title
 
 
-def main(data_dir: str = "data/prepared/folk") -> None:
-    records = [json.loads(line) for line in (Path(data_dir) / "manifest.jsonl").read_text().splitlines()]
-    held_out = [r for r in records if r.get("split") == "valid" and r["windows"] >= 6]
+def main(data_dir: str = "data/prepared/folk", data_dir_16: str = "data/prepared/folk16") -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, prefix in zip(("a", "b"), WANTED):
-        record = next(r for r in held_out if r["source"].startswith(prefix))
-        windows, title = first_bars(record["source"])
-        path = windows_to_midi(windows, OUT / f"{name}.mid")
-        print(json.dumps({"file": str(path), "source": record["source"], "title": title, "windows": len(windows)}))
+    for names, folder, bars, least in ((("a", "b"), data_dir, 4, 6), (("long_a", "long_b"), data_dir_16, 16, 1)):
+        records = [json.loads(line) for line in (Path(folder) / "manifest.jsonl").read_text().splitlines()]
+        held_out = [r for r in records if r.get("split") == "valid" and r["windows"] >= least]
+        for name, prefix in zip(names, WANTED):
+            record = next(r for r in held_out if r["source"].startswith(prefix) and len(first_bars(r["source"], bars)[0])
+                          == bars // 2)
+            windows, title = first_bars(record["source"], bars)
+            path = windows_to_midi(windows, OUT / f"{name}.mid")
+            print(json.dumps({"file": str(path), "source": record["source"], "title": title, "bars": bars}))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ from musicae.music.shipped import assets_dir, model_path, shipped_model_dir
 __all__ = ["NoWindows", "TrainedModel", "melody_windows", "shipped_model_dir", "example_melodies"]
 
 
-def example_melodies() -> list[Path]:
-    return sorted((assets_dir() / "examples").glob("*.mid"))
+def example_melodies(long: bool = False) -> list[Path]:
+    """The built-in held-out melodies: a.mid and b.mid (4 bars), or with `long` the 16-bar ones."""
+    return sorted((assets_dir() / "examples").glob("long_*.mid" if long else "[!l]*.mid"))
 
 
 def melody_windows(path: Path, bars: int, hop_bars: int | None = None) -> np.ndarray:

@@ -1,0 +1,35 @@
+"""`musicae studio`: serve the page and the API on loopback."""
+
+from __future__ import annotations
+
+import sys
+
+from musicae.autoencoding.cli import positive_float, positive_int
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_studio(args) -> int:
+    import uvicorn
+
+    from musicae.studio.server import create_app
+
+    if args.host not in LOOPBACK:
+        print(f"warning: --host {args.host} serves the studio to other machines; it has no authentication",
+              file=sys.stderr)
+    app = create_app(args.checkpoint, args.max_upload_mb, args.workers)
+    if args.checkpoint:
+        app.state.studio.model("custom")  # a bad --checkpoint fails now, in one line, not at the first request
+    print(f"musicae studio: http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def add_studio(sub) -> None:
+    p = sub.add_parser("studio", help="a local page to hear, see and steer the models (interpolate, sample, similar)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.add_argument("--port", type=positive_int, default=8765)
+    p.add_argument("--checkpoint", help="serve this checkpoint as model `custom` instead of the shipped models")
+    p.add_argument("--max-upload-mb", type=positive_float, default=2.0, help="larger uploads are answered 413")
+    p.add_argument("--workers", type=positive_int, default=None, help="inference threads (default: one per core)")
+    p.set_defaults(func=cmd_studio)

@@ -1,0 +1,118 @@
+"""The studio's HTTP side: one page, its static files, and a small JSON API (see the README).
+
+- only the package's own static files are served, looked up by name in a fixed table: a path from the
+  client never reaches the filesystem;
+- models are chosen by shipped name (or `custom`, the --checkpoint given at start);
+- uploads over the limit are answered 413 before their body is read, bad input 400 {"error": ...};
+- inference runs in a thread pool sized to the machine, so one slow request does not block the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from musicae.studio.service import Studio, StudioError, static_dir
+
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+DEFAULT_MAX_UPLOAD_MB = 2.0
+
+
+def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+               workers: int | None = None) -> FastAPI:
+    studio = Studio(checkpoint)
+    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="studio")
+    limit = int(max_upload_mb * 1024 * 1024)
+    files = {p.name: (p.read_bytes(), CONTENT_TYPES[p.suffix]) for p in static_dir().iterdir()
+             if p.suffix in CONTENT_TYPES}
+    app = FastAPI(title="musicae studio", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.studio = studio
+
+    async def run(function, *args, **kwargs):
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, partial(function, *args, **kwargs))
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+
+    @app.middleware("http")
+    async def upload_limit(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if request.method == "POST" and length and length.isdigit() and int(length) > limit:
+            return JSONResponse({"error": f"upload of {int(length)} bytes is over the {max_upload_mb:g} MB limit"},
+                                status_code=413)
+        return await call_next(request)
+
+    async def read(upload: UploadFile | None) -> tuple[bytes | None, str]:
+        if upload is None:
+            return None, ""
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise StudioError(f"{upload.filename}: over the {max_upload_mb:g} MB limit")
+        return data, upload.filename or "upload"
+
+    @app.get("/")
+    async def index():
+        body, kind = files["index.html"]
+        return Response(body, media_type=kind)
+
+    @app.get("/static/{name}")
+    async def static(name: str):
+        if name not in files:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        body, kind = files[name]
+        return Response(body, media_type=kind)
+
+    @app.get("/api/models")
+    async def models():
+        return await run(studio.models)
+
+    @app.get("/api/examples")
+    async def examples():
+        return await run(lambda: sorted(studio.examples()))
+
+    @app.post("/api/interpolate")
+    async def interpolate(a: UploadFile | None = File(None), b: UploadFile | None = File(None), steps: int = Form(5),
+                          model: str | None = Form(None), chords: str | None = Form(None),
+                          example_a: str | None = Form(None), example_b: str | None = Form(None),
+                          temperature: float = Form(0.0), seed: int = Form(0)):
+        if chords:
+            return JSONResponse({"error": "no chord model is shipped yet: leave the progression empty"},
+                                status_code=400)
+        try:
+            (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=413)
+        return await run(studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model, example_a,
+                         example_b, temperature, seed)
+
+    @app.post("/api/sample")
+    async def sample(n: int = Form(4), temperature: float = Form(0.5), model: str | None = Form(None),
+                     seed: int = Form(0)):
+        return await run(studio.sample, n, temperature, model, seed)
+
+    @app.post("/api/similar")
+    async def similar(a: UploadFile | None = File(None), example_a: str | None = Form(None), n: int = Form(4),
+                      similarity: float = Form(0.8), model: str | None = Form(None), seed: int = Form(0)):
+        try:
+            data, name = await read(a)
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=413)
+        return await run(studio.similar, data, name or "A", example_a, n, similarity, model, seed)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_form(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(map(str, e.get('loc', ())[1:]))}: {e.get('msg')}" for e in exc.errors())
+        return JSONResponse({"error": f"bad request ({problems})"}, status_code=400)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc):
+        return JSONResponse({"error": "not found"}, status_code=404)
+
+    return app

@@ -1,0 +1,165 @@
+"""What the studio computes, without HTTP: melodies from uploaded bytes, interpolation, sampling and
+variations as JSON-ready notes plus base64 MIDI. The server (server.py) only moves bytes."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from musicae.music.corpus import BadInput, _quiet_fds, folk_corpus_dir, split_abc_tunes
+from musicae.music.encoding import DEFAULT_QPM, STEPS_PER_QUARTER
+from musicae.music.generate import TrainedModel, example_melodies
+from musicae.music.io import NoWindows, midi_bytes, windows_from_midi_bytes
+from musicae.music.latent_tools import similar
+from musicae.music.shipped import DEFAULT_MODEL, model_card, shipped_names
+
+SECONDS_PER_STEP = 60.0 / DEFAULT_QPM / STEPS_PER_QUARTER
+MAX_STEPS = 16
+MAX_SAMPLES = 16
+FOLK_EXAMPLES = 6  # tunes of O'Neill's collection offered on the page
+
+
+class StudioError(ValueError):
+    """A request the studio cannot serve; the message is shown in the page."""
+
+
+def notes_json(windows: np.ndarray, gap_steps: int = 0) -> list[list[float]]:
+    """(N, T) windows played in order -> [[pitch, start_seconds, end_seconds], ...]."""
+    from musicae.music.encoding import window_to_notes
+
+    notes, offset = [], 0
+    for window in np.atleast_2d(windows):
+        for pitch, start, end in window_to_notes(window):
+            notes.append([int(pitch), round((offset + start) * SECONDS_PER_STEP, 4),
+                          round((offset + end) * SECONDS_PER_STEP, 4)])
+        offset += window.shape[-1] + gap_steps
+    return notes
+
+
+def b64_midi(windows: np.ndarray, gap_steps: int = 0) -> str:
+    return base64.b64encode(midi_bytes(windows, gap_steps=gap_steps)).decode()
+
+
+def abc_to_midi(data: bytes, name: str) -> bytes:
+    """The first tune of ABC text as MIDI bytes (abc2midi through symusic)."""
+    import symusic
+
+    try:
+        header, tunes = split_abc_tunes(data.decode("latin-1"))
+    except BadInput as err:
+        raise StudioError(f"{name}: {err}") from None
+    if not tunes:
+        raise StudioError(f"{name}: no tune in this ABC file (no X: line)")
+    try:
+        with _quiet_fds():
+            return symusic.Score.from_abc(header + tunes[0]).dumps_midi()
+    except Exception as err:
+        raise StudioError(f"{name}: unreadable ABC ({' '.join(str(err).split())[:100]})") from None
+
+
+class Studio:
+    """Models loaded once (thread-safe), examples, and the operations the page calls."""
+
+    def __init__(self, checkpoint: str | None = None):
+        self.checkpoint = checkpoint
+        self._models: dict[str, TrainedModel] = {}
+        self._lock = threading.Lock()
+        self._examples: dict[str, bytes] | None = None
+
+    # --- models ---
+    def model_names(self) -> list[str]:
+        return ["custom"] if self.checkpoint else shipped_names()
+
+    def models(self) -> list[dict]:
+        if self.checkpoint:
+            model = self.model("custom")
+            return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True}]
+        return [{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")}
+                for card in map(model_card, shipped_names())]
+
+    def model(self, name: str | None) -> TrainedModel:
+        name = name or ("custom" if self.checkpoint else DEFAULT_MODEL)
+        if name not in self.model_names():  # shipped names only: the client never names a path
+            raise StudioError(f"unknown model {name!r}; choose from {', '.join(self.model_names())}")
+        with self._lock:
+            if name not in self._models:
+                self._models[name] = TrainedModel.load(self.checkpoint if name == "custom" else name)
+            return self._models[name]
+
+    # --- inputs ---
+    def examples(self) -> dict[str, bytes]:
+        if self._examples is None:
+            found = {f"example {p.stem}": p.read_bytes() for p in example_melodies() + example_melodies(long=True)}
+            path = folk_corpus_dir() / "oneills1850" / "0001-0050.abc"
+            if path.exists():
+                header, tunes = split_abc_tunes(path.read_text("latin-1"))
+                for tune in tunes[:FOLK_EXAMPLES]:
+                    title = next((line[2:].strip() for line in tune.splitlines() if line.startswith("T:")), "tune")
+                    try:
+                        found[f"folk: {title}"] = abc_to_midi((header + tune).encode("latin-1"), title)
+                    except StudioError:
+                        continue
+            self._examples = found
+        return self._examples
+
+    def melody(self, data: bytes | None, name: str, example: str | None, model: TrainedModel) -> np.ndarray:
+        """The windows of an upload (MIDI or ABC) or of a named example."""
+        if not data:
+            if not example:
+                raise StudioError(f"{name}: choose a file or an example")
+            if example not in self.examples():
+                raise StudioError(f"unknown example {example!r}")
+            data, name = self.examples()[example], example
+        elif name.lower().endswith(".abc") or data.lstrip()[:2] in (b"X:", b"%a", b"%%"):
+            data = abc_to_midi(data, name)
+        try:
+            return windows_from_midi_bytes(data, model.cfg.bars, name=name).windows
+        except NoWindows as err:
+            raise StudioError(str(err)) from None
+
+    # --- operations ---
+    def interpolate(self, a: bytes | None, a_name: str, b: bytes | None, b_name: str, steps: int = 5,
+                    model_name: str | None = None, example_a: str | None = None, example_b: str | None = None,
+                    temperature: float = 0.0, seed: int = 0) -> dict:
+        if not 2 <= steps <= MAX_STEPS:
+            raise StudioError(f"steps must be in 2..{MAX_STEPS}")
+        model = self.model(model_name)
+        wa, wb = self.melody(a, a_name, example_a, model), self.melody(b, b_name, example_b, model)
+        paired = min(len(wa), len(wb), 4)  # the first windows: a page plays seconds, not whole tunes
+        path = model.interpolate(wa[:paired], wb[:paired], steps, temperature, seed)  # (steps, M, T)
+        bar = model.cfg.steps_per_bar
+        return {
+            "model": model_name or ("custom" if self.checkpoint else DEFAULT_MODEL),
+            "bars": model.cfg.bars * paired,
+            "steps": [{"notes": notes_json(path[i]), "midi": b64_midi(path[i])} for i in range(steps)],
+            "inputs": [{"notes": notes_json(wa[:paired])}, {"notes": notes_json(wb[:paired])}],
+            "midi": b64_midi(path.reshape(steps, -1), gap_steps=bar),
+        }
+
+    def sample(self, n: int = 4, temperature: float = 0.5, model_name: str | None = None, seed: int = 0) -> dict:
+        if not 1 <= n <= MAX_SAMPLES:
+            raise StudioError(f"n must be in 1..{MAX_SAMPLES}")
+        if not 0 <= temperature <= 5:
+            raise StudioError("temperature must be in 0..5")
+        model = self.model(model_name)
+        windows = model.sample(n, temperature, seed)
+        return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in windows],
+                "midi": b64_midi(windows, gap_steps=model.cfg.steps_per_bar)}
+
+    def similar(self, a: bytes | None, a_name: str, example: str | None = None, n: int = 4,
+                similarity: float = 0.8, model_name: str | None = None, seed: int = 0) -> dict:
+        if not 1 <= n <= MAX_SAMPLES or not 0 <= similarity <= 1:
+            raise StudioError(f"n must be in 1..{MAX_SAMPLES} and similarity in [0, 1]")
+        model = self.model(model_name)
+        window = self.melody(a, a_name, example, model)[0]
+        variations = similar(model, window, n, similarity, seed=seed)
+        return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in variations],
+                "input": {"notes": notes_json(window)},
+                "midi": b64_midi(variations, gap_steps=model.cfg.steps_per_bar)}
+
+
+def static_dir() -> Path:
+    return Path(__file__).parent / "static"

@@ -1,0 +1,197 @@
+// musicae studio: talks to the local API, draws piano rolls, plays notes with a WebAudio synth.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let audio = null;          // one AudioContext, made on the first press of a play button
+let playing = null;        // {voices, start, duration, canvas, notes, frame}
+let pathMidi = null;
+
+function showError(message) { $("error").textContent = message || ""; }
+
+async function api(path, form) {
+  const response = await fetch(path, form ? { method: "POST", body: form } : {});
+  let body;
+  try { body = await response.json(); } catch (e) { body = { error: `the server answered ${response.status}` }; }
+  if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
+  return body;
+}
+
+function midiUrl(base64) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return URL.createObjectURL(new Blob([bytes], { type: "audio/midi" }));
+}
+
+// --- piano roll ---
+function drawRoll(canvas, notes, duration, playhead) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth * ratio, height = canvas.clientHeight * ratio;
+  canvas.width = width; canvas.height = height;
+  const g = canvas.getContext("2d");
+  g.clearRect(0, 0, width, height);
+  const pitches = notes.map((n) => n[0]);
+  const low = Math.min(...pitches, 60) - 2, high = Math.max(...pitches, 72) + 2;
+  const x = (t) => (t / duration) * width;
+  const y = (p) => height - ((p - low + 1) / (high - low + 2)) * height;
+  g.strokeStyle = "#e3e3ea";
+  for (let bar = 0; bar <= duration; bar += 2) { g.beginPath(); g.moveTo(x(bar), 0); g.lineTo(x(bar), height); g.stroke(); }
+  g.fillStyle = "#3b6ea8";
+  const rowHeight = Math.max(2, height / (high - low + 2) - 1);
+  for (const [pitch, start, end] of notes) g.fillRect(x(start), y(pitch), Math.max(1, x(end) - x(start) - 1), rowHeight);
+  if (playhead !== undefined) {
+    g.strokeStyle = "#d33"; g.lineWidth = 2 * ratio;
+    g.beginPath(); g.moveTo(x(playhead), 0); g.lineTo(x(playhead), height); g.stroke();
+  }
+}
+
+function durationOf(notes, fallback) { return Math.max(fallback || 0, ...notes.map((n) => n[2]), 1); }
+
+// --- synth ---
+function stop() {
+  if (!playing) return;
+  for (const voice of playing.voices) { try { voice.stop(); } catch (e) { /* already stopped */ } }
+  cancelAnimationFrame(playing.frame);
+  drawRoll(playing.canvas, playing.notes, playing.duration);
+  playing = null;
+}
+
+function play(notes, canvas, duration) {
+  stop();
+  if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+  if (audio.state === "suspended") audio.resume();
+  const start = audio.currentTime + 0.05;
+  const voices = [];
+  for (const [pitch, on, off] of notes) {
+    const osc = audio.createOscillator(), gain = audio.createGain();
+    osc.type = "triangle";
+    osc.frequency.value = 440 * Math.pow(2, (pitch - 69) / 12);
+    const a = start + on, b = start + Math.max(off, on + 0.05);
+    gain.gain.setValueAtTime(0, a);
+    gain.gain.linearRampToValueAtTime(0.25, a + 0.01);
+    gain.gain.setTargetAtTime(0.12, a + 0.01, 0.1);
+    gain.gain.setTargetAtTime(0, b, 0.03);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(a); osc.stop(b + 0.2);
+    voices.push(osc);
+  }
+  playing = { voices, start, duration, canvas, notes, frame: 0 };
+  const tick = () => {
+    if (!playing) return;
+    const t = audio.currentTime - playing.start;
+    if (t > duration) { stop(); return; }
+    drawRoll(canvas, notes, duration, Math.max(0, t));
+    playing.frame = requestAnimationFrame(tick);
+  };
+  tick();
+}
+
+// --- results ---
+function addRoll(container, label, notes, duration, midi, name) {
+  const row = document.createElement("div");
+  row.className = "roll";
+  const title = document.createElement("span");
+  title.className = "label"; title.textContent = label;
+  const canvas = document.createElement("canvas");
+  canvas.setAttribute("data-testid", "piano-roll");
+  const tools = document.createElement("span");
+  const button = document.createElement("button");
+  button.textContent = "▶"; button.title = "play";
+  button.setAttribute("data-testid", "play");
+  button.addEventListener("click", () => play(notes, canvas, duration));
+  tools.appendChild(button);
+  if (midi) {
+    const link = document.createElement("a");
+    link.href = midiUrl(midi); link.download = name; link.textContent = " MIDI";
+    link.setAttribute("data-testid", "download-step");
+    tools.appendChild(link);
+  }
+  row.append(title, canvas, tools);
+  container.appendChild(row);
+  drawRoll(canvas, notes, duration);
+}
+
+function fileOrExample(form, key, input, select) {
+  if (input.files.length) form.append(key, input.files[0]);
+  else form.append(`example_${key}`, select.value);
+}
+
+async function interpolate() {
+  showError(""); stop();
+  const form = new FormData();
+  fileOrExample(form, "a", $("file-a"), $("example-a"));
+  fileOrExample(form, "b", $("file-b"), $("example-b"));
+  form.append("steps", $("steps").value);
+  form.append("model", $("model").value);
+  $("interpolate").disabled = true;
+  try {
+    const result = await api("/api/interpolate", form);
+    const container = $("results");
+    container.innerHTML = "";
+    const duration = Math.max(...result.steps.map((s) => durationOf(s.notes)), durationOf(result.inputs[0].notes));
+    result.steps.forEach((step, i) =>
+      addRoll(container, i === 0 ? "0 (A)" : i === result.steps.length - 1 ? `${i} (B)` : `${i}`, step.notes, duration,
+              step.midi, `step_${String(i).padStart(2, "0")}.mid`));
+    pathMidi = result.midi;
+    const link = $("download-path");
+    link.href = midiUrl(result.midi); link.hidden = false;
+    const gap = 2.0;  // the path plays the steps one after another, a bar apart
+    const pathNotes = [];
+    result.steps.forEach((step, i) => step.notes.forEach(([p, s, e]) => pathNotes.push([p, s + i * (duration + gap),
+                                                                                        e + i * (duration + gap)])));
+    $("play-path").disabled = false;
+    $("play-path").onclick = () => play(pathNotes, container.querySelector("canvas"), result.steps.length * (duration + gap));
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    $("interpolate").disabled = false;
+  }
+}
+
+async function similarToA() {
+  showError(""); stop();
+  const form = new FormData();
+  fileOrExample(form, "a", $("file-a"), $("example-a"));
+  form.append("similarity", $("similarity").value);
+  form.append("model", $("model").value);
+  try {
+    const result = await api("/api/similar", form);
+    const container = $("results");
+    container.innerHTML = "";
+    const duration = Math.max(...result.samples.map((s) => durationOf(s.notes)), durationOf(result.input.notes));
+    addRoll(container, "A", result.input.notes, duration, null, "");
+    result.samples.forEach((s, i) => addRoll(container, `similar ${i}`, s.notes, duration, s.midi, `similar_${i}.mid`));
+  } catch (err) { showError(err.message); }
+}
+
+async function sample() {
+  showError(""); stop();
+  const form = new FormData();
+  form.append("n", "4");
+  form.append("temperature", $("temperature").value);
+  form.append("model", $("model").value);
+  form.append("seed", String(Math.floor(Math.random() * 1e6)));
+  try {
+    const result = await api("/api/sample", form);
+    const container = $("samples");
+    container.innerHTML = "";
+    const duration = Math.max(...result.samples.map((s) => durationOf(s.notes)));
+    result.samples.forEach((s, i) => addRoll(container, `sample ${i}`, s.notes, duration, s.midi, `sample_${i}.mid`));
+  } catch (err) { showError(err.message); }
+}
+
+async function start() {
+  try {
+    const [models, examples] = await Promise.all([api("/api/models"), api("/api/examples")]);
+    for (const m of models) $("model").add(new Option(`${m.name} (${m.bars} bars)`, m.name, m.default, m.default));
+    examples.forEach((name, i) => {
+      $("example-a").add(new Option(name, name, i === 0, i === 0));
+      $("example-b").add(new Option(name, name, i === 1, i === 1));
+    });
+    $("model-info").textContent = `${models.length} model(s), ${examples.length} examples`;
+  } catch (err) { showError(err.message); }
+  $("interpolate").addEventListener("click", interpolate);
+  $("similar").addEventListener("click", similarToA);
+  $("sample").addEventListener("click", sample);
+  $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
+}
+
+start();

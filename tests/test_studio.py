@@ -1,0 +1,180 @@
+"""The studio: its API through the framework's test client, and the page in real headless Chromium."""
+
+import base64
+import io
+import os
+import shutil
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pretty_midi
+import pytest
+
+fastapi = pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from musicae.music.generate import example_melodies  # noqa: E402
+from musicae.studio.server import create_app  # noqa: E402
+
+A, B = example_melodies()
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(max_upload_mb=0.05))
+
+
+def files(a=A, b=B):
+    return {"a": (a.name, a.read_bytes(), "audio/midi"), "b": (b.name, b.read_bytes(), "audio/midi")}
+
+
+def midi_of(b64: str) -> pretty_midi.PrettyMIDI:
+    return pretty_midi.PrettyMIDI(io.BytesIO(base64.b64decode(b64)))
+
+
+def test_interpolate_answers_notes_per_step_and_the_whole_path_as_midi(client):
+    response = client.post("/api/interpolate", files=files(), data={"steps": "5"})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert len(result["steps"]) == 5
+    for step in result["steps"]:
+        assert step["notes"] and all(len(n) == 3 and n[1] < n[2] for n in step["notes"])
+        assert 21 <= min(n[0] for n in step["notes"]) <= max(n[0] for n in step["notes"]) <= 108
+    path = midi_of(result["midi"])
+    assert len(path.instruments[0].notes) == sum(len(s["notes"]) for s in result["steps"])
+    # the first step is A's reconstruction by the shipped model: mostly A's own notes
+    a_notes = {tuple(n) for n in result["inputs"][0]["notes"]}
+    assert len(a_notes & {tuple(n) for n in result["steps"][0]["notes"]}) > 0.7 * len(a_notes)
+
+
+def test_examples_models_sample_and_similar(client):
+    examples = client.get("/api/examples").json()
+    assert "example a" in examples and any(e.startswith("folk: ") for e in examples)
+    assert [m["name"] for m in client.get("/api/models").json()] == ["mel_2bar_folk"]
+    by_example = client.post("/api/interpolate", data={"example_a": examples[-1], "example_b": "example b",
+                                                      "steps": "3"})
+    assert by_example.status_code == 200 and len(by_example.json()["steps"]) == 3
+    samples = client.post("/api/sample", data={"n": "3", "temperature": "0.5", "seed": "1"}).json()
+    assert len(samples["samples"]) == 3 and midi_of(samples["midi"]).instruments[0].notes
+    similar = client.post("/api/similar", files={"a": files()["a"]}, data={"similarity": "1", "n": "2"}).json()
+    assert similar["samples"][0]["notes"] == similar["samples"][1]["notes"]  # similarity 1: the reconstruction
+
+
+@pytest.mark.parametrize("request_args, status, words", [
+    (dict(files={"a": ("x.mid", b"not a midi file", "audio/midi"), "b": ("b.mid", B.read_bytes(), "audio/midi")}),
+     400, "not a MIDI file"),
+    (dict(files={"a": ("big.mid", b"MThd" + b"\0" * 60000, "audio/midi")}), 413, "limit"),
+    (dict(data={"example_a": "example a", "example_b": "example b", "steps": "1"}), 400, "2..16"),
+    (dict(data={"example_a": "example a", "example_b": "example b", "steps": "many"}), 400, "steps"),
+    (dict(data={"example_a": "example a", "example_b": "example b", "model": "../../etc/passwd"}), 400,
+     "unknown model"),
+    (dict(data={"example_a": "nope", "example_b": "example b"}), 400, "unknown example"),
+])
+def test_bad_requests_get_a_reason(client, request_args, status, words):
+    response = client.post("/api/interpolate", **request_args)
+    assert response.status_code == status and words in response.json()["error"], response.text
+
+
+@pytest.mark.parametrize("path", ["/static/../server.py", "/static/..%2fserver.py", "/static/%2e%2e/service.py",
+                                  "/static/..%252fserver.py", "/../musicae/studio/server.py", "/static/",
+                                  "/static/%2e%2e%2f%2e%2e%2fpyproject.toml", "/etc/passwd"])
+def test_only_the_packages_own_static_files_are_served(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and b"import" not in response.content
+
+
+def test_static_files_are_served(client):
+    assert 'data-testid="interpolate"' in client.get("/").text
+    assert "AudioContext" in client.get("/static/studio.js").text
+
+
+def test_concurrent_requests_all_succeed(client):
+    def one(i):
+        return client.post("/api/interpolate", files=files(), data={"steps": "3", "seed": str(i)}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(one, range(16))) == [200] * 16
+
+
+# ----------------------------------------------------------------------------- the page, in Chromium
+def chromium():
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("chromium and chromium-driver are not installed (apt install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                 "--autoplay-policy=no-user-gesture-required"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not instance.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(10)
+
+
+def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chromium()
+    try:
+        driver.get(server + "/")
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="example-a"] option')) > 2)
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="file-a"]').send_keys(str(A))
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="file-b"]').send_keys(str(B))
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="piano-roll"]')) == 5)
+        plays = driver.find_elements(By.CSS_SELECTOR, '[data-testid="play"]')
+        assert len(plays) == 5
+        plays[2].click()
+        time.sleep(0.5)
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="play-path"]').click()
+        time.sleep(0.3)
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not severe, severe
+        link = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="download-path"]')))
+        data = driver.execute_async_script(
+            "const done = arguments[1]; fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => "
+            "done(Array.from(new Uint8Array(b))));", link.get_attribute("href"))
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(bytes(data)))
+        assert len(midi.instruments[0].notes) > 20
+        # the README's picture: MUSICAE_WRITE_DOCS=1 python -m pytest tests/test_studio.py -k page
+        shot = DOCS / "studio.png" if os.environ.get("MUSICAE_WRITE_DOCS") else tmp_path / "studio.png"
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10000
+        # a bad file: the message shows in the page
+        bad = tmp_path / "bad.mid"
+        bad.write_bytes(b"this is not MIDI")
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="file-a"]').send_keys(str(bad))
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+        error = driver.find_element(By.CSS_SELECTOR, '[data-testid="error"]')
+        wait.until(lambda d: "not a MIDI file" in error.text)
+        assert "bad.mid" in error.text
+    finally:
+        driver.quit()
