@@ -164,6 +164,11 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
             "done(Array.from(new Uint8Array(b))));", link.get_attribute("href"))
         midi = pretty_midi.PrettyMIDI(io.BytesIO(bytes(data)))
         assert len(midi.instruments[0].notes) > 20
+        # the attribute sliders appear for a model with vectors, and transform A
+        slider = driver.find_element(By.CSS_SELECTOR, '[data-testid="attribute-note_density"]')
+        driver.execute_script("arguments[0].value = '1.5'; arguments[0].dispatchEvent(new Event('input'));", slider)
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="transform"]').click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="transformed"] canvas')) == 3)
         # the README's picture: MUSICAE_WRITE_DOCS=1 python -m pytest tests/test_studio.py -k page
         shot = DOCS / "studio.png" if os.environ.get("MUSICAE_WRITE_DOCS") else tmp_path / "studio.png"
         driver.save_screenshot(str(shot))
@@ -178,3 +183,15 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
         assert "bad.mid" in error.text
     finally:
         driver.quit()
+
+
+def test_transform_moves_note_density_and_refuses_unknown_attributes(client):
+    models = client.get("/api/models").json()
+    assert "note_density" in models[0]["attributes"]
+    count = {}
+    for amount in ("-2", "2"):
+        result = client.post("/api/transform", data={"example_a": "example a", "amount_note_density": amount}).json()
+        count[amount] = len(result["transformed"]["notes"])
+    assert count["2"] > count["-2"]  # the shipped note-density vector adds notes
+    bad = client.post("/api/transform", data={"example_a": "example a", "amount_loudness": "1"})
+    assert bad.status_code == 400 and "unknown attribute" in bad.json()["error"]

@@ -18,7 +18,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from musicae.studio.service import Studio, StudioError, static_dir
+from musicae.studio.service import Studio, StudioError, static_dir, transform_melody
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
@@ -105,6 +105,20 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
         return await run(studio.similar, data, name or "A", example_a, n, similarity, model, seed)
+
+    @app.post("/api/transform")
+    async def transform(request: Request, a: UploadFile | None = File(None), example_a: str | None = Form(None),
+                        model: str | None = Form(None)):
+        form = await request.form()
+        try:
+            amounts = {key[len("amount_"):]: float(value) for key, value in form.items() if key.startswith("amount_")}
+        except ValueError:
+            return JSONResponse({"error": "amount_* fields must be numbers"}, status_code=400)
+        try:
+            data, name = await read(a)
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=413)
+        return await run(transform_melody, studio, data, name or "A", example_a, amounts, model)
 
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, exc: RequestValidationError):

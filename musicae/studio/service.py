@@ -13,7 +13,7 @@ from musicae.music.corpus import BadInput, _quiet_fds, folk_corpus_dir, split_ab
 from musicae.music.encoding import DEFAULT_QPM, STEPS_PER_QUARTER
 from musicae.music.generate import TrainedModel, example_melodies
 from musicae.music.io import NoWindows, midi_bytes, windows_from_midi_bytes
-from musicae.music.latent_tools import similar
+from musicae.music.latent_tools import load_vectors, model_vectors_path, similar, transform
 from musicae.music.shipped import DEFAULT_MODEL, model_card, shipped_names
 
 SECONDS_PER_STEP = 60.0 / DEFAULT_QPM / STEPS_PER_QUARTER
@@ -77,8 +77,14 @@ class Studio:
         if self.checkpoint:
             model = self.model("custom")
             return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True}]
-        return [{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")}
-                for card in map(model_card, shipped_names())]
+        return [{**{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")},
+                 "attributes": sorted(self.vectors(card["name"]))} for card in map(model_card, shipped_names())]
+
+    def vectors(self, name: str | None) -> dict[str, np.ndarray]:
+        """The model's own attribute vectors (shipped beside its weights), or none."""
+        model = self.model(name)
+        path = model_vectors_path(model)
+        return load_vectors(path, model) if path.exists() else {}
 
     def model(self, name: str | None) -> TrainedModel:
         name = name or ("custom" if self.checkpoint else DEFAULT_MODEL)
@@ -159,6 +165,25 @@ class Studio:
         return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in variations],
                 "input": {"notes": notes_json(window)},
                 "midi": b64_midi(variations, gap_steps=model.cfg.steps_per_bar)}
+
+
+def transform_melody(studio: Studio, a: bytes | None, a_name: str, example: str | None, amounts: dict[str, float],
+                     model_name: str | None = None) -> dict:
+    """Add attribute vectors (amounts in units of the vector, -4..4) to the first windows of a melody."""
+    vectors = studio.vectors(model_name)
+    if not vectors:
+        raise StudioError("this model has no attribute vectors (compute them with `musicae attributes`)")
+    unknown = [name for name in amounts if name not in vectors]
+    if unknown:
+        raise StudioError(f"unknown attribute {unknown[0]!r}; choose from {', '.join(sorted(vectors))}")
+    if any(not -4 <= amount <= 4 for amount in amounts.values()):
+        raise StudioError("amounts must be in -4..4")
+    model = studio.model(model_name)
+    windows = studio.melody(a, a_name, example, model)[:4]
+    changed = transform(model, windows, vectors, amounts)
+    plain = transform(model, windows, vectors, {})
+    return {"input": {"notes": notes_json(windows)}, "reconstruction": {"notes": notes_json(plain)},
+            "transformed": {"notes": notes_json(changed), "midi": b64_midi(changed)}}
 
 
 def static_dir() -> Path:

@@ -178,6 +178,46 @@ async function sample() {
   } catch (err) { showError(err.message); }
 }
 
+function showAttributes(models) {
+  const model = models.find((m) => m.name === $("model").value) || models[0];
+  const names = (model && model.attributes) || [];
+  $("attributes-panel").hidden = names.length === 0;
+  const box = $("attribute-sliders");
+  box.innerHTML = "";
+  for (const name of names) {
+    const label = document.createElement("label");
+    label.textContent = name.replace(/_/g, " ") + " ";
+    const slider = document.createElement("input");
+    Object.assign(slider, { type: "range", min: "-2", max: "2", step: "0.25", value: "0" });
+    slider.dataset.attribute = name;
+    slider.setAttribute("data-testid", `attribute-${name}`);
+    const value = document.createElement("output");
+    value.textContent = "0";
+    slider.addEventListener("input", () => { value.textContent = slider.value; });
+    label.append(slider, value);
+    box.appendChild(label);
+  }
+}
+
+async function transformA() {
+  showError(""); stop();
+  const form = new FormData();
+  fileOrExample(form, "a", $("file-a"), $("example-a"));
+  form.append("model", $("model").value);
+  for (const slider of $("attribute-sliders").querySelectorAll("input")) {
+    if (Number(slider.value) !== 0) form.append(`amount_${slider.dataset.attribute}`, slider.value);
+  }
+  try {
+    const result = await api("/api/transform", form);
+    const container = $("transformed");
+    container.innerHTML = "";
+    const duration = Math.max(durationOf(result.input.notes), durationOf(result.transformed.notes));
+    addRoll(container, "A", result.input.notes, duration, null, "");
+    addRoll(container, "reconstruction", result.reconstruction.notes, duration, null, "");
+    addRoll(container, "transformed", result.transformed.notes, duration, result.transformed.midi, "transformed.mid");
+  } catch (err) { showError(err.message); }
+}
+
 async function start() {
   try {
     const [models, examples] = await Promise.all([api("/api/models"), api("/api/examples")]);
@@ -187,10 +227,13 @@ async function start() {
       $("example-b").add(new Option(name, name, i === 1, i === 1));
     });
     $("model-info").textContent = `${models.length} model(s), ${examples.length} examples`;
+    showAttributes(models);
+    $("model").addEventListener("change", () => showAttributes(models));
   } catch (err) { showError(err.message); }
   $("interpolate").addEventListener("click", interpolate);
   $("similar").addEventListener("click", similarToA);
   $("sample").addEventListener("click", sample);
+  $("transform").addEventListener("click", transformA);
   $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
 }
 
