@@ -149,9 +149,9 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
         driver.find_element(By.CSS_SELECTOR, '[data-testid="file-a"]').send_keys(str(A))
         driver.find_element(By.CSS_SELECTOR, '[data-testid="file-b"]').send_keys(str(B))
         driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="piano-roll"]')) == 5)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="piano-roll"]')) == 6)  # + the path
         plays = driver.find_elements(By.CSS_SELECTOR, '[data-testid="play"]')
-        assert len(plays) == 5
+        assert len(plays) == 6
         plays[2].click()
         time.sleep(0.5)
         driver.find_element(By.CSS_SELECTOR, '[data-testid="play-path"]').click()

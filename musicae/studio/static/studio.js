@@ -137,8 +137,11 @@ async function interpolate() {
     const pathNotes = [];
     result.steps.forEach((step, i) => step.notes.forEach(([p, s, e]) => pathNotes.push([p, s + i * (duration + gap),
                                                                                         e + i * (duration + gap)])));
+    const pathLength = result.steps.length * (duration + gap);
+    addRoll(container, "whole path", pathNotes, pathLength, null, "");
+    const pathCanvas = container.querySelectorAll("canvas")[result.steps.length];
     $("play-path").disabled = false;
-    $("play-path").onclick = () => play(pathNotes, container.querySelector("canvas"), result.steps.length * (duration + gap));
+    $("play-path").onclick = () => play(pathNotes, pathCanvas, pathLength);
   } catch (err) {
     showError(err.message);
   } finally {
