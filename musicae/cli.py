@@ -126,7 +126,7 @@ def add_train(sub) -> None:
 
 def cmd_evaluate(args) -> int:
 
-    from musicae.autoencoding.trainer import resolve_device
+    from musicae.autoencoding.device import resolve_device
     from musicae.music.evaluate import evaluate_windows
     from musicae.music.generate import TrainedModel
     from musicae.music.prepare import load_windows

@@ -34,15 +34,9 @@ from musicae.autoencoding.checkpoint import (
 )
 from musicae.autoencoding.config import ConfigError, Registry, flag_name, from_dict
 from musicae.autoencoding.curves import plot_curves
+from musicae.autoencoding.device import resolve_device, seeded
 from musicae.autoencoding.distributed import barrier, ensure_process_group, finish_process_group, is_main
-from musicae.autoencoding.trainer import (
-    METRICS_FILE,
-    BatchSource,
-    Trainer,
-    TrainerConfig,
-    resolve_device,
-    seeded,
-)
+from musicae.autoencoding.trainer import METRICS_FILE, BatchSource, Trainer, TrainerConfig
 
 # Trainer fields a resumed run may change: they alter neither the maths nor the data order.
 RUNTIME_FIELDS = frozenset({"steps", "device", "progress", "log_every", "eval_every", "checkpoint_every",

@@ -22,8 +22,6 @@ import math
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -38,6 +36,7 @@ from musicae.autoencoding.checkpoint import (
     save_training_checkpoint,
 )
 from musicae.autoencoding.config import CheckedConfig, ConfigError, require
+from musicae.autoencoding.device import resolve_device, seeded, to_device
 from musicae.autoencoding.distributed import (
     any_process,
     batch_shard,
@@ -119,46 +118,6 @@ class TrainerConfig(CheckedConfig):
         require(self.checkpoint_every >= 1, "checkpoint_every", self.checkpoint_every, "must be at least 1")
         require(self.keep_checkpoints >= 1, "keep_checkpoints", self.keep_checkpoints, "must be at least 1")
         resolve_device(self.device)
-
-
-def resolve_device(name: str) -> torch.device:
-    """auto, cpu, cuda or cuda:N, checked against this machine; ConfigError otherwise."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"--device {name}: use cpu, cuda, cuda:N or auto") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"--device {name}: no CUDA GPU is available on this machine (use cpu or auto)")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ConfigError(f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s)")
-    elif device.type != "cpu":
-        raise ConfigError(f"--device {name}: use cpu, cuda, cuda:N or auto")
-    return device
-
-
-@contextmanager
-def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
-    """Run a block with the global torch RNG seeded, and give the caller's RNG state back afterwards.
-
-    The one place library code seeds the global RNG; everything else takes a torch.Generator.
-    """
-    devices = [device.index or 0] if device is not None and device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-def to_device(batch: Any, device: torch.device) -> Any:
-    if torch.is_tensor(batch):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, (tuple, list)):
-        return type(batch)(to_device(b, device) for b in batch)
-    if isinstance(batch, dict):
-        return {k: to_device(v, device) for k, v in batch.items()}
-    return batch
 
 
 class Trainer:
