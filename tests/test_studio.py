@@ -195,3 +195,15 @@ def test_transform_moves_note_density_and_refuses_unknown_attributes(client):
     assert count["2"] > count["-2"]  # the shipped note-density vector adds notes
     bad = client.post("/api/transform", data={"example_a": "example a", "amount_loudness": "1"})
     assert bad.status_code == 400 and "unknown attribute" in bad.json()["error"]
+
+
+def test_a_port_in_use_is_one_line(capsys):
+    from musicae.cli import main
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert main(["studio", "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"--port {port}: cannot listen there" in err, err

@@ -17,12 +17,28 @@ def cmd_studio(args) -> int:
     if args.host not in LOOPBACK:
         print(f"warning: --host {args.host} serves the studio to other machines; it has no authentication",
               file=sys.stderr)
+    _check_free(args.host, args.port)
     app = create_app(args.checkpoint, args.max_upload_mb, args.workers)
     if args.checkpoint:
         app.state.studio.model("custom")  # a bad --checkpoint fails now, in one line, not at the first request
     print(f"musicae studio: http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse, in one line, an address another program holds (uvicorn would say so after our banner)."""
+    import socket
+
+    from musicae.autoencoding.config import ConfigError
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        reason = (err.strerror or str(err)).split(" (while")[0]
+        raise ConfigError(f"--host {host} --port {port}: cannot listen there ({reason}); choose another --port or "
+                          f"--host") from None
 
 
 def add_studio(sub) -> None:
