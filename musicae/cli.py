@@ -35,6 +35,7 @@ def cmd_prepare(args) -> int:
         max_file_mb=args.max_file_mb,
         executor=args.executor,
         scheduler=args.scheduler,
+        encoding="melody_chords" if args.chords else "melody",
     )
     stats = prepare(args.inputs, Path(args.out), options, folk=args.corpus == "folk")
     print_json(stats)
@@ -58,6 +59,9 @@ def add_prepare(sub) -> None:
     p.add_argument("--workers", type=non_negative_int, default=0,
                    help="worker processes (default: all cores); with --executor dask and no --scheduler, the local "
                         "cluster's workers")
+    p.add_argument("--chords", action="store_true",
+                   help="store the chord of every step with each window (chord annotations beside the MIDI, as in "
+                        "POP909); an input without chords is reported as no_chords")
     p.add_argument("--executor", default="local", choices=["local", "dask"],
                    help="local process pool, or a dask.distributed cluster (pip install 'dask[distributed]')")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT (default: start a "

@@ -161,7 +161,14 @@ def midi_segments_from_bytes(data: bytes, max_file_mb: float = DEFAULT_MAX_FILE_
 
 
 def load_midi_segments(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Segment]:
-    return midi_segments_from_bytes(read_input_bytes(path, max_file_mb), max_file_mb)
+    """A MIDI file's segments; with beat annotations beside it (POP909), on the annotated beats and chords."""
+    from musicae.music.annotated import annotated_segments, is_annotated
+
+    data = read_input_bytes(path, max_file_mb)
+    if is_annotated(path):
+        check_midi_bytes(data)
+        return annotated_segments(path)
+    return midi_segments_from_bytes(data, max_file_mb)
 
 
 # ----------------------------------------------------------------------------- ABC

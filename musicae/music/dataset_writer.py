@@ -1,5 +1,9 @@
 """Writing a prepared dataset as results arrive: bounded memory whatever the collection's size.
 
+Results carry (N, T) windows, or (N, 2, T) for encodings with per-step conditions (windows, then their
+conditions, such as the chord of each step): those go to `SPLIT-NNNNN.npy` and `SPLIT-cond-NNNNN.npy`,
+row for row.
+
 Windows go into shards of SHARD_SIZE in a temporary sibling of the output folder and records into the
 manifest, as they come; `finish` writes stats.json and renames the folder into place. The driver holds at
 most one shard per split, plus a 16-byte digest per training window (for the cross-split rule: a held-out
@@ -21,6 +25,7 @@ from musicae.autoencoding.checkpoint import replace_dir, temp_sibling
 
 SHARD_SIZE = 1_000_000
 PENDING = "pending-valid"
+CONDITIONS = "cond"
 
 
 def _digest(window: np.ndarray) -> bytes:
@@ -67,6 +72,9 @@ class DatasetWriter:
         self.manifest = open(self.tmp / "manifest.jsonl", "w")
         self.train = _Shards(self.tmp, "train", self.steps, shard_size)
         self.pending = _Shards(self.tmp, PENDING, self.steps, shard_size)
+        self.train_cond = _Shards(self.tmp, f"train-{CONDITIONS}", self.steps, shard_size)
+        self.pending_cond = _Shards(self.tmp, f"{PENDING}-{CONDITIONS}", self.steps, shard_size)
+        self.conditioned: bool | None = None  # known from the first windows
         self.train_digests: set[bytes] = set()
         self.by_status = {s: 0 for s in ("ok", "skipped", "error")}
         self.by_reason: dict[str, int] = {}
@@ -78,11 +86,16 @@ class DatasetWriter:
         if record["status"] == "ok":
             held_out = is_validation(record["source"], self.options.valid_fraction, self.options.extract.seed)
             record["split"] = "valid" if held_out else "train"
-            if held_out:
-                self.pending.add(windows)
-            else:
+            conditioned = windows.ndim == 3
+            if self.conditioned is not None and conditioned != self.conditioned:
+                raise ValueError(f"{record['source']}: windows with and without conditions in one dataset")
+            self.conditioned = conditioned
+            tokens, conditions = (windows[:, 0], windows[:, 1]) if conditioned else (windows, None)
+            if not held_out:
                 self.train_digests.update(_digest(w) for w in windows)
-                self.train.add(windows)
+            (self.pending if held_out else self.train).add(tokens)
+            if conditioned:
+                (self.pending_cond if held_out else self.train_cond).add(conditions)
         self.manifest.write(json.dumps(record) + "\n")
         self.items += 1
         self.by_status[record["status"]] += 1
@@ -95,14 +108,25 @@ class DatasetWriter:
         self.manifest.close()
         self.train.close()
         valid = _Shards(self.tmp, "valid", self.steps, self.shard_size)
+        valid_cond = _Shards(self.tmp, f"valid-{CONDITIONS}", self.steps, self.shard_size)
         removed = 0
-        for path in self.pending.close():
+        pending = self.pending.close()
+        pending_cond = self.pending_cond.close() if self.conditioned else [None] * len(pending)
+        for path, cond_path in zip(pending, pending_cond):
             windows = np.load(path)
-            fresh = np.array([_digest(w) not in self.train_digests for w in windows], dtype=bool)
+            conditions = np.load(cond_path) if cond_path else None
+            rows = windows if conditions is None else np.stack([windows, conditions], axis=1)
+            fresh = np.array([_digest(w) not in self.train_digests for w in rows], dtype=bool)
             removed += int((~fresh).sum())
             valid.add(windows[fresh] if len(windows) else windows)
+            if conditions is not None:
+                valid_cond.add(conditions[fresh] if len(conditions) else conditions)
+                cond_path.unlink()
             path.unlink()
         valid.close()
+        if self.conditioned:
+            self.train_cond.close()
+            valid_cond.close()
         stats = self._stats(valid.count, removed)
         if stats["windows"] == 0 and _has_windows(self.target):
             stats["kept_previous"] = True
@@ -129,11 +153,13 @@ class DatasetWriter:
             "bars": o.extract.bars,
             "steps": self.steps,
             "encoding": o.encoding,
+            "conditions": bool(self.conditioned),
             "options": {**asdict(o.extract), "valid_fraction": o.valid_fraction, "abc_parser": o.abc_parser},
         }
         if self.started is not None:
-            stats["seconds"] = round(time.time() - self.started, 2)
-            stats["items_per_second"] = round(stats["items"] / max(stats["seconds"], 1e-9), 1)
+            elapsed = time.time() - self.started
+            stats["seconds"] = round(elapsed, 2)
+            stats["items_per_second"] = round(stats["items"] / max(elapsed, 1e-3), 1)
         return stats
 
 

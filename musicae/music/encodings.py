@@ -66,6 +66,7 @@ class SequenceEncoding:
 ENCODINGS = Registry("encoding")
 # name -> "module:class"; imported on first use, so that this module imports no encoding itself
 ENCODINGS.register("melody", "musicae.music.melody:MelodyEncoding")
+ENCODINGS.register("melody_chords", "musicae.music.melody_chords:ChordMelodyEncoding")
 
 
 def get_encoding(name: str) -> SequenceEncoding:

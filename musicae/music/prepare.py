@@ -44,7 +44,7 @@ from musicae.music.extract import ExtractOptions
 
 CACHE_VERSION = 2
 TUNES_PER_UNIT = 200
-DATASET_FILE = re.compile(r"^((train|valid)-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
+DATASET_FILE = re.compile(r"^((train|valid)(-cond)?-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
 
 
 class UnsafeOutput(ValueError):
@@ -99,16 +99,26 @@ def _record(source: str, status: str, reason: str | None = None, detail: str = "
     return {"source": source, "status": status, "reason": reason, "detail": detail, "windows": windows}
 
 
+def _empty(options: PrepareOptions) -> np.ndarray:
+    """No windows, in the shape this encoding's results have: (0, T), or (0, 2, T) with conditions."""
+    steps = options.extract.window_steps
+    return np.zeros((0, 2, steps) if get_encoding(options.encoding).condition_classes else (0, steps), np.uint8)
+
+
 def _from_segments(source: str, segments, options: PrepareOptions) -> tuple[dict, np.ndarray]:
+    """(record, windows): (N, T), or (N, 2, T) with each window's per-step conditions."""
     extraction = get_encoding(options.encoding).extract(segments, options.extract, source)
-    if len(extraction.windows):
-        return _record(source, "ok", windows=len(extraction.windows)), extraction.windows
-    return _record(source, "skipped", extraction.reason, extraction.detail), extraction.windows
+    if not len(extraction.windows):
+        return _record(source, "skipped", extraction.reason, extraction.detail), _empty(options)
+    windows = extraction.windows
+    if extraction.conditions is not None:
+        windows = np.stack([windows, extraction.conditions.astype(np.uint8)], axis=1)
+    return _record(source, "ok", windows=len(extraction.windows)), windows
 
 
 def process_unit(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.ndarray]]:
     """Records and windows of every item in `unit`; never raises."""
-    empty = np.zeros((0, options.extract.window_steps), np.uint8)
+    empty = _empty(options)
     label = unit.file.label
     if unit.file.kind == "midi":
         try:
@@ -149,8 +159,16 @@ def _cache_key(unit: Unit, options: PrepareOptions) -> str:
         "encoding": options.encoding,
         "abc_parser": options.abc_parser,
         "max_file_mb": options.max_file_mb,
+        "annotations": [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in _annotation_files(unit.file.path)],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _annotation_files(path: Path) -> list[Path]:
+    from musicae.music.annotated import BEATS, CHORDS
+
+    return [p for p in (path.parent / BEATS, path.parent / CHORDS) if path.suffix.lower() in (".mid", ".midi")
+            and p.is_file()]
 
 
 def _cached_process(args: tuple[Unit, PrepareOptions]) -> list[tuple[dict, np.ndarray]]:
@@ -320,10 +338,22 @@ def load_windows(data_dir: Path, split: str = "train", num_classes: int | None =
     splits = ("train", "valid") if split == "all" else (split,)
     if any(s not in ("train", "valid") for s in splits):
         raise ValueError(f"unknown split {split!r}: use train, valid or all")
-    arrays = [check_shard(p, steps, num_classes) for s in splits for p in sorted(data_dir.glob(f"{s}-*.npy"))]
+    arrays = [check_shard(p, steps, num_classes) for s in splits for p in sorted(data_dir.glob(f"{s}-[0-9]*.npy"))]
     if not arrays:
         return np.zeros((0, steps), np.uint8)
     return np.concatenate(arrays)
+
+
+def load_conditions(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray | None:
+    """The per-step conditions of a dataset's windows, row for row (None for a dataset without them)."""
+    data_dir = Path(data_dir)
+    stats = json.loads((data_dir / "stats.json").read_text())
+    if not stats.get("conditions"):
+        return None
+    splits = ("train", "valid") if split == "all" else (split,)
+    arrays = [check_shard(p, int(stats["steps"]), num_classes) for s in splits
+              for p in sorted(data_dir.glob(f"{s}-cond-*.npy"))]
+    return np.concatenate(arrays) if arrays else np.zeros((0, int(stats["steps"])), np.uint8)
 
 
 def check_shard(path: Path, steps: int, num_classes: int | None = None) -> np.ndarray:

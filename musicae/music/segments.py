@@ -31,6 +31,8 @@ class Segment:
     denominator: int = 4
     start_bar: int = 0
     """Bars of the whole piece before this segment (bar numbers count from the file's start)."""
+    chords: np.ndarray | None = None
+    """(S,) chord class of each step from the segment's start, when the input has chords (chords.py)."""
 
     @property
     def steps_per_bar(self) -> float:

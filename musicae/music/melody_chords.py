@@ -1,0 +1,69 @@
+"""The chord-conditioned melody encoding (MusicVAE's `cat-mel_2bar_med_chords`): the 90 melody classes per
+step, conditioned on the chord of each step (chords.py's 49 classes).
+
+Windows are the melody encoding's; each window's conditions are the chords of its steps. The same melody
+over other chords is another window (deduplication looks at both). Transposition moves notes and chords
+together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from musicae.autoencoding.distributed import batch_noise
+from musicae.music.chords import NO_CHORD, NUM_CHORD_CLASSES
+from musicae.music.encoding import transpose
+from musicae.music.encodings import Extraction
+from musicae.music.extract import windows_from_segments
+from musicae.music.melody import MelodyEncoding
+
+
+def transpose_chords(chords: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """(B, T) chord classes moved by (B,) semitones; no-chord stays."""
+    root, quality = torch.div(chords - 1, 4, rounding_mode="floor"), (chords - 1) % 4
+    moved = 1 + 4 * ((root + shifts[:, None]) % 12) + quality
+    return torch.where(chords == NO_CHORD, chords, moved)
+
+
+class ChordMelodyEncoding(MelodyEncoding):
+    name = "melody_chords"
+    condition_classes = NUM_CHORD_CLASSES
+
+    def extract(self, segments, options, source: str = "") -> Extraction:
+        steps = options.window_steps
+        if not any(getattr(s, "chords", None) is not None for s in segments):
+            return Extraction(np.zeros((0, steps), np.uint8), reason="no_chords",
+                              detail="no chords: neither chord annotations (chord_midi.txt) nor chord symbols")
+        found = windows_from_segments(segments, replace(options, deduplicate=False, max_windows_per_file=0), source)
+        if not len(found.windows):
+            return found
+        conditions = np.zeros_like(found.windows)
+        for row, (segment, _, start, _) in enumerate(found.origins):
+            chords = segments[segment].chords
+            if chords is not None:
+                part = chords[start : start + steps]
+                conditions[row, : len(part)] = part
+        keep = np.ones(len(found.windows), dtype=bool)
+        if options.deduplicate:
+            both = np.concatenate([found.windows, conditions], axis=1)
+            _, first = np.unique(both, axis=0, return_index=True)
+            keep[:] = False
+            keep[np.sort(first)] = True
+        rows = np.flatnonzero(keep)
+        if options.max_windows_per_file and len(rows) > options.max_windows_per_file:
+            digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+            rows = np.sort(rng.choice(rows, options.max_windows_per_file, replace=False))
+        return Extraction(found.windows[rows], found.origins[rows], conditions[rows], counts=found.counts)
+
+    def augment(self, tokens, conditions, amount, generator=None):
+        """The same uniform transposition within +-amount semitones for the notes and the chords."""
+        if amount <= 0:
+            return tokens, conditions
+        shifts = batch_noise(lambda shape, **kw: torch.randint(-amount, amount + 1, shape, **kw),
+                             (tokens.shape[0],), generator=generator).to(tokens.device)
+        return transpose(tokens, shifts), transpose_chords(conditions.long(), shifts)

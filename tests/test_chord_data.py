@@ -1,0 +1,99 @@
+"""Chord-conditioned windows: POP909 on its annotated beats, chords per step, transposition of both."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from musicae.music.annotated import annotated_segments
+from musicae.music.chords import chord_pitches, parse_chord
+from musicae.music.encoding import FIRST_PITCH_CLASS, window_to_notes
+from musicae.music.encodings import get_encoding
+from musicae.music.prepare import PrepareOptions, load_conditions, load_windows, prepare
+from tests.midi_bytes import notes_file
+
+POP909 = Path(__file__).resolve().parents[2] / "shared" / "data" / "pop909"
+SONGS = ("001", "002", "003", "004")
+
+
+@pytest.fixture(scope="module")
+def songs(tmp_path_factory):
+    if not (POP909 / "001" / "001.mid").exists():
+        pytest.skip("../shared/data/pop909 is not here")
+    root = tmp_path_factory.mktemp("pop909")
+    for song in SONGS:
+        shutil.copytree(POP909 / song, root / song)
+    return root
+
+
+def chord_tone_ratio(windows, conditions):
+    hits = total = 0
+    for window, chords in zip(windows, conditions):
+        for pitch, start, _ in window_to_notes(window):
+            if chords[start]:
+                total += 1
+                hits += pitch % 12 in {p % 12 for p in chord_pitches(int(chords[start]))}
+    return hits / total
+
+
+def test_pop909_is_read_on_its_annotated_beats_not_its_declared_meter(songs):
+    import pretty_midi
+
+    declared = pretty_midi.PrettyMIDI(str(songs / "001" / "001.mid")).time_signature_changes[0]
+    assert (declared.numerator, declared.denominator) != (4, 4)  # the file says 1/4 or 2/4
+    segment = annotated_segments(songs / "001" / "001.mid")[0]
+    assert (segment.numerator, segment.denominator) == (4, 4) and segment.steps_per_bar == 16
+    onsets = segment.start - np.round(segment.start)
+    assert np.abs(onsets).mean() < 0.1  # notes fall on the sixteenth grid the beats define
+    assert segment.chords is not None and len(segment.chords) >= segment.end.max()
+
+
+def test_prepare_chords_stores_the_chord_of_every_step(songs, tmp_path):
+    stats = prepare([songs], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
+                                                            use_cache=False, valid_fraction=0.25))
+    assert stats["ok"] == len(SONGS) and stats["conditions"] and stats["windows"] > 60
+    for split in ("train", "valid"):
+        windows, chords = load_windows(tmp_path / "d", split), load_conditions(tmp_path / "d", split)
+        assert windows.shape == chords.shape
+    windows, chords = load_windows(tmp_path / "d", "all"), load_conditions(tmp_path / "d", "all")
+    # the melody follows its own chords far more than chords from elsewhere in the collection
+    shuffled = chords[np.random.default_rng(0).permutation(len(chords))]
+    assert chord_tone_ratio(windows, chords) > 0.55 > chord_tone_ratio(windows, shuffled) + 0.1
+    # the same songs without --chords: melody windows on the same beat grid
+    plain = prepare([songs], tmp_path / "m", PrepareOptions(workers=1, progress=False, use_cache=False))
+    assert plain["ok"] == len(SONGS) and not plain["conditions"]
+
+
+def test_a_file_without_chords_and_an_unknown_chord_are_reported(songs, tmp_path):
+    (tmp_path / "plain.mid").write_bytes(notes_file([[(60 + i % 5, 2 * i, 2 * i + 2) for i in range(64)]]))
+    odd = tmp_path / "odd"
+    shutil.copytree(songs / "001", odd)
+    lines = (odd / "chord_midi.txt").read_text().splitlines()
+    lines[5] = "\t".join(lines[5].split("\t")[:2] + ["C:weird"])
+    (odd / "chord_midi.txt").write_text("\n".join(lines) + "\n")
+    stats = prepare([tmp_path / "plain.mid", odd], tmp_path / "d", PrepareOptions(
+        encoding="melody_chords", workers=1, progress=False, use_cache=False))
+    assert stats["by_reason"] == {"no_chords": 1, "unknown_chord": 1}
+    records = [json.loads(line) for line in (tmp_path / "d" / "manifest.jsonl").read_text().splitlines()]
+    unknown = next(r for r in records if r["reason"] == "unknown_chord")
+    assert "'C:weird'" in unknown["detail"] and "chord_midi.txt" in unknown["detail"]
+
+
+def test_transposition_moves_notes_and_chords_together(songs, tmp_path):
+    prepare([songs / "002"], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
+                                                            use_cache=False, valid_fraction=0.0))
+    windows = torch.from_numpy(load_windows(tmp_path / "d")).long()
+    chords = torch.from_numpy(load_conditions(tmp_path / "d")).long()
+    moved, moved_chords = get_encoding("melody_chords").augment(windows, chords, 5, torch.Generator().manual_seed(0))
+    assert not torch.equal(moved_chords, chords)
+    notes, roots = windows >= FIRST_PITCH_CLASS, chords > 0
+    for w0, c0, w1, c1, n, r in zip(windows, chords, moved, moved_chords, notes, roots):
+        both = n & r & (w1 >= FIRST_PITCH_CLASS)
+        before = (w0[both] - 19 - (c0[both] - 1) // 4) % 12  # pitch class relative to the chord's root
+        after = (w1[both] - 19 - (c1[both] - 1) // 4) % 12
+        assert torch.equal(before, after)
+        assert torch.equal((c0[r] - 1) % 4, (c1[r] - 1) % 4)  # qualities unchanged
+    assert parse_chord("N") == 0 and torch.equal(moved_chords[~roots], chords[~roots])
