@@ -134,6 +134,7 @@ def cmd_evaluate(args) -> int:
     from musicae.music.evaluate import evaluate_windows
     from musicae.music.generate import TrainedModel
     from musicae.music.prepare import load_windows
+    from musicae.music.train import dataset_conditions
 
     model = TrainedModel.load(args.checkpoint, device=str(resolve_device(args.device)))
     windows = load_windows(Path(args.data), args.split, num_classes=model.cfg.num_classes)
@@ -142,9 +143,11 @@ def cmd_evaluate(args) -> int:
     if windows.shape[1] != model.cfg.steps:
         raise ValueError(f"{args.data}: windows of {windows.shape[1]} steps, but the model ({model.cfg.name}) reads "
                          f"{model.cfg.steps} ({model.cfg.bars} bars); prepare with --bars {model.cfg.bars}")
+    conditions = dataset_conditions(Path(args.data), args.split, model.cfg)
     if args.limit:
-        windows = windows[limited_subset(len(windows), args.limit, args.seed)]
-    print_json(evaluate_windows(model.model, windows, batch_size=args.batch_size, seed=args.seed,
+        picked = limited_subset(len(windows), args.limit, args.seed)
+        windows, conditions = windows[picked], None if conditions is None else conditions[picked]
+    print_json(evaluate_windows(model.model, windows, batch_size=args.batch_size, seed=args.seed, conditions=conditions,
                                 sampled_temperature=args.temperature, progress=not args.no_progress))
     return 0
 

@@ -148,6 +148,8 @@ SEQUENCE_CONFIGS.register(
 )
 # Sized for a 2-core CPU: trains to good accuracy in well under an hour. The dataclass defaults.
 SEQUENCE_CONFIGS.register(DEFAULT_CONFIG, SequenceVAEConfig())
+# The chord-conditioned melody model (MusicVAE's cat-mel_2bar_med_chords, at the CPU default's size).
+SEQUENCE_CONFIGS.register("mel_2bar_chords", SequenceVAEConfig(name="mel_2bar_chords", encoding="melody_chords"))
 # Tiny configs for tests.
 SEQUENCE_CONFIGS.register(
     "mel_2bar_tiny",
@@ -161,6 +163,8 @@ SEQUENCE_CONFIGS.register(
                       decoder_hidden=32, decoder_layers=1, conductor_hidden=32, conductor_layers=1, z_dim=8,
                       batch_size=8, transpose=0, sampling_rate=0, beta_rate=0.99999, free_bits=0, lr_decay=0.9999),
 )
+SEQUENCE_CONFIGS.register(
+    "mel_2bar_chords_tiny", replace(SEQUENCE_CONFIGS["mel_2bar_tiny"], name="mel_2bar_chords_tiny", encoding="melody_chords"))
 MELODY_CONFIGS = SEQUENCE_CONFIGS  # round 1's name
 
 

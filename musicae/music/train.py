@@ -15,7 +15,7 @@ from musicae.autoencoding.trainer import TensorData, TrainerConfig
 from musicae.music.configs import DEFAULT_CONFIG, SequenceVAEConfig, get_config
 from musicae.music.evaluate import evaluate_windows
 from musicae.music.models import MODEL_KIND
-from musicae.music.prepare import load_windows
+from musicae.music.prepare import load_conditions, load_windows
 
 # Model-config fields that also set the trainer (pythae style: one config per model says how to train it).
 TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
@@ -24,6 +24,22 @@ TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
 def trainer_config_for(cfg: SequenceVAEConfig, **overrides) -> TrainerConfig:
     base = {name: getattr(cfg, name) for name in TRAINING_FIELDS}
     return TrainerConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def dataset_conditions(data_dir: Path, split: str, cfg: SequenceVAEConfig) -> np.ndarray | None:
+    """The per-step conditions a conditioned config needs (None for an unconditioned one)."""
+    if not cfg.condition_classes:
+        return None
+    conditions = load_conditions(data_dir, split, num_classes=cfg.condition_classes)
+    if conditions is None:
+        raise ValueError(f"{data_dir}: config {cfg.name} (encoding {cfg.encoding}) needs per-step conditions, and this "
+                         f"dataset has none; prepare it with --chords")
+    return conditions
+
+
+def tensor_data(windows: np.ndarray, conditions: np.ndarray | None) -> TensorData:
+    tensors = [torch.from_numpy(windows)] + ([] if conditions is None else [torch.from_numpy(conditions)])
+    return TensorData(*tensors)
 
 
 def train_sequence_vae(
@@ -55,6 +71,7 @@ def train_sequence_vae(
     cfg = plan.config
     train = load_windows(data_dir, "train", num_classes=cfg.num_classes)
     valid = load_windows(data_dir, "valid", num_classes=cfg.num_classes)
+    train_conditions, valid_conditions = (dataset_conditions(data_dir, split, cfg) for split in ("train", "valid"))
     if train.shape[1] != cfg.steps:
         raise ValueError(
             f"{data_dir}: windows have {train.shape[1]} steps but config {cfg.name} expects {cfg.steps} "
@@ -63,8 +80,8 @@ def train_sequence_vae(
     if len(train) == 0:
         raise ValueError(f"{data_dir}: no training windows")
     summary, trainer = train_run(
-        plan, out, TensorData(torch.from_numpy(train)),
-        eval_data=TensorData(torch.from_numpy(valid)) if len(valid) else None,
+        plan, out, tensor_data(train, train_conditions),
+        eval_data=tensor_data(valid, valid_conditions) if len(valid) else None,
         curves=("loss", "recon", "kl_bits", "accuracy"),
         data={"dir": str(data_dir), "train_windows": len(train)},
     )
@@ -72,7 +89,9 @@ def train_sequence_vae(
         return summary
     if len(valid) and not summary["interrupted"]:  # an interrupted run should stop now, not evaluate
         subset = np.random.default_rng(plan.trainer.seed).permutation(len(valid))[:final_eval_windows]
-        summary["evaluation"] = evaluate_windows(trainer.model, valid[np.sort(subset)])
+        picked = np.sort(subset)
+        summary["evaluation"] = evaluate_windows(trainer.model, valid[picked], conditions=None if valid_conditions is None
+                                                 else valid_conditions[picked])
     summary["config"] = cfg.name
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
