@@ -179,7 +179,8 @@ def add_evaluate(sub) -> None:
 def cmd_sample(args) -> int:
     from musicae.music.commands import sample
 
-    print_json(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed, png=not args.no_png))
+    print_json(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed, png=not args.no_png,
+                      chords=args.chords))
     return 0
 
 
@@ -219,6 +220,8 @@ def add_generation(sub) -> None:
     p = sub.add_parser("sample", help="sample melodies from the prior and write MIDI")
     common(p, 0.5)
     p.add_argument("-n", type=positive_int, default=8, help="number of melodies (the picture shows the first 16)")
+    p.add_argument("--chords", help="a chord model's progression, one chord per bar: \"C G Am F\" (names such as C, "
+                                    "Cm, C7, Bb:maj, N); each sample plays over all of it")
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=cmd_sample)
 

@@ -97,3 +97,46 @@ def test_transposition_moves_notes_and_chords_together(songs, tmp_path):
         assert torch.equal(before, after)
         assert torch.equal((c0[r] - 1) % 4, (c1[r] - 1) % 4)  # qualities unchanged
     assert parse_chord("N") == 0 and torch.equal(moved_chords[~roots], chords[~roots])
+
+
+@pytest.fixture(scope="module")
+def tiny_chord_model(tmp_path_factory):
+    from musicae.autoencoding.checkpoint import save_model
+    from musicae.autoencoding.runs import model_record
+    from musicae.music.configs import get_config
+    from musicae.music.models import SequenceVAE
+
+    torch.manual_seed(0)
+    cfg = get_config("mel_2bar_chords_tiny")
+    directory = tmp_path_factory.mktemp("chords") / "model"
+    save_model(directory, SequenceVAE(cfg), model_record(cfg))
+    return directory
+
+
+def test_chords_change_the_decoders_output(tiny_chord_model):
+    from musicae.music.generate import TrainedModel
+
+    model = TrainedModel.load(tiny_chord_model)
+    z = np.random.default_rng(0).normal(size=(4, model.cfg.z_dim)).astype(np.float32)
+    c_major = np.full((4, 32), parse_chord("C"), np.uint8)
+    f_sharp = np.full((4, 32), parse_chord("F#m"), np.uint8)
+    assert not np.array_equal(model.decode(z, conditions=c_major), model.decode(z, conditions=f_sharp))
+
+
+def test_sample_over_a_progression_writes_melody_and_chords(tiny_chord_model, tmp_path, capsys):
+    import pretty_midi
+
+    from musicae.cli import main
+
+    assert main(["sample", "--checkpoint", str(tiny_chord_model), "--chords", "C G Am F Dm", "-n", "2",
+                 "--out", str(tmp_path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for path in result["files"]:
+        midi = pretty_midi.PrettyMIDI(path)
+        assert [i.name for i in midi.instruments] == ["melody", "chords"]
+        chord_track = midi.instruments[1].notes
+        assert len(chord_track) == 15 and max(n.end for n in chord_track) == pytest.approx(10.0)  # 5 bars at 120 qpm
+        assert max(n.end for n in midi.instruments[0].notes) <= 10.0 + 1e-6
+    assert (tmp_path / "samples.png").stat().st_size > 5000
+    assert main(["sample", "--checkpoint", str(tiny_chord_model), "--out", str(tmp_path)]) == 2
+    assert "chord-conditioned" in capsys.readouterr().err

@@ -10,8 +10,10 @@ import math
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from musicae.autoencoding.config import ConfigError
+from musicae.music.chords import parse_progression
 from musicae.music.generate import TrainedModel
 from musicae.music.io import NoWindows, midi_bytes, png_of, wav_of, window_at_bar, windows_from_midi_file
 
@@ -94,25 +96,62 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png
     return result
 
 
-def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True) -> dict:
-    """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n)."""
+def progression(model: TrainedModel, text: str | None) -> tuple[np.ndarray | None, int]:
+    """--chords as the model needs it: (W, T) per-step chord classes, one chord per bar (the last chord held to
+    fill the last window), and the progression's length in bars. (None, 0) for an unconditioned model."""
+    conditioned = bool(model.cfg.condition_classes)
+    if not conditioned:
+        if text:
+            raise ConfigError(f"--chords: {model.cfg.name} is not chord-conditioned (use a chord model such as "
+                              f"mel_2bar_chords)")
+        return None, 0
+    if not text:
+        raise ConfigError(f"--chords: {model.cfg.name} is chord-conditioned; give a progression, e.g. --chords \"C G Am F\"")
+    classes = parse_progression(text)
+    bars, per_window = len(classes), model.cfg.bars
+    windows = -(-bars // per_window)
+    per_bar = classes + [classes[-1]] * (windows * per_window - bars)
+    return np.repeat(np.array(per_bar, np.uint8), model.cfg.steps_per_bar).reshape(windows, -1), bars
+
+
+def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True,
+           chords: str | None = None) -> dict:
+    """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n).
+
+    With a chord model, each sample plays over the whole --chords progression: its windows are decoded from
+    one z, each over its own chords (the notebook's "same style over a chord progression")."""
     if n < 1:
         raise ConfigError(f"-n {n}: must be at least 1")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
+    conditions, bars = progression(model, chords)
     out = output_folder(out)
     width = max(2, len(str(n - 1)))
-    files = []
-    for start in range(0, n, 256):  # bounded memory for any n
-        windows = model.sample(min(256, n - start), temperature, seed + start)
-        files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(w)) for i, w in enumerate(windows)]
-        if start == 0 and png:
-            shown = windows[:16]
-            roll = write_file(out / "samples.png", png_of(list(shown), [str(i) for i in range(len(shown))],
-                                                       f"{len(shown)} of {n} samples, temperature {temperature}"))
+    files, shown, shown_chords = [], [], []
+    if conditions is None:
+        for start in range(0, n, 256):  # bounded memory for any n
+            windows = model.sample(min(256, n - start), temperature, seed + start)
+            files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(w)) for i, w in enumerate(windows)]
+            shown += list(windows[: 16 - len(shown)])
+    else:
+        generator = torch.Generator().manual_seed(seed)
+        length = bars * model.cfg.steps_per_bar
+        steps = conditions.reshape(-1)[:length]
+        for i in range(n):
+            z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(conditions), 0)
+            melody = model.decode(z, temperature, generator, conditions).reshape(-1)[:length]
+            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, chords=steps)))
+            if len(shown) < 16:
+                shown.append(melody)
+                shown_chords.append(steps)
     result = {"files": files, "temperature": temperature, "seed": seed, "checkpoint": model.source}
+    if chords:
+        result["chords"] = chords
     if png:
-        result["piano_roll"] = roll
+        label = f" over {chords}" if chords else ""
+        result["piano_roll"] = write_file(out / "samples.png", png_of(
+            shown, [str(i) for i in range(len(shown))], f"{len(shown)} of {n} samples, temperature {temperature}{label}",
+            chords=shown_chords or None))
     return result
 
 

@@ -90,10 +90,32 @@ def windows_to_note_sequence(windows, qpm: float = DEFAULT_QPM, velocity: int = 
     return sequence
 
 
+def chord_notes(chords) -> list[tuple[int, int, int]]:
+    """(pitch, start_step, end_step) of a simple voicing of (T,) chord classes: a root-position triad below
+    middle C, struck at each change of chord and held until the next."""
+    from musicae.music.chords import chord_pitches
+
+    chords = [int(c) for c in chords]
+    notes, start = [], 0
+    for step in range(1, len(chords) + 1):
+        if step == len(chords) or chords[step] != chords[start]:
+            notes += [(pitch, start, step) for pitch in chord_pitches(chords[start])]
+            start = step
+    return notes
+
+
 def windows_to_pretty_midi(windows, qpm: float = DEFAULT_QPM, velocity: int = DEFAULT_VELOCITY, gap_steps: int = 0,
-                           to_notes=window_to_notes):
-    """Windows (one (T,) window or several (N, T), played in order) as a pretty_midi.PrettyMIDI."""
+                           to_notes=window_to_notes, chords=None):
+    """Windows (one (T,) window or several (N, T), played in order) as a pretty_midi.PrettyMIDI: a `melody`
+    instrument, and with `chords` (per-step chord classes, shaped like the windows) a `chords` one."""
     import pretty_midi
+
+    if chords is not None:
+        midi = windows_to_pretty_midi(windows, qpm, velocity, gap_steps, to_notes)
+        accompaniment = windows_to_pretty_midi(chords, qpm, velocity - 20, gap_steps, chord_notes).instruments[0]
+        accompaniment.name = "chords"
+        midi.instruments.append(accompaniment)
+        return midi
 
     seconds_per_step = 60.0 / qpm / STEPS_PER_QUARTER
     midi = pretty_midi.PrettyMIDI(initial_tempo=qpm)

@@ -66,21 +66,27 @@ def window_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--ba
     return extraction.windows[hits[0] : hits[0] + 1]
 
 
-def midi_bytes(windows, qpm: float = DEFAULT_QPM, gap_steps: int = 0, encoding: str = "melody") -> bytes:
-    """Windows (one (T,) or several (N, T), played in order) as Standard MIDI File bytes."""
+def midi_bytes(windows, qpm: float = DEFAULT_QPM, gap_steps: int = 0, encoding: str = "melody", chords=None) -> bytes:
+    """Windows (one (T,) or several (N, T), played in order) as Standard MIDI File bytes; with `chords` (chord
+    classes per step, shaped like the windows) a second instrument plays them."""
     buffer = io.BytesIO()
-    windows_to_pretty_midi(windows, qpm, gap_steps=gap_steps, to_notes=get_encoding(encoding).to_notes).write(buffer)
+    windows_to_pretty_midi(windows, qpm, gap_steps=gap_steps, to_notes=get_encoding(encoding).to_notes,
+                           chords=chords).write(buffer)
     return buffer.getvalue()
 
 
 def wav_of(windows, qpm: float = DEFAULT_QPM, gap_steps: int = 0, encoding: str = "melody",
-           sample_rate: int = 22050) -> tuple[bytes, str]:
-    """Windows rendered to WAV bytes; returns (bytes, synthesizer used)."""
-    midi = windows_to_pretty_midi(windows, qpm, gap_steps=gap_steps, to_notes=get_encoding(encoding).to_notes)
+           sample_rate: int = 22050, chords=None) -> tuple[bytes, str]:
+    """Windows (and their chords) rendered to WAV bytes; returns (bytes, synthesizer used)."""
+    midi = windows_to_pretty_midi(windows, qpm, gap_steps=gap_steps, to_notes=get_encoding(encoding).to_notes,
+                                  chords=chords)
     return wav_bytes(midi, sample_rate)
 
 
-def png_of(rows: list[np.ndarray], titles: list[str] | None = None, title: str = "", encoding: str = "melody") -> bytes:
-    """A piano roll of (T,) rows as PNG bytes (at most render.MAX_ROLL_ROWS rows drawn)."""
+def png_of(rows: list[np.ndarray], titles: list[str] | None = None, title: str = "", encoding: str = "melody",
+           chords: list[np.ndarray] | None = None) -> bytes:
+    """A piano roll of (T,) rows as PNG bytes (at most render.MAX_ROLL_ROWS rows drawn), with each row's
+    chords (per-step classes) under it when given."""
     codec = get_encoding(encoding)
-    return piano_roll_png(rows, titles, title, to_notes=codec.to_notes, steps_per_bar=codec.steps_per_bar)
+    return piano_roll_png(rows, titles, title, to_notes=codec.to_notes, steps_per_bar=codec.steps_per_bar,
+                          chords=chords)

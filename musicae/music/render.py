@@ -18,8 +18,10 @@ MAX_ROLL_ROWS = 24
 
 
 def piano_roll_png(melodies: list[np.ndarray], titles: list[str] | None = None, title: str = "",
-                   to_notes: Callable = window_to_notes, steps_per_bar: int = STEPS_PER_BAR) -> bytes:
-    """PNG bytes: one row per melody (a (T,) class array), notes as bars, bar lines every bar.
+                   to_notes: Callable = window_to_notes, steps_per_bar: int = STEPS_PER_BAR,
+                   chords: list[np.ndarray] | None = None) -> bytes:
+    """PNG bytes: one row per melody (a (T,) class array), notes as bars, bar lines every bar; with `chords`
+    (one (T,) chord-class row per melody) their voicing drawn in grey under the melody.
 
     Only the first MAX_ROLL_ROWS melodies are drawn (the title says so when some are left out).
     """
@@ -31,8 +33,11 @@ def piano_roll_png(melodies: list[np.ndarray], titles: list[str] | None = None, 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from musicae.music.encoding import chord_notes
+
     notes = [to_notes(m) for m in melodies]
-    pitches = [p for ns in notes for p, _, _ in ns] or [60]
+    accompaniment = [chord_notes(c) for c in chords[: len(melodies)]] if chords is not None else [[]] * len(melodies)
+    pitches = [p for ns in notes + accompaniment for p, _, _ in ns] or [60]
     low, high = min(pitches) - 2, max(pitches) + 2
     steps = max(len(m) for m in melodies)
     fig, axes = plt.subplots(len(melodies), 1, figsize=(min(3 + steps / 10, 30), 0.3 + 1.1 * len(melodies)),
@@ -40,6 +45,8 @@ def piano_roll_png(melodies: list[np.ndarray], titles: list[str] | None = None, 
     cmap = plt.get_cmap("viridis")
     for row, (ax, melody_notes) in enumerate(zip(axes[:, 0], notes)):
         color = cmap(row / max(len(melodies) - 1, 1))
+        for pitch, start, end in accompaniment[row]:
+            ax.broken_barh([(start, end - start - 0.1)], (pitch - 0.4, 0.8), color="0.75")
         for pitch, start, end in melody_notes:
             ax.broken_barh([(start, end - start - 0.1)], (pitch - 0.4, 0.8), color=color)
         for bar in range(0, steps + 1, steps_per_bar):
