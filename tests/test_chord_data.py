@@ -140,3 +140,24 @@ def test_sample_over_a_progression_writes_melody_and_chords(tiny_chord_model, tm
     assert (tmp_path / "samples.png").stat().st_size > 5000
     assert main(["sample", "--checkpoint", str(tiny_chord_model), "--out", str(tmp_path)]) == 2
     assert "chord-conditioned" in capsys.readouterr().err
+
+
+def test_the_two_instrument_output_round_trips_through_prepare_chords(tiny_chord_model, tmp_path, capsys):
+    from musicae.cli import main
+    from musicae.music.chords import chord_name
+    from musicae.music.extract import ExtractOptions
+
+    assert main(["sample", "--checkpoint", str(tiny_chord_model), "--chords", "C G Am F Bb Dm Edim Caug", "-n", "1",
+                 "--temperature", "0", "--out", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    options = PrepareOptions(encoding="melody_chords", workers=1, progress=False, use_cache=False, valid_fraction=0.0,
+                             extract=ExtractOptions(deduplicate=False, hop_bars=2))
+    stats = prepare([tmp_path / "s" / "sample_00.mid"], tmp_path / "d", options)
+    assert stats["windows"] == 4, stats  # the chords track's notes are not taken for a melody
+    chords = load_conditions(tmp_path / "d")
+    assert [chord_name(c) for c in chords.reshape(-1)[::16]] == ["C", "G", "Am", "F", "Bb", "Dm",
+                                                                  "Edim", "Caug"]
+    # a lone melody track has no chords to infer
+    single = tmp_path / "single.mid"
+    single.write_bytes(notes_file([[(60 + i % 5, 2 * i, 2 * i + 2) for i in range(64)]]))
+    assert prepare([single], tmp_path / "e", options)["by_reason"] == {"no_chords": 1}

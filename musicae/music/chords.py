@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 NO_CHORD = 0
 NUM_CHORD_CLASSES = 49
 QUALITIES = ("maj", "min", "aug", "dim")
@@ -114,3 +116,25 @@ def parse_progression(text: str) -> list[int]:
     if not symbols:
         raise UnknownChord("empty chord progression: give chord symbols such as \"C G Am F\"")
     return [parse_chord(s) for s in symbols]
+
+
+# ----------------------------------------------------------------------------- inference from notes
+CHORD_TRACK_NAMES = ("chords", "chord")
+TEMPLATES = np.array([[1.0 if (pc - chord_pitches(c)[0]) % 12 in TRIADS[QUALITIES[(c - 1) % 4]] else 0.0
+                       for pc in range(12)] for c in range(1, NUM_CHORD_CLASSES)])  # (48, 12)
+STEPS_PER_CHORD = 4  # one inferred chord per beat
+
+
+def infer_chords(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, steps: int) -> np.ndarray:
+    """A chord class per step from accompanying notes (quantized steps), one chord per beat: the triad that
+    best covers the beat's sounding pitch classes, weighted by how long each sounds (notes outside the triad
+    count half against it); N where nothing sounds."""
+    beats = -(-steps // STEPS_PER_CHORD)
+    weights = np.zeros((beats, 12))
+    for on, off, p in zip(start.tolist(), end.tolist(), pitch.tolist()):
+        for beat in range(max(on, 0) // STEPS_PER_CHORD, min(-(-off // STEPS_PER_CHORD), beats)):
+            low, high = max(on, beat * STEPS_PER_CHORD), min(off, (beat + 1) * STEPS_PER_CHORD)
+            weights[beat, p % 12] += max(high - low, 0)
+    scores = weights @ TEMPLATES.T - 0.5 * weights @ (1 - TEMPLATES).T  # (beats, 48)
+    classes = np.where(weights.sum(1) > 0, 1 + scores.argmax(1), NO_CHORD)
+    return np.repeat(classes, STEPS_PER_CHORD)[:steps].astype(np.uint8)

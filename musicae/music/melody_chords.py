@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from musicae.autoencoding.distributed import batch_noise
-from musicae.music.chords import NO_CHORD, NUM_CHORD_CLASSES
+from musicae.music.chords import CHORD_TRACK_NAMES, NO_CHORD, NUM_CHORD_CLASSES, infer_chords
 from musicae.music.encoding import transpose
 from musicae.music.encodings import Extraction
 from musicae.music.extract import windows_from_segments
 from musicae.music.melody import MelodyEncoding
+from musicae.music.segments import Segment
 
 
 def transpose_chords(chords: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
@@ -29,15 +30,39 @@ def transpose_chords(chords: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor
     return torch.where(chords == NO_CHORD, chords, moved)
 
 
+def with_chords(segment: Segment) -> Segment:
+    """The segment with its chords: annotated ones as they are; else inferred from a track named `chords`
+    (whose notes then leave the melody candidates), or from all pitched notes when there are several
+    tracks (MusicVAE's choice for Lakh MIDI); a lone melody track has none."""
+    if segment.chords is not None:
+        return segment
+    names = segment.track_names or {}
+    pitched = (~segment.is_drum) & (segment.velocity > 0)
+    chord_tracks = [i for i, name in names.items() if name.strip().lower() in CHORD_TRACK_NAMES]
+    source = pitched & np.isin(segment.instrument, chord_tracks) if chord_tracks else pitched
+    if not source.any() or (not chord_tracks and len(np.unique(segment.instrument[pitched])) < 2):
+        return segment
+    start = np.floor(segment.start[source] + 0.5).astype(np.int64)
+    end = np.maximum(np.floor(segment.end[source] + 0.5).astype(np.int64), start + 1)
+    steps = int(np.ceil(segment.end.max())) + 1
+    chords = infer_chords(start, end, segment.pitch[source].astype(np.int64), steps)
+    melodic = ~np.isin(segment.instrument, chord_tracks)
+    return replace(segment, start=segment.start[melodic], end=segment.end[melodic], pitch=segment.pitch[melodic],
+                   velocity=segment.velocity[melodic], instrument=segment.instrument[melodic],
+                   is_drum=segment.is_drum[melodic], chords=chords)
+
+
 class ChordMelodyEncoding(MelodyEncoding):
     name = "melody_chords"
     condition_classes = NUM_CHORD_CLASSES
 
     def extract(self, segments, options, source: str = "") -> Extraction:
         steps = options.window_steps
-        if not any(getattr(s, "chords", None) is not None for s in segments):
+        segments = [with_chords(s) for s in segments]
+        if not any(s.chords is not None for s in segments):
             return Extraction(np.zeros((0, steps), np.uint8), reason="no_chords",
-                              detail="no chords: neither chord annotations (chord_midi.txt) nor chord symbols")
+                              detail="no chords: no chord annotations (chord_midi.txt), no track named chords, and "
+                                     "no accompaniment to infer them from")
         found = windows_from_segments(segments, replace(options, deduplicate=False, max_windows_per_file=0), source)
         if not len(found.windows):
             return found

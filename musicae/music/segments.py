@@ -33,6 +33,8 @@ class Segment:
     """Bars of the whole piece before this segment (bar numbers count from the file's start)."""
     chords: np.ndarray | None = None
     """(S,) chord class of each step from the segment's start, when the input has chords (chords.py)."""
+    track_names: dict | None = None
+    """Instrument index -> track name, where the file names its tracks."""
 
     @property
     def steps_per_bar(self) -> float:
@@ -145,7 +147,7 @@ def segments_from_score(score) -> list[Segment]:
         (float(to_seconds(np.array([t.time]))[0]), (int(t.numerator), int(t.denominator))) for t in score.time_signatures
     ]
     splits = split_points(float(end.max()), ts_events, tempo_events)
-    return cut_segments(
+    segments = cut_segments(
         splits,
         ts_events,
         tempo_events,
@@ -156,6 +158,10 @@ def segments_from_score(score) -> list[Segment]:
         instrument=np.concatenate(instruments),
         is_drum=np.concatenate(drums),
     )
+    names = {index: track.name for index, track in enumerate(score.tracks)}
+    for segment in segments:
+        segment.track_names = names
+    return segments
 
 
 def segments_from_note_sequence(sequence) -> list[Segment]:
