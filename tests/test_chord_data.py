@@ -161,3 +161,23 @@ def test_the_two_instrument_output_round_trips_through_prepare_chords(tiny_chord
     single = tmp_path / "single.mid"
     single.write_bytes(notes_file([[(60 + i % 5, 2 * i, 2 * i + 2) for i in range(64)]]))
     assert prepare([single], tmp_path / "e", options)["by_reason"] == {"no_chords": 1}
+
+
+def test_abc_chord_symbols_of_real_tunes_become_the_chords_of_their_steps(tmp_path):
+    from musicae.music.chords import chord_name
+    from musicae.music.corpus import folk_corpus_dir
+
+    path = folk_corpus_dir() / "nottingham-dataset" / "reelsa-c.abc"  # its two tunes carry chord symbols
+    shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "plain.abc").write_text("X:1\nT:plain\nM:4/4\nL:1/8\nK:G\nGABc dedB|c2e2 d2c2|B2G2 A2c2|d4 G4|\n")
+    stats = prepare([tmp_path / path.name, tmp_path / "plain.abc"], tmp_path / "d", PrepareOptions(
+        encoding="melody_chords", workers=1, progress=False, use_cache=False, valid_fraction=0.0))
+    records = [json.loads(line) for line in (tmp_path / "d" / "manifest.jsonl").read_text().splitlines()]
+    assert {r["source"].split("#")[1] for r in records if r["status"] == "ok"} == {"X:80", "X:81"}
+    assert stats["by_reason"] == {"no_chords": 1}  # the tune without symbols
+    windows, chords = load_windows(tmp_path / "d"), load_conditions(tmp_path / "d")
+    written = {"D", "Em", "A", "C", "Am", "E", "Dm", "G", "F"}  # the symbols as triads: A7 -> A, E7 -> E, Am/c -> Am
+    named = [chord_name(c) for c in chords.reshape(-1) if c]
+    assert sum(name in written for name in named) > 0.95 * len(named)
+    assert chord_tone_ratio(windows, chords) > 0.6
+

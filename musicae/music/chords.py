@@ -125,16 +125,38 @@ TEMPLATES = np.array([[1.0 if (pc - chord_pitches(c)[0]) % 12 in TRIADS[QUALITIE
 STEPS_PER_CHORD = 4  # one inferred chord per beat
 
 
+ROOTS = np.array([(c - 1) // 4 for c in range(1, NUM_CHORD_CLASSES)])  # (48,)
+
+
 def infer_chords(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, steps: int) -> np.ndarray:
-    """A chord class per step from accompanying notes (quantized steps), one chord per beat: the triad that
-    best covers the beat's sounding pitch classes, weighted by how long each sounds (notes outside the triad
-    count half against it); N where nothing sounds."""
+    """A chord class per step from accompanying notes (quantized steps), one chord per beat.
+
+    Each beat's triad best covers its sounding pitch classes, weighted by how long each sounds (notes
+    outside the triad count half against it); the beat's lowest note votes for the root (a bass under
+    sparse accompaniment, as abc2midi plays chord symbols); a tie keeps the previous beat's chord, or takes the
+    next beat's when that one is among the tied. N where nothing sounds."""
     beats = -(-steps // STEPS_PER_CHORD)
     weights = np.zeros((beats, 12))
+    bass = np.full(beats, 128)
     for on, off, p in zip(start.tolist(), end.tolist(), pitch.tolist()):
         for beat in range(max(on, 0) // STEPS_PER_CHORD, min(-(-off // STEPS_PER_CHORD), beats)):
             low, high = max(on, beat * STEPS_PER_CHORD), min(off, (beat + 1) * STEPS_PER_CHORD)
-            weights[beat, p % 12] += max(high - low, 0)
+            if high > low:
+                weights[beat, p % 12] += high - low
+                bass[beat] = min(bass[beat], p)
     scores = weights @ TEMPLATES.T - 0.5 * weights @ (1 - TEMPLATES).T  # (beats, 48)
-    classes = np.where(weights.sum(1) > 0, 1 + scores.argmax(1), NO_CHORD)
+    sounding = weights.sum(1) > 0
+    scores += 0.5 * (ROOTS[None, :] == (bass[:, None] % 12)) * sounding[:, None]
+    classes = np.full(beats, NO_CHORD, dtype=np.int64)
+    ties: dict[int, np.ndarray] = {}
+    previous = -1
+    for beat in np.flatnonzero(sounding):
+        ties[beat] = np.flatnonzero(scores[beat] >= scores[beat].max() - 1e-9)
+        choice = previous if previous in ties[beat] else ties[beat][0]
+        classes[beat] = 1 + choice
+        previous = choice
+    for beat in sorted(ties, reverse=True)[1:]:  # a tie the next beat settles: a bass note before its chord
+        following = classes[beat + 1] - 1 if beat + 1 < beats else -1
+        if following in ties[beat] and following != classes[beat] - 1 and len(ties[beat]) > 1:
+            classes[beat] = following + 1
     return np.repeat(classes, STEPS_PER_CHORD)[:steps].astype(np.uint8)

@@ -220,7 +220,11 @@ def load_abc_tune_symusic(text: str) -> list[Segment]:
             score = symusic.Score.from_abc(text)
     except Exception as err:
         raise BadInput("abc_parse", f"ABC not understood by abc2midi ({' '.join(str(err).split())[:120]})") from None
-    return segments_from_score(score)
+    segments = segments_from_score(score)
+    for segment in segments:  # abc2midi plays chord symbols ("G", "Am7") on the tracks after the tune's own
+        segment.track_names = {index: name if index == 0 else "chords"
+                               for index, name in (segment.track_names or {}).items()}
+    return segments
 
 
 def load_abc_tune_music21(text: str) -> list[Segment]:
