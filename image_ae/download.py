@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
-
-@dataclass(frozen=True)
-class Resource:
-    filename: str
-    md5: str
-
+from musicae.autoencoding.fetch import DownloadError, Resource, md5sum  # noqa: F401 (the downloader's names)
+from musicae.autoencoding.fetch import download as fetch
 
 MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -29,69 +18,8 @@ RESOURCES = (
     Resource("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
     Resource("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 )
-CHUNK = 1 << 16
-
-
-class DownloadError(RuntimeError):
-    pass
-
-
-def md5sum(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fetch(url: str, partial: Path, timeout: float, progress: bool) -> None:
-    """Append the rest of `url` to `partial`, resuming with an HTTP Range request."""
-    have = partial.stat().st_size if partial.exists() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as err:
-        if err.code == 416 and have:  # asked past the end: we already have it all
-            return
-        raise
-    with response:
-        if have and response.status != 206:  # server ignored the range: start over
-            have = 0
-            partial.unlink(missing_ok=True)
-        total = response.headers.get("Content-Length")
-        total = int(total) + have if total else None
-        with open(partial, "ab") as f, tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=partial.name,
-                                             disable=not progress) as bar:
-            for block in iter(lambda: response.read(CHUNK), b""):
-                f.write(block)
-                bar.update(len(block))
 
 
 def download(data_dir: Path, resources=RESOURCES, mirrors=MIRRORS, timeout: float = 30.0, progress: bool = True) -> list[Path]:
-    """Fetch every resource into data_dir, verified by md5; files already there and valid are kept."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    done = []
-    for resource in resources:
-        target = data_dir / resource.filename
-        if target.exists() and md5sum(target) == resource.md5:
-            done.append(target)
-            continue
-        partial = target.with_name(target.name + ".part")
-        errors = []
-        for mirror in mirrors:
-            url = mirror + resource.filename
-            try:
-                _fetch(url, partial, timeout, progress)
-            except (urllib.error.URLError, OSError) as err:
-                errors.append(f"{url}: {getattr(err, 'reason', err)}")
-                continue
-            if md5sum(partial) == resource.md5:
-                os.replace(partial, target)
-                done.append(target)
-                break
-            errors.append(f"{url}: checksum mismatch")
-            partial.unlink(missing_ok=True)
-        else:
-            raise DownloadError(f"{resource.filename}: every mirror failed ({'; '.join(errors)})")
-    return done
+    """Fetch every MNIST file into data_dir, verified by md5; files already there and valid are kept."""
+    return fetch(data_dir, resources, mirrors, timeout, progress)

@@ -280,6 +280,13 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_download(args) -> int:
+    from musicae.music.pop909 import MIRRORS, download_pop909
+
+    print_json(download_pop909(Path(args.out), tuple(args.mirror) or MIRRORS, progress=not args.no_progress))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from musicae.cli_latent import add_latent
     from musicae.studio.cli import add_studio
@@ -294,6 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_configs)
     add_latent(sub)
     add_studio(sub)
+    p = sub.add_parser("download", help="fetch a dataset: pop909 (checksummed, resumable)")
+    p.add_argument("dataset", choices=["pop909"])
+    p.add_argument("--out", default="data/pop909", help="folder for the songs (default: data/pop909)")
+    p.add_argument("--mirror", action="append", default=[], help="URL prefix of the archive master.zip (repeatable; "
+                                                                  "default: the dataset's GitHub repository)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_download)
     p = sub.add_parser("models", help="list the shipped models (names for --checkpoint), their size and figures")
     p.add_argument("--json", action="store_true", help="JSON, with the data and command behind each figure")
     p.set_defaults(func=cmd_models)

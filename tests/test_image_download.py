@@ -1,44 +1,11 @@
 """The downloader against a loopback HTTP server only: never the internet."""
 
 import hashlib
-import http.server
-import threading
-from functools import partial
 
 import pytest
 
 from image_ae.download import DownloadError, Resource, download
-
-
-class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files, honouring `Range: bytes=N-` (resume), and logs requests."""
-
-    requests: list = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        type(self).requests.append((self.path, self.headers.get("Range")))
-        path = self.translate_path(self.path)
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError:
-            self.send_error(404)
-            return
-        start = 0
-        if self.headers.get("Range"):
-            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
-            if start >= len(data):
-                self.send_error(416)
-                return
-            self.send_response(206)
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        self.wfile.write(data[start:])
+from tests.http_server import RangeHandler, serving
 
 
 @pytest.fixture
@@ -46,13 +13,8 @@ def server(tmp_path):
     root = tmp_path / "served"
     (root / "good").mkdir(parents=True)
     (root / "bad").mkdir()
-    RangeHandler.requests = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeHandler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(root) as url:
+        yield root, url
 
 
 def test_download_falls_back_to_a_working_mirror_and_verifies(tmp_path, server):
