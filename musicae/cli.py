@@ -188,7 +188,7 @@ def cmd_reconstruct(args) -> int:
     from musicae.music.commands import reconstruct
 
     print_json(reconstruct(args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
-                           png=not args.no_png, seed=args.seed))
+                           png=not args.no_png, seed=args.seed, chords=args.chords))
     return 0
 
 
@@ -197,7 +197,7 @@ def cmd_interpolate(args) -> int:
 
     print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, Path(args.out), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
-                           seed=args.seed))
+                           seed=args.seed, chords=args.chords))
     return 0
 
 
@@ -227,6 +227,8 @@ def add_generation(sub) -> None:
 
     p = sub.add_parser("reconstruct", help="encode a MIDI melody and decode it again")
     common(p, 0.0)
+    p.add_argument("--chords", help="a chord model's progression, one chord per bar, repeated over the melody "
+                                    "(default: the input's own chords)")
     p.add_argument("input", help="MIDI file")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_reconstruct)
@@ -240,6 +242,8 @@ def add_generation(sub) -> None:
                    help="use the window of A starting at this bar of the file (0 = the file's first bar) instead of "
                         "the whole melody")
     p.add_argument("--bar-b", type=non_negative_int, default=None, help="same for B (defaults to --bar)")
+    p.add_argument("--chords", help="a chord model's progression, one chord per bar, under every step (default: "
+                                    "A's own chords)")
     p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_interpolate)

@@ -181,3 +181,33 @@ def test_abc_chord_symbols_of_real_tunes_become_the_chords_of_their_steps(tmp_pa
     assert sum(name in written for name in named) > 0.95 * len(named)
     assert chord_tone_ratio(windows, chords) > 0.6
 
+
+
+def test_reconstruct_and_interpolate_with_chords(tiny_chord_model, tmp_path, capsys):
+    import pretty_midi
+
+    from musicae.cli import main
+    from musicae.music.generate import example_melodies
+
+    a, b = example_melodies()
+    assert main(["sample", "--checkpoint", str(tiny_chord_model), "--chords", "C G Am F", "-n", "1",
+                 "--out", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    # reconstruct keeps the input's own chords (its chords track)
+    assert main(["reconstruct", str(tmp_path / "s" / "sample_00.mid"), "--checkpoint", str(tiny_chord_model),
+                 "--out", str(tmp_path / "r")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    chords = [n.pitch % 12 for n in pretty_midi.PrettyMIDI(result["input_midi"]).instruments[-1].notes]
+    assert result["windows"] == 2 and chords == [0, 4, 7, 7, 11, 2, 9, 0, 4, 5, 9, 0]  # C G Am F, root position
+    # a melody alone has no chords: one line that suggests --chords, and --chords then works
+    assert main(["reconstruct", str(a), "--checkpoint", str(tiny_chord_model), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "give a progression with --chords" in err
+    assert main(["interpolate", str(a), str(b), "--checkpoint", str(tiny_chord_model), "--chords", "Dm G", "--steps",
+                 "3", "--out", str(tmp_path / "i")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for path in result["files"]:
+        track = next(i for i in pretty_midi.PrettyMIDI(path).instruments if i.name == "chords")
+        assert [n.pitch % 12 for n in track.notes] == [2, 5, 9, 7, 11, 2] * result["windows_per_step"]
+    assert main(["interpolate", str(a), str(b), "--chords", "C G", "--out", str(tmp_path / "j")]) == 2
+    assert "not chord-conditioned" in capsys.readouterr().err

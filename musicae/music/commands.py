@@ -15,7 +15,15 @@ import torch
 from musicae.autoencoding.config import ConfigError
 from musicae.music.chords import parse_progression
 from musicae.music.generate import TrainedModel
-from musicae.music.io import NoWindows, midi_bytes, png_of, wav_of, window_at_bar, windows_from_midi_file
+from musicae.music.io import (
+    NoWindows,
+    midi_bytes,
+    png_of,
+    row_at_bar,
+    wav_of,
+    window_at_bar,
+    windows_from_midi_file,
+)
 
 MAX_INTERPOLATION_STEPS = 1000
 """More points than anyone listens to; each costs a decode and a MIDI file."""
@@ -48,57 +56,93 @@ def pick_windows(path: Path, bars: int, bar: int | None, flag: str) -> np.ndarra
     return window_at_bar(windows_from_midi_file(path, bars, hop_bars=1), bar, str(path), flag)
 
 
+def melody_and_chords(model: TrainedModel, path: Path, bar: int | None, flag: str,
+                      chords: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """An input's windows and, for a chord model, their chords: the --chords progression (bar after bar, round
+    and round), else the input's own (annotated, from a chords track, or inferred from its accompaniment)."""
+    if not model.cfg.condition_classes:
+        progression(model, chords)  # refuses --chords for a model without chords
+        return pick_windows(path, model.cfg.bars, bar, flag), None
+    own = not chords
+    try:
+        found = windows_from_midi_file(path, model.cfg.bars, None if bar is None else 1,
+                                       model.cfg.encoding if own else "melody")
+    except NoWindows as err:
+        if own and "no chords" in str(err):
+            raise NoWindows(f"{err}; give a progression with --chords") from None
+        raise
+    rows = slice(None) if bar is None else slice(row := row_at_bar(found, bar, str(path), flag), row + 1)
+    windows = found.windows[rows]
+    if own:
+        return windows, found.conditions[rows]
+    per_bar, _ = progression(model, chords, windows=len(windows))
+    return windows, per_bar
+
+
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
-                temperature: float = 0.0, wav: bool = True, png: bool = True, seed: int = 0) -> dict:
+                temperature: float = 0.0, wav: bool = True, png: bool = True, seed: int = 0,
+                chords: str | None = None) -> dict:
+    """With a chord model, every step is decoded over --chords, else over A's own chords."""
     if not 2 <= steps <= MAX_INTERPOLATION_STEPS:
         raise ConfigError(f"--steps {steps}: must be in 2..{MAX_INTERPOLATION_STEPS} (both endpoints are included)")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    bars, steps_per_bar = model.cfg.bars, model.cfg.steps_per_bar
-    windows_a = pick_windows(a, bars, bar_a, "--bar")
-    windows_b = pick_windows(b, bars, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b")
+    steps_per_bar = model.cfg.steps_per_bar
+    windows_a, chords_a = melody_and_chords(model, a, bar_a, "--bar", chords)
+    windows_b, chords_b = melody_and_chords(model, b, bar_a if bar_b is None else bar_b,
+                                            "--bar" if bar_b is None else "--bar-b", chords)
     paired = min(len(windows_a), len(windows_b))
     notes = []
     if len(windows_a) != len(windows_b):
         notes.append(f"A has {len(windows_a)} windows and B {len(windows_b)}: interpolating the first {paired} of each")
-    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed)  # (steps, M, T)
+    under = None if chords_a is None else chords_a[:paired]  # the progression, or A's own chords
+    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed,
+                             None if chords_a is None else chords_a[:paired],
+                             None if chords_b is None else chords_b[:paired], under)  # (steps, M, T)
     out = output_folder(out)
-    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i])) for i in range(steps)]
+    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], chords=under)) for i in range(steps)]
     melodies = path.reshape(steps, -1)  # each step's windows back to back
-    whole = write_file(out / "path.mid", midi_bytes(melodies, gap_steps=steps_per_bar))
+    path_chords = None if under is None else np.tile(under.reshape(-1), (steps, 1))
+    whole = write_file(out / "path.mid", midi_bytes(melodies, gap_steps=steps_per_bar, chords=path_chords))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
               "path_midi": whole, "checkpoint": model.source}
     if png:
         rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
+        row_chords = None if under is None else [chords_a[:paired].reshape(-1), *path_chords,
+                                                 chords_b[:paired].reshape(-1)]
         result["piano_roll"] = write_file(out / "path.png", png_of(
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
-            f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs"))
+            f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", chords=row_chords))
     if wav:
-        data, result["synth"] = wav_of(melodies, gap_steps=steps_per_bar)
+        data, result["synth"] = wav_of(melodies, gap_steps=steps_per_bar, chords=path_chords)
         result["wav"] = write_file(out / "path.wav", data)
     if notes:
         result["notes"] = notes
     return result
 
 
-def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png: bool = True, seed: int = 0) -> dict:
+def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png: bool = True, seed: int = 0,
+                chords: str | None = None) -> dict:
+    """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    windows = windows_from_midi_file(midi, model.cfg.bars).windows
-    rebuilt = model.reconstruct(windows, temperature, seed)
+    windows, conditions = melody_and_chords(model, midi, None, "--bar", chords)
+    rebuilt = model.reconstruct(windows, temperature, seed, conditions)
     out = output_folder(out)
     result = {"input": str(midi), "windows": len(windows), "accuracy": round(float((rebuilt == windows).mean()), 4),
-              "input_midi": write_file(out / "input.mid", midi_bytes(windows)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt))}
+              "input_midi": write_file(out / "input.mid", midi_bytes(windows, chords=conditions)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, chords=conditions))}
     if png:
-        result["piano_roll"] = write_file(out / "reconstruction.png", png_of([windows.reshape(-1), rebuilt.reshape(-1)],
-                                                                         ["input", "output"], midi.name))
+        row_chords = None if conditions is None else [conditions.reshape(-1)] * 2
+        result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
+            [windows.reshape(-1), rebuilt.reshape(-1)], ["input", "output"], midi.name, chords=row_chords))
     return result
 
 
-def progression(model: TrainedModel, text: str | None) -> tuple[np.ndarray | None, int]:
-    """--chords as the model needs it: (W, T) per-step chord classes, one chord per bar (the last chord held to
-    fill the last window), and the progression's length in bars. (None, 0) for an unconditioned model."""
+def progression(model: TrainedModel, text: str | None, windows: int | None = None) -> tuple[np.ndarray | None, int]:
+    """--chords as the model needs it: (W, T) per-step chord classes, one chord per bar, and the progression's
+    length in bars. W windows cover the progression (the last chord held to fill the last one), or, given
+    `windows`, the progression repeats over that many. (None, 0) for an unconditioned model."""
     conditioned = bool(model.cfg.condition_classes)
     if not conditioned:
         if text:
@@ -109,8 +153,11 @@ def progression(model: TrainedModel, text: str | None) -> tuple[np.ndarray | Non
         raise ConfigError(f"--chords: {model.cfg.name} is chord-conditioned; give a progression, e.g. --chords \"C G Am F\"")
     classes = parse_progression(text)
     bars, per_window = len(classes), model.cfg.bars
-    windows = -(-bars // per_window)
-    per_bar = classes + [classes[-1]] * (windows * per_window - bars)
+    if windows is None:
+        windows = -(-bars // per_window)
+        per_bar = classes + [classes[-1]] * (windows * per_window - bars)
+    else:
+        per_bar = [classes[i % bars] for i in range(windows * per_window)]
     return np.repeat(np.array(per_bar, np.uint8), model.cfg.steps_per_bar).reshape(windows, -1), bars
 
 

@@ -74,19 +74,23 @@ class TrainedModel:
         z = torch.randn(n, self.cfg.z_dim, generator=generator).numpy()
         return self.decode(z, temperature, generator, conditions)
 
-    def reconstruct(self, windows: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator = 0) -> np.ndarray:
-        return self.decode(self.encode(windows), temperature, seed)
+    def reconstruct(self, windows: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator = 0,
+                    conditions: np.ndarray | None = None) -> np.ndarray:
+        return self.decode(self.encode(windows, conditions), temperature, seed, conditions)
 
     def interpolate(self, a: np.ndarray, b: np.ndarray, steps: int, temperature: float = 0.0,
-                    seed: int | torch.Generator = 0) -> np.ndarray:
+                    seed: int | torch.Generator = 0, conditions_a: np.ndarray | None = None,
+                    conditions_b: np.ndarray | None = None, conditions: np.ndarray | None = None) -> np.ndarray:
         """Windows a (M, T) and b (M, T), paired in order -> (steps, M, T): slerp between posterior means.
 
-        Both endpoints are included: step 0 reconstructs a, the last step reconstructs b.
+        Both endpoints are included: step 0 reconstructs a, the last step reconstructs b. A conditioned model
+        encodes a and b with their own conditions and decodes every step with `conditions` (M, T).
         """
-        za, zb = self.encode(a), self.encode(b)  # (M, Z)
+        za, zb = self.encode(a, conditions_a), self.encode(b, conditions_b)  # (M, Z)
         paths = [slerp(torch.from_numpy(za[i]), torch.from_numpy(zb[i]), steps).numpy() for i in range(len(za))]
         z = np.stack(paths, axis=1)  # (steps, M, Z)
-        decoded = self.decode(z.reshape(-1, z.shape[-1]), temperature, seed)
+        tiled = None if conditions is None else np.tile(conditions, (steps, 1))
+        decoded = self.decode(z.reshape(-1, z.shape[-1]), temperature, seed, tiled)
         return decoded.reshape(steps, len(za), -1)
 
     def _tensor(self, conditions):

@@ -56,6 +56,12 @@ def windows_from_midi_file(path: Path, bars: int, hop_bars: int | None = None, e
 
 def window_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--bar") -> np.ndarray:
     """The (1, T) window that starts at `bar` (counted from the file's start; the lowest track first)."""
+    row = row_at_bar(extraction, bar, name, flag)
+    return extraction.windows[row : row + 1]
+
+
+def row_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--bar") -> int:
+    """The index of the window that starts at `bar`; NoWindows listing where windows do start otherwise."""
     starts = extraction.origins[:, 3]
     hits = np.flatnonzero(starts == bar)
     if len(hits) == 0:
@@ -63,7 +69,7 @@ def window_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--ba
         shown = ", ".join(map(str, known[:20])) + (", ..." if len(known) > 20 else "")
         raise NoWindows(f"{name}: {flag} {bar}: no window starts at bar {bar}; windows start at bars {shown} "
                         f"(counted from 0 at the start of the file)")
-    return extraction.windows[hits[0] : hits[0] + 1]
+    return int(hits[0])
 
 
 def midi_bytes(windows, qpm: float = DEFAULT_QPM, gap_steps: int = 0, encoding: str = "melody", chords=None) -> bytes:
