@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One GPU session, as run on an NVIDIA H200 (see README, "Shipped models"): train the 16-bar
-# hierarchical and flat models and the 2-bar `mel_2bar_med` side by side for a fixed wall time, then
+# hierarchical and flat models, the 2-bar `mel_2bar_med` and the chord model side by side for a fixed wall time, then
 # evaluate them on held-out windows (float32 weights and the float16 export), and measure throughput.
 #
 # A run stopped by its time limit saves a checkpoint (SIGTERM) at the step it reached; the recipes in
@@ -27,6 +27,7 @@ train() {  # name config data
 train mel_16bar_hier_med mel_16bar_hier_med folk16-any &
 train mel_16bar_flat_med mel_16bar_flat_med folk16-any &
 train mel_2bar_med mel_2bar_med folk-any &
+train mel_2bar_chords mel_2bar_chords pop909-chords &
 wait
 
 evaluate() {  # name heldout
@@ -39,6 +40,7 @@ evaluate() {  # name heldout
 evaluate mel_16bar_hier_med folk16 &
 evaluate mel_16bar_flat_med folk16 &
 evaluate mel_2bar_med folk &
+evaluate mel_2bar_chords pop909-chords &
 wait
 
 "$PY" scripts/bench_sequence_speed.py --device "$DEVICE" ${BENCH_ARGS:---steps 5} \
@@ -48,7 +50,7 @@ wait
 import json, sys
 from pathlib import Path
 results = {}
-for name in ("mel_16bar_hier_med", "mel_16bar_flat_med", "mel_2bar_med"):
+for name in ("mel_16bar_hier_med", "mel_16bar_flat_med", "mel_2bar_med", "mel_2bar_chords"):
     entry = results[name] = {}
     for key, file in (("fp32", f"runs/{name}.eval.runs.json"), ("fp16", f"runs/{name}.eval.models.json"),
                       ("export", f"runs/{name}.export.json")):
@@ -62,7 +64,7 @@ Path(sys.argv[1]).write_text(json.dumps(results, indent=1))
 EOF
 tar czf "$OUT/runs.tar.gz" runs/*.log runs/*.json runs/*.jsonl runs/*.txt runs/*/metrics.jsonl runs/*/curves.png \
   runs/*/summary.json 2>/dev/null
-for name in mel_16bar_hier_med mel_16bar_flat_med mel_2bar_med; do
+for name in mel_16bar_hier_med mel_16bar_flat_med mel_2bar_med mel_2bar_chords; do
   [ -d "models/$name" ] && tar cf - "models/$name" | split -b 15M - "$OUT/$name.tar."
 done
 ls -la "$OUT"

@@ -29,6 +29,7 @@ from musicae.music.evaluate import evaluate_windows
 from musicae.music.generate import TrainedModel
 from musicae.music.latent_tools import VECTORS_FILE, attribute_vectors
 from musicae.music.prepare import load_windows
+from musicae.music.train import dataset_conditions
 
 TOLERANCE = 0.001
 COMPARED = ("teacher_forced_accuracy", "sampled_accuracy", "free_running_accuracy")
@@ -44,13 +45,15 @@ class _Weights:  # save_model wants something with state_dict()
 
 def figures(model, heldout: Path) -> dict:
     windows = load_windows(heldout, "valid", num_classes=model.cfg.num_classes)
-    return evaluate_windows(model, windows, progress=True)
+    return evaluate_windows(model, windows, progress=True, conditions=dataset_conditions(heldout, "valid", model.cfg))
 
 
 def vectors_json(model, data: Path, limit: int = 20000, seed: int = 0) -> str:
     windows = load_windows(data, "train", num_classes=model.cfg.num_classes)
-    windows = windows[np.sort(np.random.default_rng(seed).permutation(len(windows))[:limit])]
-    result = attribute_vectors(TrainedModel(model, "export"), windows, seed=seed)
+    conditions = dataset_conditions(data, "train", model.cfg)
+    picked = np.sort(np.random.default_rng(seed).permutation(len(windows))[:limit])
+    result = attribute_vectors(TrainedModel(model, "export"), windows[picked], seed=seed,
+                               conditions=None if conditions is None else conditions[picked])
     return json.dumps({**result, "data": str(data), "split": "train"}, indent=1)
 
 

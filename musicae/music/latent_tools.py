@@ -20,14 +20,16 @@ VECTORS_FILE = "attributes.json"
 
 
 def attribute_vectors(model: TrainedModel, windows: np.ndarray, names: list[str] | None = None,
-                      batch_size: int = 1024, seed: int = 0) -> dict:
+                      batch_size: int = 1024, seed: int = 0, conditions: np.ndarray | None = None) -> dict:
     """MusicVAE's attribute vectors: mean z of the windows in an attribute's top quartile minus that of its
     bottom quartile. Quartiles are by rank, ties broken at random (seeded): many windows share a value
-    (most folk windows are wholly in scale, most have no syncopation)."""
+    (most folk windows are wholly in scale, most have no syncopation). A chord model encodes each window with
+    its `conditions`."""
     names = names or ATTRIBUTES.names()
     if len(windows) < 4:
         raise ValueError(f"{len(windows)} windows: attribute vectors need at least 4 (a quartile each side)")
-    z = np.concatenate([model.encode(windows[i : i + batch_size]) for i in range(0, len(windows), batch_size)])
+    z = np.concatenate([model.encode(windows[i : i + batch_size], None if conditions is None else
+                                     conditions[i : i + batch_size]) for i in range(0, len(windows), batch_size)])
     values = attribute_table(windows, names)
     rng = np.random.default_rng(seed)
     quarter = len(windows) // 4
