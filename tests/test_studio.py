@@ -207,3 +207,26 @@ def test_a_port_in_use_is_one_line(capsys):
         assert main(["studio", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"--port {port}: cannot listen there" in err, err
+
+
+def test_a_chord_model_takes_a_progression(tmp_path):
+    from musicae.autoencoding.checkpoint import save_model
+    from musicae.autoencoding.runs import model_record
+    from musicae.music.configs import get_config
+    from musicae.music.models import SequenceVAE
+
+    cfg = get_config("mel_2bar_chords_tiny")
+    save_model(tmp_path / "chords", SequenceVAE(cfg), model_record(cfg))
+    chords_client = TestClient(create_app(checkpoint=str(tmp_path / "chords")))
+    assert chords_client.get("/api/models").json()[0]["chords"] is True
+    result = chords_client.post("/api/interpolate", files=files(), data={"steps": "3", "chords": "C G Am F"}).json()
+    assert [n[0] % 12 for n in result["chords"]] == [0, 4, 7, 7, 11, 2, 9, 0, 4, 5, 9, 0]
+    path = midi_of(result["midi"])
+    assert [i.name for i in path.instruments][-1] == "chords"
+    sampled = chords_client.post("/api/sample", data={"n": "2", "chords": "Dm G C"}).json()
+    assert len(sampled["samples"]) == 2 and max(n[2] for n in sampled["chords"]) == pytest.approx(6.0)  # 3 bars
+    for bad, words in (({"chords": "C H"}, "unknown chord 'H'"), ({}, "chord-conditioned")):
+        response = chords_client.post("/api/interpolate", files=files(), data={"steps": "3", **bad})
+        assert response.status_code == 400 and words in response.json()["error"], response.text
+    plain = TestClient(create_app()).post("/api/interpolate", files=files(), data={"chords": "C G"})
+    assert plain.status_code == 400 and "not chord-conditioned" in plain.json()["error"]

@@ -82,20 +82,17 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
                           model: str | None = Form(None), chords: str | None = Form(None),
                           example_a: str | None = Form(None), example_b: str | None = Form(None),
                           temperature: float = Form(0.0), seed: int = Form(0)):
-        if chords:
-            return JSONResponse({"error": "no chord model is shipped yet: leave the progression empty"},
-                                status_code=400)
         try:
             (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
         return await run(studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model, example_a,
-                         example_b, temperature, seed)
+                         example_b, temperature, seed, chords)
 
     @app.post("/api/sample")
     async def sample(n: int = Form(4), temperature: float = Form(0.5), model: str | None = Form(None),
-                     seed: int = Form(0)):
-        return await run(studio.sample, n, temperature, model, seed)
+                     seed: int = Form(0), chords: str | None = Form(None)):
+        return await run(studio.sample, n, temperature, model, seed, chords)
 
     @app.post("/api/similar")
     async def similar(a: UploadFile | None = File(None), example_a: str | None = Form(None), n: int = Form(4),

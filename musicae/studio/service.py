@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from musicae.music.corpus import BadInput, _quiet_fds, folk_corpus_dir, split_abc_tunes
 from musicae.music.encoding import DEFAULT_QPM, STEPS_PER_QUARTER
@@ -39,8 +40,33 @@ def notes_json(windows: np.ndarray, gap_steps: int = 0) -> list[list[float]]:
     return notes
 
 
-def b64_midi(windows: np.ndarray, gap_steps: int = 0) -> str:
-    return base64.b64encode(midi_bytes(windows, gap_steps=gap_steps)).decode()
+def b64_midi(windows: np.ndarray, gap_steps: int = 0, chords: np.ndarray | None = None) -> str:
+    return base64.b64encode(midi_bytes(windows, gap_steps=gap_steps, chords=chords)).decode()
+
+
+def chord_notes_json(chords: np.ndarray) -> list[list[float]]:
+    """(N, T) chord classes played in order -> the voicing's [[pitch, start_seconds, end_seconds], ...]."""
+    from musicae.music.encoding import chord_notes
+
+    notes, offset = [], 0
+    for row in np.atleast_2d(chords):
+        notes += [[int(p), round((offset + s) * SECONDS_PER_STEP, 4), round((offset + e) * SECONDS_PER_STEP, 4)]
+                  for p, s, e in chord_notes(row)]
+        offset += row.shape[-1]
+    return notes
+
+
+def progression_or_none(model: TrainedModel, chords: str | None, windows: int | None) -> tuple[np.ndarray | None, int]:
+    """A chord model's (W, T) chords for the typed progression and its length in bars; (None, 0) for a model
+    without chords."""
+    from musicae.autoencoding.config import ConfigError
+    from musicae.music.chords import UnknownChord
+    from musicae.music.commands import progression
+
+    try:
+        return progression(model, chords, windows)
+    except (ConfigError, UnknownChord) as err:
+        raise StudioError(str(err).replace("--chords: ", "chord progression: ")) from None
 
 
 def abc_to_midi(data: bytes, name: str) -> bytes:
@@ -76,9 +102,11 @@ class Studio:
     def models(self) -> list[dict]:
         if self.checkpoint:
             model = self.model("custom")
-            return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True}]
+            return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True,
+                     "chords": bool(model.cfg.condition_classes), "attributes": sorted(self.vectors("custom"))}]
         return [{**{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")},
-                 "attributes": sorted(self.vectors(card["name"]))} for card in map(model_card, shipped_names())]
+                 "chords": card["encoding"] == "melody_chords", "attributes": sorted(self.vectors(card["name"]))}
+                for card in map(model_card, shipped_names())]
 
     def vectors(self, name: str | None) -> dict[str, np.ndarray]:
         """The model's own attribute vectors (shipped beside its weights), or none."""
@@ -129,31 +157,49 @@ class Studio:
     # --- operations ---
     def interpolate(self, a: bytes | None, a_name: str, b: bytes | None, b_name: str, steps: int = 5,
                     model_name: str | None = None, example_a: str | None = None, example_b: str | None = None,
-                    temperature: float = 0.0, seed: int = 0) -> dict:
+                    temperature: float = 0.0, seed: int = 0, chords: str | None = None) -> dict:
         if not 2 <= steps <= MAX_STEPS:
             raise StudioError(f"steps must be in 2..{MAX_STEPS}")
         model = self.model(model_name)
         wa, wb = self.melody(a, a_name, example_a, model), self.melody(b, b_name, example_b, model)
         paired = min(len(wa), len(wb), 4)  # the first windows: a page plays seconds, not whole tunes
-        path = model.interpolate(wa[:paired], wb[:paired], steps, temperature, seed)  # (steps, M, T)
+        under, _ = progression_or_none(model, chords, paired)  # a chord model: every step over the progression
+        path = model.interpolate(wa[:paired], wb[:paired], steps, temperature, seed, under, under, under)
         bar = model.cfg.steps_per_bar
         return {
             "model": model_name or ("custom" if self.checkpoint else DEFAULT_MODEL),
             "bars": model.cfg.bars * paired,
-            "steps": [{"notes": notes_json(path[i]), "midi": b64_midi(path[i])} for i in range(steps)],
+            "steps": [{"notes": notes_json(path[i]), "midi": b64_midi(path[i], chords=under)} for i in range(steps)],
             "inputs": [{"notes": notes_json(wa[:paired])}, {"notes": notes_json(wb[:paired])}],
-            "midi": b64_midi(path.reshape(steps, -1), gap_steps=bar),
+            "chords": [] if under is None else chord_notes_json(under),
+            "midi": b64_midi(path.reshape(steps, -1), gap_steps=bar,
+                             chords=None if under is None else np.tile(under.reshape(-1), (steps, 1))),
         }
 
-    def sample(self, n: int = 4, temperature: float = 0.5, model_name: str | None = None, seed: int = 0) -> dict:
+    def sample(self, n: int = 4, temperature: float = 0.5, model_name: str | None = None, seed: int = 0,
+               chords: str | None = None) -> dict:
         if not 1 <= n <= MAX_SAMPLES:
             raise StudioError(f"n must be in 1..{MAX_SAMPLES}")
         if not 0 <= temperature <= 5:
             raise StudioError("temperature must be in 0..5")
         model = self.model(model_name)
-        windows = model.sample(n, temperature, seed)
-        return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in windows],
-                "midi": b64_midi(windows, gap_steps=model.cfg.steps_per_bar)}
+        under, bars = progression_or_none(model, chords, None)
+        if under is None:
+            windows = model.sample(n, temperature, seed)
+            return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in windows],
+                    "midi": b64_midi(windows, gap_steps=model.cfg.steps_per_bar)}
+        generator = torch.Generator().manual_seed(seed)
+        length = bars * model.cfg.steps_per_bar  # the last window's padding is cut off
+        samples = []
+        for _ in range(n):  # one z over the whole progression, window after window
+            z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(under), 0)
+            samples.append(model.decode(z, temperature, generator, under).reshape(-1)[:length])
+        melodies = np.stack(samples)
+        steps = under.reshape(-1)[:length]
+        return {"samples": [{"notes": notes_json(m[None]), "midi": b64_midi(m[None], chords=steps[None])}
+                            for m in melodies],
+                "chords": chord_notes_json(steps[None]),
+                "midi": b64_midi(melodies, gap_steps=model.cfg.steps_per_bar, chords=np.tile(steps, (n, 1)))}
 
     def similar(self, a: bytes | None, a_name: str, example: str | None = None, n: int = 4,
                 similarity: float = 0.8, model_name: str | None = None, seed: int = 0) -> dict:

@@ -22,20 +22,23 @@ function midiUrl(base64) {
 }
 
 // --- piano roll ---
-function drawRoll(canvas, notes, duration, playhead) {
+function drawRoll(canvas, notes, duration, playhead, chordNotes) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth * ratio, height = canvas.clientHeight * ratio;
   canvas.width = width; canvas.height = height;
   const g = canvas.getContext("2d");
   g.clearRect(0, 0, width, height);
-  const pitches = notes.map((n) => n[0]);
+  chordNotes = chordNotes || canvas.chordNotes || [];
+  const pitches = notes.concat(chordNotes).map((n) => n[0]);
   const low = Math.min(...pitches, 60) - 2, high = Math.max(...pitches, 72) + 2;
   const x = (t) => (t / duration) * width;
   const y = (p) => height - ((p - low + 1) / (high - low + 2)) * height;
   g.strokeStyle = "#e3e3ea";
   for (let bar = 0; bar <= duration; bar += 2) { g.beginPath(); g.moveTo(x(bar), 0); g.lineTo(x(bar), height); g.stroke(); }
-  g.fillStyle = "#3b6ea8";
   const rowHeight = Math.max(2, height / (high - low + 2) - 1);
+  g.fillStyle = "#c8c8d0";
+  for (const [pitch, start, end] of chordNotes) g.fillRect(x(start), y(pitch), Math.max(1, x(end) - x(start) - 1), rowHeight);
+  g.fillStyle = "#3b6ea8";
   for (const [pitch, start, end] of notes) g.fillRect(x(start), y(pitch), Math.max(1, x(end) - x(start) - 1), rowHeight);
   if (playhead !== undefined) {
     g.strokeStyle = "#d33"; g.lineWidth = 2 * ratio;
@@ -85,18 +88,19 @@ function play(notes, canvas, duration) {
 }
 
 // --- results ---
-function addRoll(container, label, notes, duration, midi, name) {
+function addRoll(container, label, notes, duration, midi, name, chordNotes) {
   const row = document.createElement("div");
   row.className = "roll";
   const title = document.createElement("span");
   title.className = "label"; title.textContent = label;
   const canvas = document.createElement("canvas");
   canvas.setAttribute("data-testid", "piano-roll");
+  canvas.chordNotes = chordNotes || [];
   const tools = document.createElement("span");
   const button = document.createElement("button");
   button.textContent = "▶"; button.title = "play";
   button.setAttribute("data-testid", "play");
-  button.addEventListener("click", () => play(notes, canvas, duration));
+  button.addEventListener("click", () => play(notes.concat(canvas.chordNotes), canvas, duration));
   tools.appendChild(button);
   if (midi) {
     const link = document.createElement("a");
@@ -121,15 +125,17 @@ async function interpolate() {
   fileOrExample(form, "b", $("file-b"), $("example-b"));
   form.append("steps", $("steps").value);
   form.append("model", $("model").value);
+  if (!$("chords-label").hidden) form.append("chords", $("chords").value);
   $("interpolate").disabled = true;
   try {
     const result = await api("/api/interpolate", form);
     const container = $("results");
     container.innerHTML = "";
-    const duration = Math.max(...result.steps.map((s) => durationOf(s.notes)), durationOf(result.inputs[0].notes));
+    const duration = Math.max(...result.steps.map((s) => durationOf(s.notes)), durationOf(result.inputs[0].notes),
+                              durationOf(result.chords || []));
     result.steps.forEach((step, i) =>
       addRoll(container, i === 0 ? "0 (A)" : i === result.steps.length - 1 ? `${i} (B)` : `${i}`, step.notes, duration,
-              step.midi, `step_${String(i).padStart(2, "0")}.mid`));
+              step.midi, `step_${String(i).padStart(2, "0")}.mid`, result.chords));
     pathMidi = result.midi;
     const link = $("download-path");
     link.href = midiUrl(result.midi); link.hidden = false;
@@ -172,18 +178,21 @@ async function sample() {
   form.append("temperature", $("temperature").value);
   form.append("model", $("model").value);
   form.append("seed", String(Math.floor(Math.random() * 1e6)));
+  if (!$("chords-label").hidden) form.append("chords", $("chords").value);
   try {
     const result = await api("/api/sample", form);
     const container = $("samples");
     container.innerHTML = "";
-    const duration = Math.max(...result.samples.map((s) => durationOf(s.notes)));
-    result.samples.forEach((s, i) => addRoll(container, `sample ${i}`, s.notes, duration, s.midi, `sample_${i}.mid`));
+    const duration = Math.max(...result.samples.map((s) => durationOf(s.notes)), durationOf(result.chords || []));
+    result.samples.forEach((s, i) => addRoll(container, `sample ${i}`, s.notes, duration, s.midi, `sample_${i}.mid`,
+                                             result.chords));
   } catch (err) { showError(err.message); }
 }
 
 function showAttributes(models) {
   const model = models.find((m) => m.name === $("model").value) || models[0];
   const names = (model && model.attributes) || [];
+  $("chords-label").hidden = !(model && model.chords);
   $("attributes-panel").hidden = names.length === 0;
   const box = $("attribute-sliders");
   box.innerHTML = "";
