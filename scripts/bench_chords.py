@@ -20,21 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.chords import chord_pitches
-from musicae.music.encoding import window_to_notes
+from musicae.music.chords import chord_tone_ratio
 from musicae.music.evaluate import evaluate_windows
 from musicae.music.generate import TrainedModel
 from musicae.music.prepare import load_conditions, load_windows
-
-
-def chord_tone_ratio(windows: np.ndarray, chords: np.ndarray) -> float:
-    hits = total = 0
-    for window, row in zip(windows, chords):
-        for pitch, start, _ in window_to_notes(window):
-            if row[start]:
-                total += 1
-                hits += pitch % 12 in {p % 12 for p in chord_pitches(int(row[start]))}
-    return round(hits / max(total, 1), 4)
 
 
 def main() -> None:

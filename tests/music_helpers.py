@@ -31,3 +31,19 @@ def c(pitch):
 def _rest(note):
     defaults = (0, False, 90)
     return tuple(note[3:]) + defaults[len(note) - 3 :]
+
+
+def untrained_model(directory, config: str, seed: int = 0):
+    """Save an untrained sequence VAE of a named config (weights from `seed`) as a model folder; returns it."""
+    import torch
+
+    from musicae.autoencoding.checkpoint import save_model
+    from musicae.autoencoding.device import seeded
+    from musicae.autoencoding.runs import model_record
+    from musicae.music.configs import get_config
+    from musicae.music.models import SequenceVAE
+
+    cfg = get_config(config)
+    with seeded(seed, torch.device("cpu")):
+        model = SequenceVAE(cfg)
+    return save_model(directory, model, model_record(cfg))

@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from musicae.music.annotated import annotated_segments
-from musicae.music.chords import chord_pitches, parse_chord
-from musicae.music.encoding import FIRST_PITCH_CLASS, window_to_notes
+from musicae.music.chords import chord_tone_ratio, parse_chord
+from musicae.music.encoding import FIRST_PITCH_CLASS
 from musicae.music.encodings import get_encoding
 from musicae.music.prepare import PrepareOptions, load_conditions, load_windows, prepare
 from tests.midi_bytes import notes_file
+from tests.music_helpers import untrained_model
 
 POP909 = Path(__file__).resolve().parents[2] / "shared" / "data" / "pop909"
 SONGS = ("001", "002", "003", "004")
@@ -27,16 +28,6 @@ def songs(tmp_path_factory):
     for song in SONGS:
         shutil.copytree(POP909 / song, root / song)
     return root
-
-
-def chord_tone_ratio(windows, conditions):
-    hits = total = 0
-    for window, chords in zip(windows, conditions):
-        for pitch, start, _ in window_to_notes(window):
-            if chords[start]:
-                total += 1
-                hits += pitch % 12 in {p % 12 for p in chord_pitches(int(chords[start]))}
-    return hits / total
 
 
 def test_pop909_is_read_on_its_annotated_beats_not_its_declared_meter(songs):
@@ -101,16 +92,7 @@ def test_transposition_moves_notes_and_chords_together(songs, tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_chord_model(tmp_path_factory):
-    from musicae.autoencoding.checkpoint import save_model
-    from musicae.autoencoding.runs import model_record
-    from musicae.music.configs import get_config
-    from musicae.music.models import SequenceVAE
-
-    torch.manual_seed(0)
-    cfg = get_config("mel_2bar_chords_tiny")
-    directory = tmp_path_factory.mktemp("chords") / "model"
-    save_model(directory, SequenceVAE(cfg), model_record(cfg))
-    return directory
+    return untrained_model(tmp_path_factory.mktemp("chords") / "model", "mel_2bar_chords_tiny")
 
 
 def test_chords_change_the_decoders_output(tiny_chord_model):

@@ -12,14 +12,13 @@ from musicae.autoencoding.checkpoint import save_model
 from musicae.autoencoding.runs import model_record
 from musicae.cli import main
 from musicae.music import attributes as attr
-from musicae.music.configs import get_config
 from musicae.music.encoding import NOTE_OFF, pitch_to_class
 from musicae.music.generate import TrainedModel
 from musicae.music.latent_tools import attribute_vectors, grid, similar, transform
 from musicae.music.lm import MelodyLM, MelodyLMConfig
-from musicae.music.models import SequenceVAE
 from musicae.music.prepare import PrepareOptions, prepare
 from tests.midi_bytes import notes_file
+from tests.music_helpers import untrained_model
 
 
 def window(notes, steps=32):
@@ -57,11 +56,7 @@ def test_attributes_on_hand_made_melodies():
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    torch.manual_seed(0)
-    cfg = get_config("mel_2bar_tiny")
-    directory = tmp_path_factory.mktemp("tiny") / "model"
-    save_model(directory, SequenceVAE(cfg), model_record(cfg))
-    return TrainedModel.load(directory)
+    return TrainedModel.load(untrained_model(tmp_path_factory.mktemp("tiny") / "model", "mel_2bar_tiny"))
 
 
 def test_amount_zero_similarity_one_and_grid_corners_give_the_reconstructions(tiny, folk_windows):

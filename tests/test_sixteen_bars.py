@@ -8,14 +8,13 @@ import pretty_midi
 import pytest
 import torch
 
-from musicae.autoencoding.checkpoint import save_model
-from musicae.autoencoding.runs import model_record
 from musicae.cli import main
 from musicae.music import models
 from musicae.music.configs import get_config
 from musicae.music.evaluate import evaluate_windows
 from musicae.music.io import windows_from_midi_file
 from tests.midi_bytes import notes_file
+from tests.music_helpers import untrained_model
 
 SECONDS_PER_BAR = 2.0  # 16 sixteenths at the 120 qpm the MIDI writer uses
 
@@ -34,11 +33,7 @@ def melody(bars: int, seed: int) -> list[tuple[int, int, int]]:
 
 @pytest.fixture(scope="module")
 def tiny16(tmp_path_factory):
-    cfg = get_config("mel_16bar_tiny")
-    torch.manual_seed(0)
-    directory = tmp_path_factory.mktemp("tiny16") / "model"
-    save_model(directory, models.SequenceVAE(cfg), model_record(cfg))
-    return directory
+    return untrained_model(tmp_path_factory.mktemp("tiny16") / "model", "mel_16bar_tiny")
 
 
 @pytest.fixture(scope="module")

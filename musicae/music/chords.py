@@ -110,6 +110,20 @@ def transpose_chord(cls: int, semitones: int) -> int:
     return 1 + 4 * ((root + semitones) % 12) + quality
 
 
+def chord_tone_ratio(windows, chords) -> float:
+    """The share of note onsets whose pitch class is in the chord sounding at that step (onsets under no chord
+    are not counted): (N, T) melody windows, (N, T) chord classes."""
+    from musicae.music.encoding import window_to_notes
+
+    hits = total = 0
+    for window, row in zip(windows, chords):
+        for pitch, start, _ in window_to_notes(window):
+            if row[start]:
+                total += 1
+                hits += pitch % 12 in {p % 12 for p in chord_pitches(int(row[start]))}
+    return round(hits / max(total, 1), 4)
+
+
 def parse_progression(text: str) -> list[int]:
     """'C G Am F' (spaces, commas or bars between symbols) -> classes; UnknownChord names the bad one."""
     symbols = [s for s in re.split(r"[\s,|]+", text.strip()) if s]
