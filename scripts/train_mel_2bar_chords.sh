@@ -9,5 +9,5 @@ POP909="${POP909:-../shared/data/pop909}"
 musicae train --data data/prepared/pop909-chords --config mel_2bar_chords --steps "$STEPS" --eval-every 500 \
   --checkpoint-every 250 --out runs/mel_2bar_chords --no-progress --resume
 python scripts/export_model.py runs/mel_2bar_chords musicae/assets/mel_2bar_chords --fp16 \
-  --heldout data/prepared/pop909-chords --recipe scripts/train_mel_2bar_chords.sh \
+  --heldout data/prepared/pop909-chords --attributes data/prepared/pop909-chords --recipe scripts/train_mel_2bar_chords.sh \
   --description "2-bar melodies over chords (POP909), MusicVAE's mel_2bar_chords at CPU size"

@@ -36,7 +36,8 @@ def test_every_shipped_model_loads_by_name_and_has_its_figures(capsys):
     assert main(["models", "--json"]) == 0
     assert [c["name"] for c in json.loads(capsys.readouterr().out)] == names
     assert main(["models"]) == 0
-    assert all(name in capsys.readouterr().out for name in names)
+    table = capsys.readouterr().out
+    assert all(name in table for name in names)
 
 
 def test_a_shipped_name_works_wherever_a_checkpoint_goes(tmp_path, capsys):
@@ -86,3 +87,20 @@ def test_shipped_language_model_loads_by_its_kind_alone_and_prefers_real_melodie
     real = folk_windows[:200]
     shuffled = np.random.default_rng(0).permuted(real, axis=1)  # same notes, order destroyed
     assert lm.log_likelihood(real).mean() > lm.log_likelihood(shuffled).mean() + 0.3
+
+
+def test_the_shipped_chord_model_follows_the_chords_it_is_given():
+    from musicae.music.chords import chord_tone_ratio
+    from musicae.music.commands import progression
+
+    model = TrainedModel.load("mel_2bar_chords")
+    chords, _ = progression(model, "C G Am F Dm G C C")  # (4, 32)
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((64, model.cfg.z_dim)).astype(np.float32)
+    over = np.tile(chords, (16, 1))
+    followed = model.decode(z, 0.5, 0, over)
+    moved = np.tile(progression(model, "Eb Bb Cm Ab Fm Bb Eb Eb")[0], (16, 1))  # a progression far from it
+    own, other = chord_tone_ratio(followed, over), chord_tone_ratio(followed, moved)
+    assert own > other + 0.1, (own, other)
+    # the same latent codes over the other progression give melodies that follow that one
+    assert chord_tone_ratio(model.decode(z, 0.5, 0, moved), moved) > other + 0.1

@@ -54,7 +54,11 @@ def test_interpolate_answers_notes_per_step_and_the_whole_path_as_midi(client):
 def test_examples_models_sample_and_similar(client):
     examples = client.get("/api/examples").json()
     assert "example a" in examples and any(e.startswith("folk: ") for e in examples)
-    assert [m["name"] for m in client.get("/api/models").json()] == ["mel_2bar_folk"]
+    from musicae.music.shipped import shipped_names
+
+    models = client.get("/api/models").json()
+    assert [m["name"] for m in models] == shipped_names() and "mel_2bar_folk" in shipped_names()
+    assert all(m["chords"] == (m["name"] == "mel_2bar_chords") for m in models)
     by_example = client.post("/api/interpolate", data={"example_a": examples[-1], "example_b": "example b",
                                                       "steps": "3"})
     assert by_example.status_code == 200 and len(by_example.json()["steps"]) == 3
@@ -187,7 +191,7 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
 
 def test_transform_moves_note_density_and_refuses_unknown_attributes(client):
     models = client.get("/api/models").json()
-    assert "note_density" in models[0]["attributes"]
+    assert "note_density" in next(m for m in models if m["name"] == "mel_2bar_folk")["attributes"]
     count = {}
     for amount in ("-2", "2"):
         result = client.post("/api/transform", data={"example_a": "example a", "amount_note_density": amount}).json()
