@@ -161,6 +161,14 @@ def progression(model: TrainedModel, text: str | None, windows: int | None = Non
     return np.repeat(np.array(per_bar, np.uint8), model.cfg.steps_per_bar).reshape(windows, -1), bars
 
 
+def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, temperature: float,
+                       generator: torch.Generator) -> np.ndarray:
+    """One sample over a whole progression: one z decoded over each of its (W, T) windows of chords, cut to its
+    `bars` (the last window's padding dropped). -> (bars * steps_per_bar,)"""
+    z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(conditions), 0)
+    return model.decode(z, temperature, generator, conditions).reshape(-1)[: bars * model.cfg.steps_per_bar]
+
+
 def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True,
            chords: str | None = None) -> dict:
     """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n).
@@ -185,8 +193,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         length = bars * model.cfg.steps_per_bar
         steps = conditions.reshape(-1)[:length]
         for i in range(n):
-            z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(conditions), 0)
-            melody = model.decode(z, temperature, generator, conditions).reshape(-1)[:length]
+            melody = progression_melody(model, conditions, bars, temperature, generator)
             files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, chords=steps)))
             if len(shown) < 16:
                 shown.append(melody)

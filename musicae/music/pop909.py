@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -64,17 +65,12 @@ def extract(archive: Path, target: Path, expected: dict[str, str]) -> dict:
                 verified.append(song)
             else:
                 (missing if found is None else mismatched).append(song)
-                for leftover in (tmp / song).glob("*") if (tmp / song).is_dir() else ():
-                    leftover.unlink()
-                if (tmp / song).is_dir():
-                    (tmp / song).rmdir()
+                shutil.rmtree(tmp / song, ignore_errors=True)
         if not verified:
             raise DownloadError(f"{archive}: no song of the archive matches POP909's checksums "
                                 f"({len(mismatched)} differ, {len(missing)} missing)")
         replace_dir(tmp, target)
     except BaseException:
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {"songs": len(verified), "mismatched": mismatched, "missing": missing}

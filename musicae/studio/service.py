@@ -188,14 +188,11 @@ class Studio:
             windows = model.sample(n, temperature, seed)
             return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in windows],
                     "midi": b64_midi(windows, gap_steps=model.cfg.steps_per_bar)}
+        from musicae.music.commands import progression_melody
+
         generator = torch.Generator().manual_seed(seed)
-        length = bars * model.cfg.steps_per_bar  # the last window's padding is cut off
-        samples = []
-        for _ in range(n):  # one z over the whole progression, window after window
-            z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(under), 0)
-            samples.append(model.decode(z, temperature, generator, under).reshape(-1)[:length])
-        melodies = np.stack(samples)
-        steps = under.reshape(-1)[:length]
+        melodies = np.stack([progression_melody(model, under, bars, temperature, generator) for _ in range(n)])
+        steps = under.reshape(-1)[: melodies.shape[1]]
         return {"samples": [{"notes": notes_json(m[None]), "midi": b64_midi(m[None], chords=steps[None])}
                             for m in melodies],
                 "chords": chord_notes_json(steps[None]),
