@@ -9,7 +9,7 @@
 Prints one JSON line.
 
 Usage: python scripts/bench_chords.py [--checkpoint mel_2bar_chords] [--unconditioned mel_2bar_folk]
-           [--data data/prepared/pop909-chords] [--windows 2000] [--temperature 0.5]
+           [--data data/prepared/chords-mix] [--windows 2000] [--temperature 0.5]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default="mel_2bar_chords")
     parser.add_argument("--unconditioned", default="mel_2bar_folk")
-    parser.add_argument("--data", type=Path, default=Path("data/prepared/pop909-chords"))
+    parser.add_argument("--data", type=Path, default=Path("data/prepared/chords-mix"))
     parser.add_argument("--windows", type=int, default=2000)
     parser.add_argument("--temperature", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)

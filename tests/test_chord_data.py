@@ -193,3 +193,42 @@ def test_reconstruct_and_interpolate_with_chords(tiny_chord_model, tmp_path, cap
         assert [n.pitch % 12 for n in track.notes] == [2, 5, 9, 7, 11, 2] * result["windows_per_step"]
     assert main(["interpolate", str(a), str(b), "--chords", "C G", "--out", str(tmp_path / "j")]) == 2
     assert "not chord-conditioned" in capsys.readouterr().err
+
+
+def test_the_encoder_reads_training_windows_in_another_key_than_the_decoder_writes(songs, tmp_path):
+    from dataclasses import replace
+
+    from musicae.music.configs import get_config
+    from musicae.music.models import SequenceVAE
+
+    prepare([songs / "002"], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
+                                                            use_cache=False, valid_fraction=0.0))
+    windows = torch.from_numpy(load_windows(tmp_path / "d")[:64]).long()
+    chords = torch.from_numpy(load_conditions(tmp_path / "d")[:64]).long()
+    torch.manual_seed(0)
+    model = SequenceVAE(replace(get_config("mel_2bar_chords_tiny"), encoder_transpose=5))
+    seen = []
+    model.encoder.register_forward_hook(lambda module, args, out: seen.append(tuple(a.clone() for a in args)))
+    model.train()
+    model((windows, chords))
+    model.eval()
+    model((windows, chords))
+    (train_tokens, train_chords), (eval_tokens, eval_chords) = seen
+    assert torch.equal(eval_tokens, windows) and torch.equal(eval_chords, chords)
+    roots = chords > 0
+    shift = ((train_chords - 1) // 4 - (chords - 1) // 4) % 12  # per step; one per window where chords sound
+    moved = [row for row in range(len(windows)) if roots[row].any() and shift[row][roots[row]][0] != 0]
+    assert len(moved) > len(windows) // 2
+    for row in moved:
+        s = shift[row][roots[row]]
+        assert (s == s[0]).all()
+        both = (windows[row] >= FIRST_PITCH_CLASS) & (train_tokens[row] >= FIRST_PITCH_CLASS)
+        assert ((train_tokens[row][both] - windows[row][both]) % 12 == s[0]).all()  # notes moved with their chords
+
+
+def test_encoder_transpose_needs_conditions():
+    from musicae.autoencoding.config import ConfigError
+    from musicae.music.configs import get_config
+
+    with pytest.raises(ConfigError, match="encoder-transpose .*conditions"):
+        get_config("mel_2bar_tiny", encoder_transpose=3).check()

@@ -245,9 +245,13 @@ class SequenceVAE(nn.Module):
     def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:
         tokens = batch[0].long()  # (B, T)
         conditions = self._conditions(batch[1] if len(batch) > 1 else None, tokens)
+        seen_tokens, seen_conditions = tokens, conditions
         if self.training:
             tokens, conditions = self.encoding.augment(tokens, conditions, self.cfg.transpose)
-        posterior = self.encoder(tokens, conditions)
+            # the encoder reads the same window in another key: z keeps how the melody sits on its chords,
+            # not where they are, so sampling from the prior has to follow the chords it is given
+            seen_tokens, seen_conditions = self.encoding.augment(tokens, conditions, self.cfg.encoder_transpose)
+        posterior = self.encoder(seen_tokens, seen_conditions)
         z = posterior.rsample()  # (B, Z)
         p = inverse_sigmoid_sampling_probability(step, self.cfg.sampling_rate) if self.training else 0.0
         logits = self.train_logits(z, tokens, conditions, p)  # (B, T, C)
