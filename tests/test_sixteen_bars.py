@@ -11,6 +11,7 @@ import torch
 from musicae.cli import main
 from musicae.music import models
 from musicae.music.configs import get_config
+from musicae.music.encoding import FIRST_PITCH_CLASS
 from musicae.music.evaluate import evaluate_windows
 from musicae.music.io import windows_from_midi_file
 from tests.midi_bytes import notes_file
@@ -127,5 +128,8 @@ def test_sampled_accuracy_at_temperature_near_zero_is_the_greedy_accuracy(folk_w
     z = model.encode(tokens).rsample(generator=generator)
     by_hand = float((model.decode(z, temperature=0.0) == tokens).float().mean())
     assert greedy["sampled_accuracy"] == round(by_hand, 4)
+    predicted = model.teacher_forced_logits(z, tokens).argmax(-1)
+    onsets = tokens >= FIRST_PITCH_CLASS
+    assert greedy["onset_accuracy"] == round(float((predicted == tokens)[onsets].float().mean()), 4)
     for key in ("teacher_forced_accuracy", "free_running_accuracy", "nll", "kl_bits"):  # round 1's keys are kept
         assert key in greedy

@@ -48,6 +48,8 @@ class SequenceEncoding:
     num_classes: int = 0
     steps_per_bar: int = 16
     condition_classes: int = 0
+    first_onset_class: int = 0
+    """Classes from this one on start an event (a note); the others hold or rest."""
 
     def extract(self, segments, options, source: str = "") -> Extraction:
         """Score segments -> windows of `options.bars` bars (see extract.ExtractOptions)."""

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from musicae.music.encoding import NUM_CLASSES, STEPS_PER_BAR, random_transpose, window_to_notes
+from musicae.music.encoding import (
+    FIRST_PITCH_CLASS,
+    NUM_CLASSES,
+    STEPS_PER_BAR,
+    random_transpose,
+    window_to_notes,
+)
 from musicae.music.encodings import Extraction, SequenceEncoding
 from musicae.music.extract import windows_from_segments
 
@@ -12,6 +18,7 @@ class MelodyEncoding(SequenceEncoding):
     num_classes = NUM_CLASSES
     steps_per_bar = STEPS_PER_BAR
     condition_classes = 0
+    first_onset_class = FIRST_PITCH_CLASS
 
     def extract(self, segments, options, source: str = "") -> Extraction:
         return windows_from_segments(segments, options, source)
