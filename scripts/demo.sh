@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # README command 1: set up the environment when missing, then interpolate between the two built-in
-# folk melodies with the shipped model. Writes MIDI files, a piano roll and a WAV to out/demo/.
+# folk melodies with the shipped 2-bar model (out/demo/), and between the two built-in 16-bar melodies with
+# the shipped 16-bar model (out/demo/16bar/). Each writes MIDI files, a piano roll and a WAV.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-EXAMPLES="$(python -c 'from musicae.music.generate import example_melodies as e; print(" ".join(map(str, e())))')"
-# shellcheck disable=SC2086
-musicae interpolate $EXAMPLES --steps 5 --out "${1:-out/demo}"
+OUT="${1:-out/demo}"
+examples() { python -c "from musicae.music.generate import example_melodies as e; print(' '.join(map(str, e($1))))"; }
+# shellcheck disable=SC2046
+musicae interpolate $(examples False) --steps 5 --out "$OUT"
+if musicae models | grep -q '^mel_16bar_folk'; then
+  # shellcheck disable=SC2046
+  musicae interpolate $(examples True) --checkpoint mel_16bar_folk --steps 5 --out "$OUT/16bar"
+fi

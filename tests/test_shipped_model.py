@@ -104,3 +104,19 @@ def test_the_shipped_chord_model_follows_the_chords_it_is_given():
     assert own > other + 0.1, (own, other)
     # the same latent codes over the other progression give melodies that follow that one
     assert chord_tone_ratio(model.decode(z, 0.5, 0, moved), moved) > other + 0.1
+
+
+def test_the_shipped_chord_model_follows_the_chords_it_is_given():
+    from musicae.music.chords import chord_tone_ratio, parse_progression, transpose_chord
+
+    model = TrainedModel.load("mel_2bar_chords")
+    per_bar = parse_progression("C G Am F")  # one chord per bar: two 2-bar windows
+    steps = np.repeat(np.asarray(per_bar, np.uint8), 16).reshape(2, 32)
+    z = np.random.default_rng(0).standard_normal((32, model.cfg.z_dim)).astype(np.float32)
+    for shift in (0, 3):  # the same z over the progression and over it a minor third higher
+        chords = np.vectorize(lambda c: transpose_chord(int(c), shift))(np.tile(steps, (16, 1))).astype(np.uint8)
+        samples = model.decode(np.repeat(z[:16], 2, axis=0), 0.5, 0, chords)
+        elsewhere = np.vectorize(lambda c: transpose_chord(int(c), 6))(chords).astype(np.uint8)
+        # far above chance (about 0.25), and far above the same melodies judged against other chords
+        assert chord_tone_ratio(samples, chords) > 0.5
+        assert chord_tone_ratio(samples, chords) > chord_tone_ratio(samples, elsewhere) + 0.25
