@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 from musicae.music.corpus import folk_corpus_dir, load_abc_tune_symusic, read_abc, split_abc_tunes, tune_label
-from musicae.music.encoding import windows_to_midi
+from musicae.music.encoding import FIRST_PITCH_CLASS, windows_to_midi
 from musicae.music.extract import ExtractOptions, windows_from_segments
 
 WANTED = ("music21:oneills1850/", "music21:essenFolksong/")
+MIN_NOTES_PER_BAR = 3  # a melody that moves: not a tune of whole notes
 OUT = Path(__file__).resolve().parents[1] / "musicae" / "assets" / "examples"
 
 
@@ -36,7 +37,8 @@ def main(data_dir: str = "data/prepared/folk", data_dir_16: str = "data/prepared
         held_out = [r for r in records if r.get("split") == "valid" and r["windows"] >= least]
         for name, prefix in zip(names, WANTED):
             record = next(r for r in held_out if r["source"].startswith(prefix) and len(first_bars(r["source"], bars)[0])
-                          == bars // 2)
+                          == bars // 2 and (first_bars(r["source"], bars)[0] >= FIRST_PITCH_CLASS).sum()
+                          >= MIN_NOTES_PER_BAR * bars)
             windows, title = first_bars(record["source"], bars)
             path = windows_to_midi(windows, OUT / f"{name}.mid")
             print(json.dumps({"file": str(path), "source": record["source"], "title": title, "bars": bars}))

@@ -101,22 +101,7 @@ def test_the_shipped_chord_model_follows_the_chords_it_is_given():
     followed = model.decode(z, 0.5, 0, over)
     moved = np.tile(progression(model, "Eb Bb Cm Ab Fm Bb Eb Eb")[0], (16, 1))  # a progression far from it
     own, other = chord_tone_ratio(followed, over), chord_tone_ratio(followed, moved)
-    assert own > other + 0.1, (own, other)
+    # real melodies sit on their chords about 0.63 of the time, melodies that ignore them about 0.25
+    assert own > 0.55 and own > other + 0.25, (own, other)
     # the same latent codes over the other progression give melodies that follow that one
-    assert chord_tone_ratio(model.decode(z, 0.5, 0, moved), moved) > other + 0.1
-
-
-def test_the_shipped_chord_model_follows_the_chords_it_is_given():
-    from musicae.music.chords import chord_tone_ratio, parse_progression, transpose_chord
-
-    model = TrainedModel.load("mel_2bar_chords")
-    per_bar = parse_progression("C G Am F")  # one chord per bar: two 2-bar windows
-    steps = np.repeat(np.asarray(per_bar, np.uint8), 16).reshape(2, 32)
-    z = np.random.default_rng(0).standard_normal((32, model.cfg.z_dim)).astype(np.float32)
-    for shift in (0, 3):  # the same z over the progression and over it a minor third higher
-        chords = np.vectorize(lambda c: transpose_chord(int(c), shift))(np.tile(steps, (16, 1))).astype(np.uint8)
-        samples = model.decode(np.repeat(z[:16], 2, axis=0), 0.5, 0, chords)
-        elsewhere = np.vectorize(lambda c: transpose_chord(int(c), 6))(chords).astype(np.uint8)
-        # far above chance (about 0.25), and far above the same melodies judged against other chords
-        assert chord_tone_ratio(samples, chords) > 0.5
-        assert chord_tone_ratio(samples, chords) > chord_tone_ratio(samples, elsewhere) + 0.25
+    assert chord_tone_ratio(model.decode(z, 0.5, 0, moved), moved) > 0.55
