@@ -27,7 +27,7 @@ train() {  # name config data
 train mel_16bar_hier_med mel_16bar_hier_med folk16-any &
 train mel_16bar_flat_med mel_16bar_flat_med folk16-any &
 train mel_2bar_med mel_2bar_med folk-any &
-train mel_2bar_chords mel_2bar_chords pop909-chords &
+train mel_2bar_chords mel_2bar_chords chords-mix &
 wait
 
 evaluate() {  # name heldout
@@ -40,7 +40,7 @@ evaluate() {  # name heldout
 evaluate mel_16bar_hier_med folk16 &
 evaluate mel_16bar_flat_med folk16 &
 evaluate mel_2bar_med folk &
-evaluate mel_2bar_chords pop909-chords &
+evaluate mel_2bar_chords chords-mix &
 wait
 
 "$PY" scripts/bench_sequence_speed.py --device "$DEVICE" ${BENCH_ARGS:---steps 5} \
