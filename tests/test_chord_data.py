@@ -73,11 +73,17 @@ def test_a_file_without_chords_and_an_unknown_chord_are_reported(songs, tmp_path
     assert "'C:weird'" in unknown["detail"] and "chord_midi.txt" in unknown["detail"]
 
 
-def test_transposition_moves_notes_and_chords_together(songs, tmp_path):
-    prepare([songs / "002"], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
-                                                            use_cache=False, valid_fraction=0.0))
-    windows = torch.from_numpy(load_windows(tmp_path / "d")).long()
-    chords = torch.from_numpy(load_conditions(tmp_path / "d")).long()
+@pytest.fixture(scope="module")
+def song_windows(songs, tmp_path_factory):
+    """Song 002's windows and their chords, as (N, T) tensors."""
+    out = tmp_path_factory.mktemp("song002") / "d"
+    prepare([songs / "002"], out, PrepareOptions(encoding="melody_chords", workers=1, progress=False,
+                                                  use_cache=False, valid_fraction=0.0))
+    return torch.from_numpy(load_windows(out)).long(), torch.from_numpy(load_conditions(out)).long()
+
+
+def test_transposition_moves_notes_and_chords_together(song_windows):
+    windows, chords = song_windows
     moved, moved_chords = get_encoding("melody_chords").augment(windows, chords, 5, torch.Generator().manual_seed(0))
     assert not torch.equal(moved_chords, chords)
     notes, roots = windows >= FIRST_PITCH_CLASS, chords > 0
@@ -195,16 +201,13 @@ def test_reconstruct_and_interpolate_with_chords(tiny_chord_model, tmp_path, cap
     assert "not chord-conditioned" in capsys.readouterr().err
 
 
-def test_the_encoder_reads_training_windows_in_another_key_than_the_decoder_writes(songs, tmp_path):
+def test_the_encoder_reads_training_windows_in_another_key_than_the_decoder_writes(song_windows):
     from dataclasses import replace
 
     from musicae.music.configs import get_config
     from musicae.music.models import SequenceVAE
 
-    prepare([songs / "002"], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
-                                                            use_cache=False, valid_fraction=0.0))
-    windows = torch.from_numpy(load_windows(tmp_path / "d")[:64]).long()
-    chords = torch.from_numpy(load_conditions(tmp_path / "d")[:64]).long()
+    windows, chords = (t[:64] for t in song_windows)
     torch.manual_seed(0)
     model = SequenceVAE(replace(get_config("mel_2bar_chords_tiny"), encoder_transpose=5))
     seen = []

@@ -95,10 +95,10 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     notes = []
     if len(windows_a) != len(windows_b):
         notes.append(f"A has {len(windows_a)} windows and B {len(windows_b)}: interpolating the first {paired} of each")
-    under = None if chords_a is None else chords_a[:paired]  # the progression, or A's own chords
-    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed,
-                             None if chords_a is None else chords_a[:paired],
-                             None if chords_b is None else chords_b[:paired], under)  # (steps, M, T)
+    chords_a, chords_b = (None if c is None else c[:paired] for c in (chords_a, chords_b))
+    under = chords_a  # every step is decoded over the progression, or over A's own chords
+    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed, chords_a, chords_b,
+                             under)  # (steps, M, T)
     out = output_folder(out)
     files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], chords=under)) for i in range(steps)]
     melodies = path.reshape(steps, -1)  # each step's windows back to back
@@ -108,8 +108,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
               "path_midi": whole, "checkpoint": model.source}
     if png:
         rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
-        row_chords = None if under is None else [chords_a[:paired].reshape(-1), *path_chords,
-                                                 chords_b[:paired].reshape(-1)]
+        row_chords = None if under is None else [chords_a.reshape(-1), *path_chords, chords_b.reshape(-1)]
         result["piano_roll"] = write_file(out / "path.png", png_of(
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
             f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", chords=row_chords))

@@ -136,6 +136,16 @@ def _windows_of(melody_classes: np.ndarray, window_steps: int, hop: int) -> list
             for i in range(0, len(melody_classes) - window_steps + 1, hop)]
 
 
+def capped_rows(count: int, options: ExtractOptions, source: str) -> np.ndarray:
+    """The rows kept of `count` windows under --max-windows-per-file: all, or a sample drawn from the file's
+    name and --seed (the same whichever worker or run draws it)."""
+    if not options.max_windows_per_file or count <= options.max_windows_per_file:
+        return np.arange(count)
+    digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return np.sort(rng.choice(count, options.max_windows_per_file, replace=False))
+
+
 def windows_from_segments(segments: list[Segment], options: ExtractOptions, source: str = "") -> Extraction:
     counts = {"notes": 0, "segments": len(segments), "segments_used": 0, "melodies": 0}
     # window bytes -> origin (segment, track, start step, start bar); the first occurrence is kept
@@ -179,11 +189,8 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
     steps = options.window_steps
     windows = np.frombuffer(b"".join(w for w, _ in pairs), dtype=np.uint8).reshape(-1, steps).copy()
     origins = np.array([o for _, o in pairs], dtype=np.int64).reshape(-1, 4)
-    if options.max_windows_per_file and len(windows) > options.max_windows_per_file:
-        digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
-        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-        keep_rows = np.sort(rng.choice(len(windows), options.max_windows_per_file, replace=False))
-        windows, origins = windows[keep_rows], origins[keep_rows]
+    keep_rows = capped_rows(len(windows), options, source)
+    windows, origins = windows[keep_rows], origins[keep_rows]
     counts["windows"] = len(windows)
     if len(windows):
         return Extraction(windows, origins, counts=counts)

@@ -8,7 +8,6 @@ together.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -18,7 +17,7 @@ from musicae.autoencoding.distributed import batch_noise
 from musicae.music.chords import CHORD_TRACK_NAMES, NO_CHORD, NUM_CHORD_CLASSES, infer_chords
 from musicae.music.encoding import transpose
 from musicae.music.encodings import Extraction
-from musicae.music.extract import windows_from_segments
+from musicae.music.extract import capped_rows, windows_from_segments
 from musicae.music.melody import MelodyEncoding
 from musicae.music.segments import Segment
 
@@ -79,10 +78,7 @@ class ChordMelodyEncoding(MelodyEncoding):
             keep[:] = False
             keep[np.sort(first)] = True
         rows = np.flatnonzero(keep)
-        if options.max_windows_per_file and len(rows) > options.max_windows_per_file:
-            digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
-            rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-            rows = np.sort(rng.choice(rows, options.max_windows_per_file, replace=False))
+        rows = rows[capped_rows(len(rows), options, source)]
         return Extraction(found.windows[rows], found.origins[rows], conditions[rows], counts=found.counts)
 
     def augment(self, tokens, conditions, amount, generator=None):

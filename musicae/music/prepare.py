@@ -326,34 +326,42 @@ def load_windows(data_dir: Path, split: str = "train", num_classes: int | None =
     in 0..num_classes-1. A bad shard is a ValueError naming the file and what is wrong.
     """
     data_dir = Path(data_dir)
+    return _load_shards(data_dir, split, int(_dataset_stats(data_dir)["steps"]), num_classes, "[0-9]")
+
+
+def load_conditions(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray | None:
+    """The per-step conditions of a dataset's windows, row for row (None for a dataset without them), checked
+    as `load_windows` checks windows."""
+    data_dir = Path(data_dir)
+    stats = _dataset_stats(data_dir)
+    if not stats.get("conditions"):
+        return None
+    return _load_shards(data_dir, split, int(stats["steps"]), num_classes, "cond-")
+
+
+def _dataset_stats(data_dir: Path) -> dict:
+    """A prepared folder's stats.json, with its window length; FileNotFoundError/ValueError in one line."""
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir}: no such dataset folder; run `musicae prepare` first")
     if not (data_dir / "stats.json").exists():
         raise FileNotFoundError(f"{data_dir}: not a prepared dataset (no stats.json); run `musicae prepare` first")
     try:
         stats = json.loads((data_dir / "stats.json").read_text())
-        steps = int(stats["steps"])
+        int(stats["steps"])
     except (ValueError, KeyError, TypeError):
         raise ValueError(f"{data_dir / 'stats.json'}: unreadable or without 'steps'; prepare the dataset again") from None
+    return stats
+
+
+def _load_shards(data_dir: Path, split: str, steps: int, num_classes: int | None, kind: str) -> np.ndarray:
+    """The SPLIT-KIND* shards of train, valid or all, checked and joined in order."""
     splits = ("train", "valid") if split == "all" else (split,)
     if any(s not in ("train", "valid") for s in splits):
         raise ValueError(f"unknown split {split!r}: use train, valid or all")
-    arrays = [check_shard(p, steps, num_classes) for s in splits for p in sorted(data_dir.glob(f"{s}-[0-9]*.npy"))]
+    arrays = [check_shard(p, steps, num_classes) for s in splits for p in sorted(data_dir.glob(f"{s}-{kind}*.npy"))]
     if not arrays:
         return np.zeros((0, steps), np.uint8)
     return np.concatenate(arrays)
-
-
-def load_conditions(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray | None:
-    """The per-step conditions of a dataset's windows, row for row (None for a dataset without them)."""
-    data_dir = Path(data_dir)
-    stats = json.loads((data_dir / "stats.json").read_text())
-    if not stats.get("conditions"):
-        return None
-    splits = ("train", "valid") if split == "all" else (split,)
-    arrays = [check_shard(p, int(stats["steps"]), num_classes) for s in splits
-              for p in sorted(data_dir.glob(f"{s}-cond-*.npy"))]
-    return np.concatenate(arrays) if arrays else np.zeros((0, int(stats["steps"])), np.uint8)
 
 
 def check_shard(path: Path, steps: int, num_classes: int | None = None) -> np.ndarray:
