@@ -1,7 +1,7 @@
 """Turn a run's checkpoint (or a model folder) into a shipped model folder with a card of measured figures.
 
 Usage: python scripts/export_model.py SOURCE DEST [--fp16] [--heldout DIR] [--attributes DIR] [--description TEXT]
-                                     [--recipe PATH]
+                                     [--recipe PATH] [--device cuda]
 
 - weights and config only (no optimizer state);
 - --fp16 stores float16 weights (half the size), but only if the held-out figures of the float16 weights
@@ -10,7 +10,9 @@ Usage: python scripts/export_model.py SOURCE DEST [--fp16] [--heldout DIR] [--at
   writes them, with the command that reproduces them, to DEST/card.json, which `musicae models` shows
   (without it, the figures of a SOURCE that is itself an exported model are kept);
 - --attributes DIR computes the model's attribute vectors on DIR's train split (`musicae attributes`) and
-  ships them as DEST/attributes.json, where `musicae transform` finds them.
+  ships them as DEST/attributes.json, where `musicae transform` finds them;
+- --device runs those measurements there (the card names it: the sampled figures draw other random numbers
+  on a GPU than on a CPU).
 Prints one JSON line.
 """
 
@@ -58,11 +60,11 @@ def vectors_json(model, data: Path, limit: int = 20000, seed: int = 0) -> str:
 
 
 def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = None, description: str = "",
-           recipe: str | None = None, attributes: Path | None = None) -> dict:
+           recipe: str | None = None, attributes: Path | None = None, device: str = "cpu") -> dict:
     checkpoint = resolve_checkpoint(source)
     record = load_config(checkpoint)
-    model, _ = load_model(checkpoint, "cpu")
-    weights = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    model, _ = load_model(checkpoint, device)
+    weights = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
     if (checkpoint / "trainer.json").exists():
         trainer = json.loads((checkpoint / "trainer.json").read_text())
         record["trained"] = {"step": trainer["step"], "run": str(source), "device": trainer["trainer"].get("device")}
@@ -78,12 +80,12 @@ def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = 
         extra[VECTORS_FILE] = (checkpoint / VECTORS_FILE).read_text()
     stored = weights
     if heldout is not None:
-        card["figures"] = {**figures(model, heldout), "data": str(heldout), "split": "valid",
+        card["figures"] = {**figures(model, heldout), "data": str(heldout), "split": "valid", "device": device,
                            "command": f"musicae evaluate --checkpoint {dest.name} --data {heldout}"}
     if fp16:
         half = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
         if heldout is not None:
-            model.load_state_dict(half)  # float16 values, float32 model: what loading the export gives
+            model.load_state_dict(half)  # float16 values into the float32 model (copied to its device): as loaded
             check = figures(model, heldout)
             differences = {k: round(abs(check[k] - card["figures"][k]), 4) for k in COMPARED}
             card["float16_check"] = {"differences": differences, "tolerance": TOLERANCE}
@@ -107,10 +109,11 @@ def main() -> None:
     parser.add_argument("--attributes", type=Path, help="prepared folder whose train split gives the attribute vectors")
     parser.add_argument("--description", default="", help="one line for `musicae models`")
     parser.add_argument("--recipe", default=None, help="the script that reproduces the model")
+    parser.add_argument("--device", default="cpu", help="where to measure the figures (cpu, cuda)")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     print(json.dumps(export(args.source, args.dest, args.fp16, args.heldout, args.description, args.recipe,
-                            args.attributes)))
+                            args.attributes, args.device)))
 
 
 if __name__ == "__main__":
