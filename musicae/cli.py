@@ -90,7 +90,8 @@ def cmd_train(args) -> int:
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
     summary = train_sequence_vae(
         Path(args.data), Path(args.out), args.config, resume=args.resume, overwrite=args.overwrite,
-        model_overrides=model_overrides, progress=False if args.no_progress else None, **trainer_overrides,
+        model_overrides=model_overrides, progress=False if args.no_progress else None, init_from=args.init_from,
+        **trainer_overrides,
     )
     if is_main():  # under torchrun, one summary
         print_json(summary)
@@ -113,6 +114,10 @@ def add_train(sub) -> None:
     p.add_argument("--steps", type=positive_int, default=10000, help="total training steps (default: 10000)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest intact checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints and log)")
+    p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                   help="a new run's segment encoder and decoder start as this trained flat model of one segment's "
+                        "length (checkpoint, run directory or shipped model name; configs with segments, such as "
+                        "mel_16bar_hier2_cpu); ignored on --resume, where the stored weights win")
     p.add_argument("--seed", type=int, default=None, help="seed for weights, data order and noise (default: 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "
                                                    "process takes cuda:LOCAL_RANK)")

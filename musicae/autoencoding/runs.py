@@ -195,13 +195,17 @@ def _plan(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool, over
 
 
 def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: BatchSource | None = None,
-              curves: tuple[str, ...] = ("loss", "recon", "kl"), **record_extra: Any) -> tuple[dict, Trainer]:
-    """Build the planned model (weights seeded by the trainer's seed), train it, draw its curves."""
+              curves: tuple[str, ...] = ("loss", "recon", "kl"), init: Callable[[nn.Module], Any] | None = None,
+              **record_extra: Any) -> tuple[dict, Trainer]:
+    """Build the planned model (weights seeded by the trainer's seed), train it, draw its curves.
+    `init` changes a new run's fresh weights (a warm start); a resumed run takes its checkpoint's."""
     for note in plan.notes if is_main() else ():
         print(f"note: {note}", file=sys.stderr)
     kind = kind_of(plan.config)
     with seeded(plan.trainer.seed):
         model = kind.build(plan.config)
+    if init is not None and plan.resume_from is None:
+        init(model)
     trainer = Trainer(model, train_data, plan.trainer, run_dir, model_record(plan.config, **record_extra),
                       eval_data=eval_data)
     summary = trainer.fit(resume=plan.resume_from or False)

@@ -11,6 +11,8 @@ bar embedding). The encoder sees each token with its condition.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -62,6 +64,10 @@ class TokenInput(nn.Module):
         return x
 
 
+ENCODERS = Registry("encoder")
+
+
+@ENCODERS.register("flat")
 class BiLSTMEncoder(nn.Module):
     """(B, T) classes -> q(z|x). The final states of both directions give the posterior."""
 
@@ -75,6 +81,30 @@ class BiLSTMEncoder(nn.Module):
         _, (h, _) = self.lstm(self.inputs(tokens, conditions))  # h: (layers * 2, B, H)
         final = torch.cat([h[-2], h[-1]], dim=-1)  # (B, 2H): last layer, forward and backward
         mean, raw_scale = self.to_posterior(final).chunk(2, dim=-1)  # (B, Z) each
+        return DiagonalGaussian(mean, raw_scale)
+
+
+@ENCODERS.register("hierarchical")
+class HierarchicalEncoder(nn.Module):
+    """A BiLSTM encoder reads each segment (`conductor_span` bars) alone; its posterior mean is the segment's
+    code, and a second BiLSTM over the codes gives q(z|x). With 2-bar segments the segment encoder has a
+    2-bar model's shapes, so it can start as that model's encoder (`SequenceVAE.init_from`)."""
+
+    def __init__(self, cfg: SequenceVAEConfig):
+        super().__init__()
+        self.segments = cfg.segments
+        self.segment = BiLSTMEncoder(replace(cfg, z_dim=cfg.segment_dim, encoder_layers=1))
+        self.lstm = nn.LSTM(cfg.segment_dim, cfg.encoder_hidden, cfg.encoder_layers, batch_first=True,
+                            bidirectional=True)
+        self.to_posterior = nn.Linear(2 * cfg.encoder_hidden, 2 * cfg.z_dim)
+
+    def forward(self, tokens: torch.Tensor, conditions: torch.Tensor | None = None) -> DiagonalGaussian:
+        batch, steps = tokens.shape
+        per_segment = (batch * self.segments, steps // self.segments)  # segments encode in parallel
+        codes = self.segment(tokens.reshape(per_segment),
+                             None if conditions is None else conditions.reshape(per_segment)).mean
+        _, (h, _) = self.lstm(codes.view(batch, self.segments, -1))  # codes: (B, U, D)
+        mean, raw_scale = self.to_posterior(torch.cat([h[-2], h[-1]], dim=-1)).chunk(2, dim=-1)  # (B, Z) each
         return DiagonalGaussian(mean, raw_scale)
 
 
@@ -150,24 +180,27 @@ class FlatDecoder(nn.Module):
 
 @DECODERS.register("hierarchical")
 class HierarchicalDecoder(nn.Module):
-    """MusicVAE's hierdec: a conductor LSTM turns z into one embedding per bar; each embedding
-    initialises (and conditions) a bar decoder shared by all bars."""
+    """MusicVAE's hierdec: a conductor LSTM turns z into one embedding per segment (a bar, or
+    `conductor_span` bars); each embedding initialises (and conditions) a decoder shared by all segments.
+    With `segment_dim`, the embeddings are projected to codes of that size first, the z of a 2-bar model
+    whose decoder can then start the segment decoder."""
 
     def __init__(self, cfg: SequenceVAEConfig):
         super().__init__()
-        self.bars, self.steps_per_bar = cfg.bars, cfg.steps_per_bar
+        self.bars, self.steps_per_bar = cfg.segments, cfg.steps_per_bar * cfg.conductor_span  # bar = segment here
         hidden = cfg.conductor_hidden or cfg.decoder_hidden
         self.conductor_layers, self.conductor_hidden = cfg.conductor_layers, hidden
         self.conductor_init = nn.Linear(cfg.z_dim, 2 * cfg.conductor_layers * hidden)
         self.conductor = nn.LSTM(cfg.z_dim, hidden, cfg.conductor_layers, batch_first=True)
-        self.bar = ConditionedLSTM(hidden, cfg.num_classes, cfg.embed_dim, cfg.decoder_hidden, cfg.decoder_layers,
-                                   cfg.condition_classes)
+        self.to_code = nn.Linear(hidden, cfg.segment_dim) if cfg.segment_dim else None
+        self.bar = ConditionedLSTM(cfg.segment_dim or hidden, cfg.num_classes, cfg.embed_dim, cfg.decoder_hidden,
+                                   cfg.decoder_layers, cfg.condition_classes)
 
-    def bar_embeddings(self, z: torch.Tensor) -> torch.Tensor:  # (B, Z) -> (B, U, H)
+    def bar_embeddings(self, z: torch.Tensor) -> torch.Tensor:  # (B, Z) -> (B, U, H or segment_dim)
         states = torch.tanh(self.conductor_init(z)).view(z.shape[0], 2, self.conductor_layers, self.conductor_hidden)
         h, c = states.permute(1, 2, 0, 3).contiguous()
         out, _ = self.conductor(z[:, None].expand(-1, self.bars, -1), (h.contiguous(), c.contiguous()))
-        return out
+        return out if self.to_code is None else self.to_code(out)
 
     def logits(self, z: torch.Tensor, previous: torch.Tensor, conditions=None) -> torch.Tensor:
         batch = z.shape[0]
@@ -205,7 +238,7 @@ class SequenceVAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.encoding = get_encoding(cfg.encoding)
-        self.encoder = BiLSTMEncoder(cfg)
+        self.encoder = ENCODERS[cfg.encoder](cfg)
         self.decoder = DECODERS[cfg.decoder](cfg)
         self.beta = BetaSchedule("musicvae", cfg.max_beta, rate=cfg.beta_rate)
         self.start_token = cfg.num_classes
@@ -273,6 +306,35 @@ class SequenceVAE(nn.Module):
     def teacher_forced_logits(self, z: torch.Tensor, tokens: torch.Tensor, conditions: torch.Tensor | None = None):
         tokens = tokens.long()
         return self.decoder.logits(z, self.shift_right(tokens), self._conditions(conditions, tokens))
+
+
+    def init_from(self, source: SequenceVAE) -> list[str]:
+        """Start the segment encoder and decoder as a trained flat model of one segment's length (a 2-bar
+        model for 2-bar segments). Returns the names of the tensors copied; a misfit raises ValueError."""
+        cfg, other = self.cfg, source.cfg
+        if other.decoder != "flat" or other.bars != cfg.conductor_span or other.encoding != cfg.encoding:
+            raise ValueError(f"needs a flat {cfg.conductor_span}-bar {cfg.encoding} model (config {cfg.name} has "
+                             f"{cfg.conductor_span}-bar segments); got a {other.decoder} {other.bars}-bar "
+                             f"{other.encoding} model")
+        pairs = []
+        if cfg.encoder == "hierarchical":
+            pairs.append((self.encoder.segment, source.encoder, "encoder.segment"))
+        if cfg.decoder == "hierarchical" and cfg.segment_dim:
+            pairs.append((self.decoder.bar, source.decoder.core, "decoder.bar"))
+        if not pairs:
+            raise ValueError(f"config {cfg.name} has no segment encoder or segment decoder to start from a trained model")
+        copied = []
+        for target, origin, prefix in pairs:
+            mine, theirs = target.state_dict(), origin.state_dict()
+            for key, value in mine.items():
+                if key not in theirs or theirs[key].shape != value.shape:
+                    got = tuple(theirs[key].shape) if key in theirs else "nothing"
+                    raise ValueError(f"{prefix}.{key}: config {cfg.name} needs shape {tuple(value.shape)}, the trained "
+                                     f"model has {got} (its sizes must match: embed_dim, hidden sizes, segment_dim = "
+                                     f"its z_dim)")
+            target.load_state_dict({key: theirs[key] for key in mine})
+            copied += [f"{prefix}.{key}" for key in mine]
+        return copied
 
 
 MelodyVAE = SequenceVAE  # round 1's name

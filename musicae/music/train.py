@@ -14,7 +14,8 @@ from musicae.autoencoding.runs import plan_run, train_run
 from musicae.autoencoding.trainer import TensorData, TrainerConfig
 from musicae.music.configs import DEFAULT_CONFIG, SequenceVAEConfig, get_config
 from musicae.music.evaluate import evaluate_windows
-from musicae.music.models import MODEL_KIND
+from musicae.music.generate import TrainedModel
+from musicae.music.models import MODEL_KIND, SequenceVAE
 from musicae.music.prepare import load_conditions, load_windows
 
 # Model-config fields that also set the trainer (pythae style: one config per model says how to train it).
@@ -50,13 +51,16 @@ def train_sequence_vae(
     overwrite: bool = False,
     model_overrides: dict | None = None,
     final_eval_windows: int = 2000,
+    init_from: str | Path | None = None,
     **trainer_overrides,
 ) -> dict:
     """Train (or resume) a run in `out`; returns a summary that is also written to out/summary.json.
 
     On resume the stored model and trainer configs are used; an explicitly given value that differs
     from them is refused (see runs.plan_run). `config=None` means "not given": the default config for
-    a new run, the stored one on resume.
+    a new run, the stored one on resume. `init_from` (a checkpoint, run or shipped model name) starts a new
+    run's segment encoder and decoder as that trained model (`SequenceVAE.init_from`); it is checked against
+    the config before anything in `out` is touched.
     """
     out = Path(out)
     model_overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
@@ -64,6 +68,11 @@ def train_sequence_vae(
     cfg = replace(cfg, **model_overrides)
     trainer_cfg = trainer_config_for(cfg, **trainer_overrides)
     requested = {**model_overrides, **{k: v for k, v in trainer_overrides.items() if v is not None}}
+    source = None
+    if init_from is not None:
+        source = TrainedModel.load(init_from).model
+        if not resume:
+            SequenceVAE(cfg).init_from(source)  # a misfit is refused here, before --overwrite clears anything
     if isinstance(config, str):
         requested["name"] = config
     plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,
@@ -79,11 +88,13 @@ def train_sequence_vae(
         )
     if len(train) == 0:
         raise ValueError(f"{data_dir}: no training windows")
+    warm_start = None if source is None else (lambda model: model.init_from(source))
     summary, trainer = train_run(
-        plan, out, tensor_data(train, train_conditions),
+        plan, out, tensor_data(train, train_conditions), init=warm_start,
         eval_data=tensor_data(valid, valid_conditions) if len(valid) else None,
         curves=("loss", "recon", "kl_bits", "accuracy"),
         data={"dir": str(data_dir), "train_windows": len(train)},
+        **({"init_from": str(init_from)} if init_from is not None else {}),
     )
     if not is_main():  # under torchrun, rank 0 evaluates and writes the summary
         return summary

@@ -1,0 +1,111 @@
+"""16-bar models of 2-bar segments started from a trained 2-bar model (`musicae train --init-from`): each
+segment is read and written exactly as the 2-bar model would, misfits are refused before a run is touched."""
+
+import json
+
+import pytest
+import torch
+
+from musicae.cli import main
+from musicae.music import models
+from musicae.music.configs import get_config
+from tests.music_helpers import untrained_model
+
+
+@pytest.fixture(scope="module")
+def two_bar(tmp_path_factory):
+    return untrained_model(tmp_path_factory.mktemp("two_bar") / "model", "mel_2bar_tiny", seed=3)
+
+
+def loaded(path):
+    from musicae.music.generate import TrainedModel
+
+    return TrainedModel.load(path).model
+
+
+def test_init_from_makes_every_segment_the_two_bar_model(two_bar):
+    source = loaded(two_bar)
+    torch.manual_seed(0)
+    model = models.SequenceVAE(get_config("mel_16bar_hier2_tiny")).eval()
+    tokens = torch.randint(0, 90, (2, 256))
+    segments = tokens.reshape(16, 32)  # 2 windows x 8 two-bar segments
+    before = model.encoder.segment(segments).mean
+    copied = model.init_from(source)
+    assert copied and all(name.startswith(("encoder.segment.", "decoder.bar.")) for name in copied)
+    after = model.encoder.segment(segments).mean
+    torch.testing.assert_close(after, source.encode(segments).mean)
+    assert not torch.allclose(before, after)
+    # the segment decoder turns a code into logits exactly as the 2-bar decoder turns z into them
+    codes = torch.randn(16, 8)
+    bar_logits, _ = model.decoder.bar(codes, source.shift_right(segments))
+    torch.testing.assert_close(bar_logits, source.teacher_forced_logits(codes, segments))
+    # ...and the whole model still decodes 16 bars, its segments in one batched call
+    assert model.decode(torch.randn(2, 16)).shape == (2, 256)
+
+
+def test_two_bar_segments_decode_as_one_batch_and_the_loop_matches_teacher_forcing(monkeypatch):
+    torch.manual_seed(0)
+    model = models.SequenceVAE(get_config("mel_16bar_hier2_tiny")).eval()
+    tokens, z = torch.randint(0, 90, (3, 256)), torch.randn(3, 16)
+    stepwise, _ = model.decoder.loop(z, model.start(3, "cpu"), targets=tokens, sampling_probability=0.0)
+    shapes = []
+    real = models.ConditionedLSTM.forward
+
+    def spy(self, cond, previous, conditions=None, state=None):
+        shapes.append(tuple(previous.shape))
+        return real(self, cond, previous, conditions, state)
+
+    monkeypatch.setattr(models.ConditionedLSTM, "forward", spy)
+    parallel = model.teacher_forced_logits(z, tokens)
+    assert shapes == [(3 * 8, 32)]
+    torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("config, source_config, reason", [
+    ("mel_16bar_tiny", "mel_2bar_tiny", "1-bar segments"),  # MusicVAE's 1-bar layout has no 2-bar segments
+    ("mel_16bar_hier2_tiny", "mel_2bar_chords_tiny", "melody_chords"),
+    ("mel_16bar_hier2_tiny", "mel_16bar_tiny", "hierarchical 16-bar"),
+])
+def test_a_misfit_is_one_line_and_leaves_the_run_in_out_alone(tmp_path, capsys, config, source_config, reason):
+    source = untrained_model(tmp_path / "source", source_config)
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "metrics.jsonl").write_text('{"step": 1}\n')
+    code = main(["train", "--data", str(tmp_path / "nowhere"), "--config", config, "--init-from", str(source),
+                 "--out", str(run), "--overwrite", "--steps", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and reason in err, err
+    assert (run / "metrics.jsonl").read_text() == '{"step": 1}\n' and (run / "checkpoints").is_dir()
+
+
+def test_init_from_a_path_that_does_not_exist_names_it(tmp_path, capsys):
+    code = main(["train", "--data", str(tmp_path), "--config", "mel_16bar_hier2_tiny", "--init-from",
+                 str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "--steps", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "missing" in err, err
+
+
+def test_train_init_from_starts_from_the_two_bar_weights_and_resume_keeps_its_own(folk_midi_dir, two_bar, tmp_path,
+                                                                                  capsys):
+    data = tmp_path / "data16"
+    assert main(["prepare", str(folk_midi_dir), "--out", str(data), "--bars", "16", "--any-meter", "--workers", "1",
+                 "--no-cache"]) == 0
+    run = tmp_path / "run"
+    args = ["train", "--data", str(data), "--config", "mel_16bar_hier2_tiny", "--init-from", str(two_bar),
+            "--out", str(run), "--steps", "1", "--eval-every", "0", "--no-progress"]
+    assert main(args) == 0
+    capsys.readouterr()
+    trained = loaded(run)
+    source = loaded(two_bar)
+    one_step = trained.encoder.segment.lstm.weight_hh_l0
+    # one Adam step moves each weight by about the learning rate (1e-3): it started from the 2-bar weights
+    assert (one_step - source.encoder.lstm.weight_hh_l0).abs().max() < 5e-3
+    record = json.loads((sorted((run / "checkpoints").glob("step-*"))[-1] / "config.json").read_text())
+    assert str(two_bar) in json.dumps(record)
+    other = untrained_model(tmp_path / "other", "mel_2bar_tiny", seed=7)
+    resume = args[:6] + [str(other), "--out", str(run), "--steps", "2", "--resume", "--eval-every", "0",
+                          "--no-progress"]
+    assert main(resume) == 0
+    resumed = loaded(run).encoder.segment.lstm.weight_hh_l0
+    assert (resumed - one_step).abs().max() < 5e-3  # went on from step 1: the stored weights win on --resume
+    assert (resumed - loaded(other).encoder.lstm.weight_hh_l0).abs().max() > 0.05
