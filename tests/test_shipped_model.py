@@ -13,8 +13,8 @@ from musicae.music.generate import TrainedModel, example_melodies, melody_window
 from musicae.music.latent_tools import load_vectors, model_vectors_path
 from musicae.music.shipped import assets_dir, model_card, shipped_names
 
-SIXTEEN_BAR_MIN_NOTES = 30  # per 16-bar step at temperature 0.5 (measured: see the README's 16-bar section)
-SIXTEEN_BAR_MIN_ONSET_ACCURACY = 0.3
+SIXTEEN_BAR_MIN_NOTES = 30  # per 16-bar step at temperature 0.5; measured 97, 59, 42 (README, 16-bar models)
+SIXTEEN_BAR_MIN_ONSET_ACCURACY = 0.3  # measured 0.61 and 0.40; the from-scratch CPU runs 0.11 to 0.19
 
 
 def test_shipped_model_is_small_and_loads_without_pickle():
@@ -121,7 +121,7 @@ def test_the_shipped_sixteen_bar_model_interpolates_whole_tunes(tmp_path, capsys
     assert len(result["files"]) == 3 and result["windows_per_step"] == 1
     for f in result["files"]:
         notes = pretty_midi.PrettyMIDI(f).instruments[0].notes
-        assert len(notes) >= SIXTEEN_BAR_MIN_NOTES and len({n.pitch for n in notes}) >= 5, (f, len(notes))
+        assert len(notes) >= SIXTEEN_BAR_MIN_NOTES and len({n.pitch for n in notes}) >= 4, (f, len(notes))
         assert 28 < max(n.end for n in notes) <= 32 + 1e-6  # 16 bars at 2 s a bar
     model = TrainedModel.load("mel_16bar_folk")
     assert model.cfg.bars == 16 and model.cfg.decoder == "hierarchical"
