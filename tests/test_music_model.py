@@ -37,11 +37,12 @@ def test_decoder_is_causal_through_the_shift():
     assert not torch.allclose(la[:, 11:], lb[:, 11:])
 
 
-def test_hierarchical_loop_matches_teacher_forcing_when_fed_targets():
+@pytest.mark.parametrize("config", ["mel_16bar_tiny", "mel_16bar_hier2_tiny"])  # 1-bar and 2-bar segments
+def test_hierarchical_loop_matches_teacher_forcing_when_fed_targets(config):
     torch.manual_seed(0)
-    model = MelodyVAE(get_config("mel_16bar_tiny")).eval()
+    model = MelodyVAE(get_config(config)).eval()
     tokens = torch.randint(0, 90, (2, 256))
-    z = torch.randn(2, 8)
+    z = torch.randn(2, model.cfg.z_dim)
     parallel = model.teacher_forced_logits(z, tokens)
     stepwise, _ = model.decoder.loop(z, model.start(2, "cpu"), targets=tokens, sampling_probability=0.0)
     torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)

@@ -97,9 +97,11 @@ def test_an_input_shorter_than_sixteen_bars_gets_one_line(tiny16, inputs, tmp_pa
     assert "Traceback" not in out.err
 
 
-def test_hierarchical_teacher_forcing_is_one_batched_call_not_a_loop(monkeypatch):
-    """All bars of all windows go through the bar decoder as one (B*U, S) batch."""
-    model = models.SequenceVAE(get_config("mel_16bar_tiny")).eval()
+@pytest.mark.parametrize("config, batch", [("mel_16bar_tiny", (3 * 16, 16)), ("mel_16bar_hier2_tiny", (3 * 8, 32))])
+def test_hierarchical_teacher_forcing_is_one_batched_call_not_a_loop(monkeypatch, config, batch):
+    """All bars (or 2-bar segments) of all windows go through the bar decoder as one (B*U, S) batch."""
+    cfg = get_config(config)
+    model = models.SequenceVAE(cfg).eval()
     shapes = []
     real = models.ConditionedLSTM.forward
 
@@ -109,8 +111,8 @@ def test_hierarchical_teacher_forcing_is_one_batched_call_not_a_loop(monkeypatch
 
     monkeypatch.setattr(models.ConditionedLSTM, "forward", spy)
     tokens = torch.randint(0, 90, (3, 256))
-    model.teacher_forced_logits(torch.randn(3, 8), tokens)
-    assert shapes == [(3 * 16, 16)]
+    model.teacher_forced_logits(torch.randn(3, cfg.z_dim), tokens)
+    assert shapes == [batch]
 
 
 def test_sampled_accuracy_at_temperature_near_zero_is_the_greedy_accuracy(folk_windows):
