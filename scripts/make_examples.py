@@ -36,10 +36,9 @@ def main(data_dir: str = "data/prepared/folk", data_dir_16: str = "data/prepared
         records = [json.loads(line) for line in (Path(folder) / "manifest.jsonl").read_text().splitlines()]
         held_out = [r for r in records if r.get("split") == "valid" and r["windows"] >= least]
         for name, prefix in zip(names, WANTED):
-            record = next(r for r in held_out if r["source"].startswith(prefix) and len(first_bars(r["source"], bars)[0])
-                          == bars // 2 and (first_bars(r["source"], bars)[0] >= FIRST_PITCH_CLASS).sum()
-                          >= MIN_NOTES_PER_BAR * bars)
-            windows, title = first_bars(record["source"], bars)
+            candidates = ((r, *first_bars(r["source"], bars)) for r in held_out if r["source"].startswith(prefix))
+            record, windows, title = next((r, w, t) for r, w, t in candidates if len(w) == bars // 2
+                                          and (w >= FIRST_PITCH_CLASS).sum() >= MIN_NOTES_PER_BAR * bars)
             path = windows_to_midi(windows, OUT / f"{name}.mid")
             print(json.dumps({"file": str(path), "source": record["source"], "title": title, "bars": bars}))
 

@@ -187,7 +187,7 @@ class HierarchicalDecoder(nn.Module):
 
     def __init__(self, cfg: SequenceVAEConfig):
         super().__init__()
-        self.bars, self.steps_per_bar = cfg.segments, cfg.steps_per_bar * cfg.conductor_span  # bar = segment here
+        self.segments, self.segment_steps = cfg.segments, cfg.steps_per_bar * cfg.conductor_span
         hidden = cfg.conductor_hidden or cfg.decoder_hidden
         self.conductor_layers, self.conductor_hidden = cfg.conductor_layers, hidden
         self.conductor_init = nn.Linear(cfg.z_dim, 2 * cfg.conductor_layers * hidden)
@@ -199,24 +199,24 @@ class HierarchicalDecoder(nn.Module):
     def bar_embeddings(self, z: torch.Tensor) -> torch.Tensor:  # (B, Z) -> (B, U, H or segment_dim)
         states = torch.tanh(self.conductor_init(z)).view(z.shape[0], 2, self.conductor_layers, self.conductor_hidden)
         h, c = states.permute(1, 2, 0, 3).contiguous()
-        out, _ = self.conductor(z[:, None].expand(-1, self.bars, -1), (h.contiguous(), c.contiguous()))
+        out, _ = self.conductor(z[:, None].expand(-1, self.segments, -1), (h.contiguous(), c.contiguous()))
         return out if self.to_code is None else self.to_code(out)
 
     def logits(self, z: torch.Tensor, previous: torch.Tensor, conditions=None) -> torch.Tensor:
         batch = z.shape[0]
-        embeddings = self.bar_embeddings(z).reshape(batch * self.bars, -1)  # (B*U, H)
-        per_bar = previous.reshape(batch * self.bars, self.steps_per_bar)  # bars decode in parallel
-        bar_conditions = None if conditions is None else conditions.reshape(batch * self.bars, self.steps_per_bar)
+        embeddings = self.bar_embeddings(z).reshape(batch * self.segments, -1)  # (B*U, H)
+        per_bar = previous.reshape(batch * self.segments, self.segment_steps)  # segments decode in parallel
+        bar_conditions = None if conditions is None else conditions.reshape(batch * self.segments, self.segment_steps)
         logits, _ = self.bar(embeddings, per_bar, bar_conditions)  # (B*U, S, C)
-        return logits.reshape(batch, self.bars * self.steps_per_bar, -1)
+        return logits.reshape(batch, self.segments * self.segment_steps, -1)
 
     def loop(self, z, start, conditions=None, targets=None, sampling_probability=1.0, temperature=1.0, generator=None):
         embeddings = self.bar_embeddings(z)
         previous, all_logits, all_picks = start, [], []
-        for u in range(self.bars):
-            lo, hi = u * self.steps_per_bar, (u + 1) * self.steps_per_bar
+        for u in range(self.segments):
+            lo, hi = u * self.segment_steps, (u + 1) * self.segment_steps
             bar_targets = None if targets is None else targets[:, lo:hi]
-            logits, picks, _ = self.bar.loop(embeddings[:, u], previous, self.steps_per_bar, _slice(conditions, lo, hi),
+            logits, picks, _ = self.bar.loop(embeddings[:, u], previous, self.segment_steps, _slice(conditions, lo, hi),
                                              bar_targets, sampling_probability, temperature, generator)
             all_logits.append(logits)
             all_picks.append(picks)
