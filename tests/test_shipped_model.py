@@ -13,8 +13,8 @@ from musicae.music.generate import TrainedModel, example_melodies, melody_window
 from musicae.music.latent_tools import load_vectors, model_vectors_path
 from musicae.music.shipped import assets_dir, model_card, shipped_names
 
-SIXTEEN_BAR_MIN_NOTES = 30  # per 16-bar step at temperature 0.5; measured 97, 59, 42 (README, 16-bar models)
-SIXTEEN_BAR_MIN_ONSET_ACCURACY = 0.3  # measured 0.61 and 0.40; the from-scratch CPU runs 0.11 to 0.19
+SIXTEEN_BAR_MIN_NOTES = 30  # per 16-bar step of the interpolation below; it gave 97, 59 and 42 notes
+SIXTEEN_BAR_MIN_ONSET_ACCURACY = 0.3  # below (z = posterior mean): 0.61 and 0.40; from-scratch runs 0.11 to 0.19
 
 
 def test_shipped_model_is_small_and_loads_without_pickle():
