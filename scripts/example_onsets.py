@@ -12,20 +12,29 @@ import sys
 
 import torch
 
+from musicae.autoencoding.cli import OneLineParser, run_main
 from musicae.music.evaluate import evaluate_windows
 from musicae.music.generate import TrainedModel, example_melodies, melody_windows
 
 
-def main(checkpoints: list[str]) -> None:
+def main() -> int:
+    parser = OneLineParser(prog="python scripts/example_onsets.py", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", nargs="*", default=["mel_16bar_folk"], help="16-bar models to measure")
+    parser.set_defaults(func=run, command="scripts/example_onsets.py")
+    return run_main("python", parser, None)  # a bad checkpoint: one line, exit 2
+
+
+def run(args) -> int:
     torch.set_grad_enabled(False)
-    for checkpoint in checkpoints:
+    for checkpoint in args.checkpoints:
         model = TrainedModel.load(checkpoint)
         for path in example_melodies(long=True):
             figures = evaluate_windows(model.model, melody_windows(path, model.cfg.bars))
             print(json.dumps({"checkpoint": checkpoint, "tune": path.name,
                               **{k: figures[k] for k in ("teacher_forced_accuracy", "onset_accuracy",
                                                          "free_running_accuracy")}}))
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["mel_16bar_folk"])
+    sys.exit(main())

@@ -18,14 +18,15 @@ Prints one JSON line.
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
+from musicae.autoencoding.cli import OneLineParser, run_main
 from musicae.autoencoding.runs import load_model
 from musicae.music.evaluate import evaluate_windows
 from musicae.music.generate import TrainedModel
@@ -100,8 +101,8 @@ def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = 
             "stored_dtype": record.get("stored_dtype", "float32"), **card}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = OneLineParser(prog="python scripts/export_model.py", description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="run directory, checkpoint or model folder")
     parser.add_argument("dest", type=Path, help="model folder to write (replaced atomically)")
     parser.add_argument("--fp16", action="store_true", help="store float16 weights if the figures allow it")
@@ -110,11 +111,16 @@ def main() -> None:
     parser.add_argument("--description", default="", help="one line for `musicae models`")
     parser.add_argument("--recipe", default=None, help="the script that reproduces the model")
     parser.add_argument("--device", default="cpu", help="where to measure the figures (cpu, cuda)")
-    args = parser.parse_args()
+    parser.set_defaults(func=run, command="scripts/export_model.py")
+    return run_main("python", parser, None)  # a bad source, folder or device: one line, exit 2
+
+
+def run(args) -> int:
     torch.set_grad_enabled(False)
     print(json.dumps(export(args.source, args.dest, args.fp16, args.heldout, args.description, args.recipe,
                             args.attributes, args.device)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
