@@ -20,8 +20,9 @@ from musicae.autoencoding.cli import (
 
 # ----------------------------------------------------------------------------- prepare
 def cmd_prepare(args) -> int:
-    from musicae.music.extract import ExtractOptions
-    from musicae.music.prepare import PrepareOptions, prepare
+    from musicae.music.data.prepare import PrepareOptions, prepare
+    from musicae.music.encodings import ENCODINGS
+    from musicae.music.encodings.base import ExtractOptions
 
     if not args.inputs and not args.corpus:
         raise ValueError("give INPUT files/directories, or --corpus folk")
@@ -35,7 +36,7 @@ def cmd_prepare(args) -> int:
         max_file_mb=args.max_file_mb,
         executor=args.executor,
         scheduler=args.scheduler,
-        encoding="melody_chords" if args.chords else "melody",
+        encoding=chords_variant(args.encoding, ENCODINGS) if args.chords else args.encoding,
     )
     stats = prepare(args.inputs, Path(args.out), options, folk=args.corpus == "folk")
     print_json(stats)
@@ -46,6 +47,15 @@ def cmd_prepare(args) -> int:
               f"{kept}", file=sys.stderr)
         return 1
     return 0
+
+
+def chords_variant(encoding: str, registry) -> str:
+    """`--chords`: the encoding's variant that stores the chord of every step (melody -> melody_chords)."""
+    name = f"{encoding}_chords"
+    if name not in registry:
+        raise ValueError(f"--chords: encoding {encoding!r} has no variant with chords (encodings: "
+                         f"{', '.join(registry.names())})")
+    return name
 
 
 def add_prepare(sub) -> None:
@@ -59,6 +69,9 @@ def add_prepare(sub) -> None:
     p.add_argument("--workers", type=non_negative_int, default=0,
                    help="worker processes (default: all cores); with --executor dask and no --scheduler, the local "
                         "cluster's workers")
+    p.add_argument("--encoding", default="melody", help="what the windows hold: melody (MusicVAE's 90 classes), "
+                   "melody_chords (with the chord of each step), drums (MusicVAE's 9 drum classes, 512 per step); "
+                   "`musicae encodings` lists them")
     p.add_argument("--chords", action="store_true",
                    help="store the chord of every step with each window (chord annotations beside the MIDI, as in "
                         "POP909); an input without chords is reported as no_chords")
@@ -83,8 +96,8 @@ TRAINER_FLAGS = ("steps", "seed", "device", "precision", "eval_every", "checkpoi
 
 def cmd_train(args) -> int:
     from musicae.autoencoding.distributed import is_main
-    from musicae.music.configs import SequenceVAEConfig
-    from musicae.music.train import train_sequence_vae
+    from musicae.music.models.configs import SequenceVAEConfig
+    from musicae.music.models.training import train_sequence_vae
 
     model_overrides = {k: getattr(args, k) for k in SequenceVAEConfig.__dataclass_fields__ if k != "name" and hasattr(args, k)}
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
@@ -100,7 +113,7 @@ def cmd_train(args) -> int:
 
 def add_train(sub) -> None:
     from musicae.autoencoding.config import add_dataclass_arguments
-    from musicae.music.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, SequenceVAEConfig
+    from musicae.music.models.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, SequenceVAEConfig
 
     p = sub.add_parser("train", help="train a sequence VAE on prepared windows",
                        description="Train a sequence VAE. Model defaults come from --config (default "
@@ -136,24 +149,22 @@ def add_train(sub) -> None:
 def cmd_evaluate(args) -> int:
 
     from musicae.autoencoding.device import resolve_device
-    from musicae.music.evaluate import evaluate_windows
-    from musicae.music.generate import TrainedModel
-    from musicae.music.prepare import load_windows
-    from musicae.music.train import dataset_conditions
+    from musicae.music.data.prepare import load_streams
+    from musicae.music.inference.trained_model import TrainedModel
+    from musicae.music.models.evaluation import evaluate_rows
 
     model = TrainedModel.load(args.checkpoint, device=str(resolve_device(args.device)))
-    windows = load_windows(Path(args.data), args.split, num_classes=model.cfg.num_classes)
-    if len(windows) == 0:
+    rows = load_streams(Path(args.data), args.split, model.encoding)
+    if len(rows) == 0:
         raise ValueError(f"{args.data}: no {args.split} windows to evaluate (try --split all)")
-    if windows.shape[1] != model.cfg.steps:
-        raise ValueError(f"{args.data}: windows of {windows.shape[1]} steps, but the model ({model.cfg.name}) reads "
+    steps = next(iter(rows.values())).shape[1]
+    if steps != model.cfg.steps:
+        raise ValueError(f"{args.data}: windows of {steps} steps, but the model ({model.cfg.name}) reads "
                          f"{model.cfg.steps} ({model.cfg.bars} bars); prepare with --bars {model.cfg.bars}")
-    conditions = dataset_conditions(Path(args.data), args.split, model.cfg)
     if args.limit:
-        picked = limited_subset(len(windows), args.limit, args.seed)
-        windows, conditions = windows[picked], None if conditions is None else conditions[picked]
-    print_json(evaluate_windows(model.model, windows, batch_size=args.batch_size, seed=args.seed, conditions=conditions,
-                                sampled_temperature=args.temperature, progress=not args.no_progress))
+        rows = rows.take(limited_subset(len(rows), args.limit, args.seed))
+    print_json(evaluate_rows(model.model, rows, batch_size=args.batch_size, seed=args.seed,
+                             sampled_temperature=args.temperature, progress=not args.no_progress))
     return 0
 
 
@@ -182,7 +193,7 @@ def add_evaluate(sub) -> None:
 
 # ----------------------------------------------------------------------------- generation
 def cmd_sample(args) -> int:
-    from musicae.music.commands import sample
+    from musicae.music.inference.commands import sample
 
     print_json(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed, png=not args.no_png,
                       chords=args.chords))
@@ -190,7 +201,7 @@ def cmd_sample(args) -> int:
 
 
 def cmd_reconstruct(args) -> int:
-    from musicae.music.commands import reconstruct
+    from musicae.music.inference.commands import reconstruct
 
     print_json(reconstruct(args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
                            png=not args.no_png, seed=args.seed, chords=args.chords))
@@ -198,7 +209,7 @@ def cmd_reconstruct(args) -> int:
 
 
 def cmd_interpolate(args) -> int:
-    from musicae.music.commands import interpolate
+    from musicae.music.inference.commands import interpolate
 
     print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, Path(args.out), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
@@ -207,7 +218,7 @@ def cmd_interpolate(args) -> int:
 
 
 def cmd_encode(args) -> int:
-    from musicae.music.commands import encode
+    from musicae.music.inference.commands import encode
 
     print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], Path(args.out)))
     return 0
@@ -263,14 +274,14 @@ def add_generation(sub) -> None:
 def cmd_configs(args) -> int:
     from dataclasses import asdict
 
-    from musicae.music.configs import SEQUENCE_CONFIGS
+    from musicae.music.models.configs import SEQUENCE_CONFIGS
 
     print_json({name: asdict(SEQUENCE_CONFIGS[name]) for name in SEQUENCE_CONFIGS.names()})
     return 0
 
 
 def cmd_models(args) -> int:
-    from musicae.music.shipped import model_card, shipped_names
+    from musicae.music.inference.shipped import model_card, shipped_names
 
     cards = [model_card(name) for name in shipped_names()]
     if args.json:
@@ -290,7 +301,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_download(args) -> int:
-    from musicae.music.pop909 import MIRRORS, download_pop909
+    from musicae.music.data.pop909 import MIRRORS, download_pop909
 
     print_json(download_pop909(Path(args.out), tuple(args.mirror) or MIRRORS, progress=not args.no_progress))
     return 0

@@ -17,7 +17,7 @@ CHECKPOINT_HELP = "checkpoint, run directory or shipped model name (see `musicae
 
 
 def cmd_attributes(args) -> int:
-    from musicae.music.latent_commands import attributes
+    from musicae.music.latent.commands import attributes
 
     print_json(attributes(args.checkpoint, Path(args.data), Path(args.out), args.split, args.limit, args.seed))
     return 0
@@ -25,7 +25,7 @@ def cmd_attributes(args) -> int:
 
 def cmd_transform(args) -> int:
     from musicae.autoencoding.config import ConfigError
-    from musicae.music.latent_commands import transform_file
+    from musicae.music.latent.commands import transform_file
 
     if len(args.attribute) != len(args.amount):
         raise ConfigError(f"{len(args.attribute)} --attribute but {len(args.amount)} --amount: give one amount per "
@@ -38,7 +38,7 @@ def cmd_transform(args) -> int:
 
 
 def cmd_similar(args) -> int:
-    from musicae.music.latent_commands import similar_file
+    from musicae.music.latent.commands import similar_file
 
     print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, Path(args.out), args.bar,
                             args.temperature, args.seed, png=not args.no_png))
@@ -46,7 +46,7 @@ def cmd_similar(args) -> int:
 
 
 def cmd_grid(args) -> int:
-    from musicae.music.latent_commands import grid_files
+    from musicae.music.latent.commands import grid_files
 
     print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, Path(args.out), args.bar,
                           args.temperature, args.seed))
@@ -54,7 +54,7 @@ def cmd_grid(args) -> int:
 
 
 def cmd_quality(args) -> int:
-    from musicae.music.latent_commands import quality_report
+    from musicae.music.latent.commands import quality_report
 
     report = quality_report(args.checkpoint, Path(args.data), Path(args.out), args.samples, args.pairs,
                             effect_windows=args.effect_windows, lm=Path(args.lm) if args.lm else None,
@@ -64,7 +64,7 @@ def cmd_quality(args) -> int:
 
 
 def cmd_train_lm(args) -> int:
-    from musicae.music.lm import train_lm
+    from musicae.music.models.language_model import train_lm
 
     summary = train_lm(Path(args.data), Path(args.out), args.steps, seed=args.seed, resume=args.resume,
                        overwrite=args.overwrite, progress=False if args.no_progress else None)
@@ -82,7 +82,7 @@ def _generation_flags(p, bar: bool = True) -> None:
 
 
 def add_latent(sub) -> None:
-    from musicae.music.attributes import ATTRIBUTES
+    from musicae.music.latent.attributes import ATTRIBUTES
 
     p = sub.add_parser("attributes", help="attribute vectors of a model (MusicVAE's paper) -> JSON")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from musicae.music.annotated import BEATS, CHORDS, beat_grid, chord_steps, seconds_to_steps
-from musicae.music.chords import NO_CHORD, UnknownChord, infer_chords, parse_chord
+from musicae.music.data.annotated import BEATS, CHORDS, beat_grid, chord_steps, seconds_to_steps
+from musicae.music.encodings.chords import NO_CHORD, UnknownChord, infer_chords, parse_chord
 
 
 def note_seq_chords(start: np.ndarray, end: np.ndarray, pitch: np.ndarray, steps: int) -> np.ndarray:

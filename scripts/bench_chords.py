@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.chords import chord_tone_ratio
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import TrainedModel
-from musicae.music.prepare import load_conditions, load_windows
+from musicae.music.data.prepare import load_conditions, load_windows
+from musicae.music.encodings.melody_chords import chord_tone_ratio
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.models.evaluation import evaluate_windows
 
 
 def main() -> None:

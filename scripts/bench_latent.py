@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from musicae.music.latent_commands import quality_report
+from musicae.music.latent.commands import quality_report
 
 
 def goals(report: dict) -> dict:

@@ -14,24 +14,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from musicae.music.configs import get_config
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import TrainedModel, example_melodies, melody_windows
-from musicae.music.models import MelodyVAE
-from musicae.music.prepare import load_windows
+from musicae.autoencoding.batch import Batch
+from musicae.music.data.prepare import load_windows
+from musicae.music.inference.trained_model import TrainedModel, example_melodies, melody_windows
+from musicae.music.models.configs import get_config
+from musicae.music.models.evaluation import evaluate_windows
+from musicae.music.models.sequence_vae import SequenceVAE
 
 
 def training_throughput(name: str, windows: np.ndarray, steps: int = 8, step_for_schedule: int = 4000) -> dict:
     cfg = get_config(name)
     torch.manual_seed(0)
-    model = MelodyVAE(cfg).train()
+    model = SequenceVAE(cfg).train()
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     data = torch.from_numpy(windows)
     timings = []
     for i in range(steps + 2):
         batch = data[torch.randint(0, len(data), (cfg.batch_size,))]
         start = time.perf_counter()
-        out = model((batch,), step=step_for_schedule)
+        out = model(Batch({"notes": batch}), step=step_for_schedule)
         optimizer.zero_grad()
         out["loss"].backward()
         optimizer.step()

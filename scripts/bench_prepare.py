@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.corpus import _quiet_fds, folk_corpus_files, read_abc, split_abc_tunes
-from musicae.music.extract import reference_windows_from_midi
-from musicae.music.prepare import PrepareOptions, prepare
+from musicae.music.data.inputs import _quiet_fds, folk_corpus_files, read_abc, split_abc_tunes
+from musicae.music.data.prepare import PrepareOptions, prepare
+from musicae.music.encodings.melody_extraction import reference_windows_from_midi
 
 
 def folk_scores(limit: int):
@@ -104,7 +104,7 @@ def main() -> None:
         summary = {}
         for name, files in parts.items():
             ref_seconds, ref_windows, ref_out = time_note_seq(files)
-            from musicae.music.extract import windows_from_midi
+            from musicae.music.encodings.melody_extraction import windows_from_midi
 
             same = all(np.array_equal(windows_from_midi(p), w) for p, w in zip(files, ref_out))
             row = {"bench": "prepare", "part": name, "files": len(files),

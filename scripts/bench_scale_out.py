@@ -56,7 +56,7 @@ def tree(source: list[Path], count: int, root: Path) -> Path:
 PREPARE_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from musicae.music.prepare import PrepareOptions, prepare
+from musicae.music.data.prepare import PrepareOptions, prepare
 started = time.time()
 stats = prepare([sys.argv[1]], Path(sys.argv[2]), PrepareOptions(workers=int(sys.argv[3]), executor=sys.argv[4],
                 use_cache=False, progress=False))
@@ -103,7 +103,7 @@ def _folk_midi(folder: Path, count: int = 400) -> list[Path]:
     """Real single-track MIDI files: folk tunes of the bundled corpus written out by abc2midi (symusic)."""
     import symusic
 
-    from musicae.music.corpus import FOLK_COLLECTIONS, _quiet_fds, folk_corpus_dir, split_abc_tunes
+    from musicae.music.data.inputs import FOLK_COLLECTIONS, _quiet_fds, folk_corpus_dir, split_abc_tunes
 
     folder.mkdir(parents=True, exist_ok=True)
     header, tunes = split_abc_tunes((folk_corpus_dir() / FOLK_COLLECTIONS[1] / "0001-0050.abc").read_text("latin-1"))

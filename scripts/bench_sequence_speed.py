@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from musicae.music.configs import get_config
-from musicae.music.models import SequenceVAE
+from musicae.autoencoding.batch import Batch
+from musicae.music.models.configs import get_config
+from musicae.music.models.sequence_vae import SequenceVAE
 
 
 def sync(device: torch.device) -> None:
@@ -65,7 +66,7 @@ def step_flops(cfg, batch: torch.Tensor) -> int:
     hooks = [m.register_forward_hook(lambda mod, args, out: lstm.append(lstm_forward_flops(mod, args[0])))
              for m in model.modules() if isinstance(m, torch.nn.LSTM)]
     with FlopCounterMode(display=False) as counter:
-        model((batch,), step=0)["loss"].backward()
+        model(Batch({"notes": batch}), step=0)["loss"].backward()
     for hook in hooks:
         hook.remove()
     return counter.get_total_flops() + 3 * sum(lstm)
@@ -83,7 +84,7 @@ def bench(name: str, windows: np.ndarray, device: torch.device, steps: int, batc
     for i in range(steps + 1):  # the first step warms up (allocations, kernel choice) and is not timed
         sync(device)
         start = time.perf_counter()
-        out = model((batch,), step=1000)
+        out = model(Batch({"notes": batch}), step=1000)
         optimizer.zero_grad(set_to_none=True)
         out["loss"].backward()
         optimizer.step()

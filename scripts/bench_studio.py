@@ -19,7 +19,7 @@ import httpx
 import numpy as np
 import uvicorn
 
-from musicae.music.generate import example_melodies
+from musicae.music.inference.trained_model import example_melodies
 from musicae.studio.server import create_app
 
 

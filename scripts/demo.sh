@@ -5,7 +5,7 @@
 # Each writes MIDI files, a piano roll and a WAV.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 OUT="${1:-out/demo}"
-examples() { python -c "from musicae.music.generate import example_melodies as e; print(' '.join(map(str, e($1))))"; }
+examples() { python -c "from musicae.music.inference.trained_model import example_melodies as e; print(' '.join(map(str, e($1))))"; }
 # shellcheck disable=SC2046
 musicae interpolate $(examples False) --steps 5 --out "$OUT"
 if musicae models | grep -q '^mel_16bar_folk'; then

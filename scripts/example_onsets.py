@@ -13,8 +13,8 @@ import sys
 import torch
 
 from musicae.autoencoding.cli import OneLineParser, run_main
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import TrainedModel, example_melodies, melody_windows
+from musicae.music.inference.trained_model import TrainedModel, example_melodies, melody_windows
+from musicae.music.models.evaluation import evaluate_windows
 
 
 def main() -> int:

@@ -28,11 +28,11 @@ import torch
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
 from musicae.autoencoding.cli import OneLineParser, run_main
 from musicae.autoencoding.runs import load_model
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import TrainedModel
-from musicae.music.latent_tools import VECTORS_FILE, attribute_vectors
-from musicae.music.prepare import load_windows
-from musicae.music.train import dataset_conditions
+from musicae.music.data.prepare import load_windows
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.latent.moves import VECTORS_FILE, attribute_vectors
+from musicae.music.models.evaluation import evaluate_windows
+from musicae.music.models.training import dataset_conditions
 
 TOLERANCE = 0.001
 COMPARED = ("teacher_forced_accuracy", "sampled_accuracy", "free_running_accuracy")
@@ -47,12 +47,12 @@ class _Weights:  # save_model wants something with state_dict()
 
 
 def figures(model, heldout: Path) -> dict:
-    windows = load_windows(heldout, "valid", num_classes=model.cfg.num_classes)
+    windows = load_windows(heldout, "valid", model.encoding)
     return evaluate_windows(model, windows, progress=True, conditions=dataset_conditions(heldout, "valid", model.cfg))
 
 
 def vectors_json(model, data: Path, limit: int = 20000, seed: int = 0) -> str:
-    windows = load_windows(data, "train", num_classes=model.cfg.num_classes)
+    windows = load_windows(data, "train", model.encoding)
     conditions = dataset_conditions(data, "train", model.cfg)
     picked = np.sort(np.random.default_rng(seed).permutation(len(windows))[:limit])
     result = attribute_vectors(TrainedModel(model, "export"), windows[picked], seed=seed,

@@ -10,9 +10,15 @@ import json
 import sys
 from pathlib import Path
 
-from musicae.music.corpus import folk_corpus_dir, load_abc_tune_symusic, read_abc, split_abc_tunes, tune_label
-from musicae.music.encoding import FIRST_PITCH_CLASS, windows_to_midi
-from musicae.music.extract import ExtractOptions, windows_from_segments
+from musicae.music.data.inputs import (
+    folk_corpus_dir,
+    load_abc_tune_symusic,
+    read_abc,
+    split_abc_tunes,
+    tune_label,
+)
+from musicae.music.encodings.melody import FIRST_PITCH_CLASS, windows_to_midi
+from musicae.music.encodings.melody_extraction import ExtractOptions, windows_from_segments
 
 WANTED = ("music21:oneills1850/", "music21:essenFolksong/")
 MIN_NOTES_PER_BAR = 3  # a melody that moves: not a tune of whole notes

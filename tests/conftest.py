@@ -58,7 +58,7 @@ def folk_midi_dir(tmp_path_factory) -> Path:
     """Real folk tunes from music21's bundled corpus, converted to MIDI files by abc2midi (symusic)."""
     import symusic
 
-    from musicae.music.corpus import FOLK_COLLECTIONS, _quiet_fds, folk_corpus_dir, split_abc_tunes
+    from musicae.music.data.inputs import FOLK_COLLECTIONS, _quiet_fds, folk_corpus_dir, split_abc_tunes
 
     out = tmp_path_factory.mktemp("folk_midi")
     root = folk_corpus_dir()
@@ -78,7 +78,7 @@ def folk_midi_dir(tmp_path_factory) -> Path:
 def folk_windows(folk_midi_dir):
     import numpy as np
 
-    from musicae.music.extract import windows_from_midi
+    from musicae.music.encodings.melody_extraction import windows_from_midi
 
     windows = np.concatenate([windows_from_midi(p) for p in sorted(folk_midi_dir.glob("*.mid"))])
     assert len(windows) > 100

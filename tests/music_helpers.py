@@ -40,8 +40,8 @@ def untrained_model(directory, config: str, seed: int = 0):
     from musicae.autoencoding.checkpoint import save_model
     from musicae.autoencoding.device import seeded
     from musicae.autoencoding.runs import model_record
-    from musicae.music.configs import get_config
-    from musicae.music.models import SequenceVAE
+    from musicae.music.models.configs import get_config
+    from musicae.music.models.sequence_vae import SequenceVAE
 
     cfg = get_config(config)
     with seeded(seed, torch.device("cpu")):

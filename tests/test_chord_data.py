@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from musicae.music.annotated import annotated_segments
-from musicae.music.chords import chord_tone_ratio, parse_chord
-from musicae.music.encoding import FIRST_PITCH_CLASS
-from musicae.music.encodings import get_encoding
-from musicae.music.prepare import PrepareOptions, load_conditions, load_windows, prepare
+from musicae.autoencoding.batch import Batch
+from musicae.music.data.annotated import annotated_segments
+from musicae.music.data.prepare import PrepareOptions, load_conditions, load_windows, prepare
+from musicae.music.encodings.base import get_encoding
+from musicae.music.encodings.chords import parse_chord
+from musicae.music.encodings.melody import FIRST_PITCH_CLASS
+from musicae.music.encodings.melody_chords import chord_tone_ratio
 from tests.midi_bytes import notes_file
 from tests.music_helpers import untrained_model
 
@@ -45,7 +47,7 @@ def test_pop909_is_read_on_its_annotated_beats_not_its_declared_meter(songs):
 def test_prepare_chords_stores_the_chord_of_every_step(songs, tmp_path):
     stats = prepare([songs], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
                                                             use_cache=False, valid_fraction=0.25))
-    assert stats["ok"] == len(SONGS) and stats["conditions"] and stats["windows"] > 60
+    assert stats["ok"] == len(SONGS) and "chords" in [s["name"] for s in stats["streams"]] and stats["windows"] > 60
     for split in ("train", "valid"):
         windows, chords = load_windows(tmp_path / "d", split), load_conditions(tmp_path / "d", split)
         assert windows.shape == chords.shape
@@ -55,7 +57,7 @@ def test_prepare_chords_stores_the_chord_of_every_step(songs, tmp_path):
     assert chord_tone_ratio(windows, chords) > 0.55 > chord_tone_ratio(windows, shuffled) + 0.1
     # the same songs without --chords: melody windows on the same beat grid
     plain = prepare([songs], tmp_path / "m", PrepareOptions(workers=1, progress=False, use_cache=False))
-    assert plain["ok"] == len(SONGS) and not plain["conditions"]
+    assert plain["ok"] == len(SONGS) and [s["name"] for s in plain["streams"]] == ["notes"]
 
 
 def test_a_file_without_chords_and_an_unknown_chord_are_reported(songs, tmp_path):
@@ -84,7 +86,9 @@ def song_windows(songs, tmp_path_factory):
 
 def test_transposition_moves_notes_and_chords_together(song_windows):
     windows, chords = song_windows
-    moved, moved_chords = get_encoding("melody_chords").augment(windows, chords, 5, torch.Generator().manual_seed(0))
+    out = get_encoding("melody_chords").augment(Batch({"notes": windows, "chords": chords}), 5,
+                                                torch.Generator().manual_seed(0))
+    moved, moved_chords = out["notes"], out["chords"]
     assert not torch.equal(moved_chords, chords)
     notes, roots = windows >= FIRST_PITCH_CLASS, chords > 0
     for w0, c0, w1, c1, n, r in zip(windows, chords, moved, moved_chords, notes, roots):
@@ -102,7 +106,7 @@ def tiny_chord_model(tmp_path_factory):
 
 
 def test_chords_change_the_decoders_output(tiny_chord_model):
-    from musicae.music.generate import TrainedModel
+    from musicae.music.inference.trained_model import TrainedModel
 
     model = TrainedModel.load(tiny_chord_model)
     z = np.random.default_rng(0).normal(size=(4, model.cfg.z_dim)).astype(np.float32)
@@ -132,8 +136,8 @@ def test_sample_over_a_progression_writes_melody_and_chords(tiny_chord_model, tm
 
 def test_the_two_instrument_output_round_trips_through_prepare_chords(tiny_chord_model, tmp_path, capsys):
     from musicae.cli import main
-    from musicae.music.chords import chord_name
-    from musicae.music.extract import ExtractOptions
+    from musicae.music.encodings.chords import chord_name
+    from musicae.music.encodings.melody_extraction import ExtractOptions
 
     assert main(["sample", "--checkpoint", str(tiny_chord_model), "--chords", "C G Am F Bb Dm Edim Caug", "-n", "1",
                  "--temperature", "0", "--out", str(tmp_path / "s")]) == 0
@@ -152,8 +156,8 @@ def test_the_two_instrument_output_round_trips_through_prepare_chords(tiny_chord
 
 
 def test_abc_chord_symbols_of_real_tunes_become_the_chords_of_their_steps(tmp_path):
-    from musicae.music.chords import chord_name
-    from musicae.music.corpus import folk_corpus_dir
+    from musicae.music.data.inputs import folk_corpus_dir
+    from musicae.music.encodings.chords import chord_name
 
     path = folk_corpus_dir() / "nottingham-dataset" / "reelsa-c.abc"  # its two tunes carry chord symbols
     shutil.copy(path, tmp_path / path.name)
@@ -175,7 +179,7 @@ def test_reconstruct_and_interpolate_with_chords(tiny_chord_model, tmp_path, cap
     import pretty_midi
 
     from musicae.cli import main
-    from musicae.music.generate import example_melodies
+    from musicae.music.inference.trained_model import example_melodies
 
     a, b = example_melodies()
     assert main(["sample", "--checkpoint", str(tiny_chord_model), "--chords", "C G Am F", "-n", "1",
@@ -204,18 +208,18 @@ def test_reconstruct_and_interpolate_with_chords(tiny_chord_model, tmp_path, cap
 def test_the_encoder_reads_training_windows_in_another_key_than_the_decoder_writes(song_windows):
     from dataclasses import replace
 
-    from musicae.music.configs import get_config
-    from musicae.music.models import SequenceVAE
+    from musicae.music.models.configs import get_config
+    from musicae.music.models.sequence_vae import SequenceVAE
 
     windows, chords = (t[:64] for t in song_windows)
     torch.manual_seed(0)
     model = SequenceVAE(replace(get_config("mel_2bar_chords_tiny"), encoder_transpose=5))
     seen = []
-    model.encoder.register_forward_hook(lambda module, args, out: seen.append(tuple(a.clone() for a in args)))
+    model.encoder.register_forward_hook(lambda module, args, out: seen.append((args[0]["notes"].clone(), args[0]["chords"].clone())))
     model.train()
-    model((windows, chords))
+    model(Batch({"notes": windows, "chords": chords}))
     model.eval()
-    model((windows, chords))
+    model(Batch({"notes": windows, "chords": chords}))
     (train_tokens, train_chords), (eval_tokens, eval_chords) = seen
     assert torch.equal(eval_tokens, windows) and torch.equal(eval_chords, chords)
     roots = chords > 0
@@ -231,7 +235,7 @@ def test_the_encoder_reads_training_windows_in_another_key_than_the_decoder_writ
 
 def test_encoder_transpose_needs_conditions():
     from musicae.autoencoding.config import ConfigError
-    from musicae.music.configs import get_config
+    from musicae.music.models.configs import get_config
 
     with pytest.raises(ConfigError, match="encoder-transpose .*conditions"):
         get_config("mel_2bar_tiny", encoder_transpose=3).check()

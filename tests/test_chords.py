@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from musicae.music.chords import (
+from musicae.music.encodings.chords import (
     NO_CHORD,
     NUM_CHORD_CLASSES,
     UnknownChord,

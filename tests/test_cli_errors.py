@@ -11,20 +11,20 @@ from PIL import Image
 
 from musicae.autoencoding.config import ConfigError
 from musicae.cli import main
-from musicae.music.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, MelodyVAEConfig, SequenceVAEConfig
-from musicae.music.encoding import windows_to_midi
+from musicae.music.encodings.melody import windows_to_midi
+from musicae.music.models.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, MelodyVAEConfig, SequenceVAEConfig
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, folk_windows):
-    from musicae.music.prepare import PrepareOptions, write_dataset
+    from musicae.music.data.prepare import PrepareOptions, write_dataset
 
     root = tmp_path_factory.mktemp("errors")
     results = [({"source": f"s{i}", "status": "ok", "reason": None, "detail": "", "windows": 1}, folk_windows[i:i + 1])
                for i in range(40)]
     write_dataset(root / "data", results, PrepareOptions(valid_fraction=0.25))
     write_dataset(root / "data16", [(results[0][0], np.zeros((1, 256), np.uint8))], PrepareOptions(valid_fraction=0.0,
-                  extract=__import__("musicae.music.extract", fromlist=["ExtractOptions"]).ExtractOptions(bars=16)))
+                  extract=__import__("musicae.music.encodings.melody_extraction", fromlist=["ExtractOptions"]).ExtractOptions(bars=16)))
     assert main(["train", "--data", str(root / "data"), "--out", str(root / "run"), "--config", "mel_2bar_tiny",
                  "--steps", "4", "--no-progress", "--eval-every", "0"]) == 0
     windows_to_midi(folk_windows[:3], root / "a.mid")

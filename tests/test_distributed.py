@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from musicae.autoencoding.checkpoint import latest_checkpoint
 from musicae.autoencoding.distributed import batch_noise, batch_shard
-from musicae.music.prepare import PrepareOptions, prepare
+from musicae.music.data.prepare import PrepareOptions, prepare
 
 RELATIVE = 1e-4  # losses, at every logged step
 WEIGHTS = 1e-4  # final weights, absolute: float sums in another order, over 8 Adam steps
@@ -81,7 +81,7 @@ def test_batch_noise_does_not_depend_on_the_number_of_processes():
 
 def test_bf16_autocast_trains_on_the_cpu_and_fp16_asks_for_a_gpu(folk_data, tmp_path, capsys):
     from musicae.cli import main
-    from musicae.music.train import train_sequence_vae
+    from musicae.music.models.training import train_sequence_vae
 
     common = dict(config="mel_2bar_tiny", steps=6, log_every=1, eval_every=0, device="cpu", progress=False)
     train_sequence_vae(folk_data, tmp_path / "fp32", **common)

@@ -6,9 +6,9 @@ import random
 
 from midi_bytes import notes_file
 
-from musicae.music.corpus import BadInput, midi_segments_from_bytes
-from musicae.music.extract import ExtractOptions, windows_from_segments
-from musicae.music.prepare import PrepareOptions, prepare
+from musicae.music.data.inputs import BadInput, midi_segments_from_bytes
+from musicae.music.data.prepare import PrepareOptions, prepare
+from musicae.music.encodings.melody_extraction import ExtractOptions, windows_from_segments
 
 CASES = 3000
 

@@ -11,12 +11,12 @@ import torch
 from musicae.autoencoding.checkpoint import save_model
 from musicae.autoencoding.runs import model_record
 from musicae.cli import main
-from musicae.music import attributes as attr
-from musicae.music.encoding import NOTE_OFF, pitch_to_class
-from musicae.music.generate import TrainedModel
-from musicae.music.latent_tools import attribute_vectors, grid, similar, transform
-from musicae.music.lm import MelodyLM, MelodyLMConfig
-from musicae.music.prepare import PrepareOptions, prepare
+from musicae.music.data.prepare import PrepareOptions, prepare
+from musicae.music.encodings.melody import NOTE_OFF, pitch_to_class
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.latent import attributes as attr
+from musicae.music.latent.moves import attribute_vectors, grid, similar, transform
+from musicae.music.models.language_model import MelodyLM, MelodyLMConfig
 from tests.midi_bytes import notes_file
 from tests.music_helpers import untrained_model
 

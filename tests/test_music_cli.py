@@ -8,8 +8,8 @@ import pretty_midi
 import pytest
 
 from musicae.cli import main
-from musicae.music.encoding import windows_to_midi
-from musicae.music.extract import windows_from_midi
+from musicae.music.encodings.melody import windows_to_midi
+from musicae.music.encodings.melody_extraction import windows_from_midi
 
 
 def run(capsys, *argv):

@@ -2,7 +2,7 @@ import numpy as np
 import pretty_midi
 import torch
 
-from musicae.music.encoding import (
+from musicae.music.encodings.melody import (
     NOTE_OFF,
     NUM_CLASSES,
     transpose,
@@ -10,7 +10,7 @@ from musicae.music.encoding import (
     windows_to_midi,
     windows_to_note_sequence,
 )
-from musicae.music.extract import windows_from_midi
+from musicae.music.encodings.melody_extraction import windows_from_midi
 
 
 def test_class_layout():

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from music_helpers import c, sequence
 
-from musicae.music.extract import (
+from musicae.music.data.segments import segments_from_note_sequence
+from musicae.music.encodings.melody_extraction import (
     ExtractOptions,
     melodies_from_notes,
     reference_windows_from_midi,
@@ -12,7 +13,6 @@ from musicae.music.extract import (
     windows_from_note_sequence,
     windows_from_segments,
 )
-from musicae.music.segments import segments_from_note_sequence
 
 
 def W(*events):

@@ -15,8 +15,15 @@ import torch
 from midi_bytes import notes_file
 
 from musicae.cli import main
-from musicae.music.encoding import windows_to_midi
-from musicae.music.io import NoWindows, midi_bytes, png_of, wav_of, window_at_bar, windows_from_midi_bytes
+from musicae.music.encodings.melody import windows_to_midi
+from musicae.music.inference.conversions import (
+    NoWindows,
+    midi_bytes,
+    png_of,
+    wav_of,
+    window_at_bar,
+    windows_from_midi_bytes,
+)
 
 # The first track is drums; the melody sits on the second track: 3 bars of rest, 3 bars of tune,
 # a 2-bar gap, then 2 more bars. Bars are 16 steps.
@@ -30,7 +37,7 @@ def late_melody() -> bytes:
 
 
 def test_windows_count_bars_from_the_start_of_the_file():
-    extraction = windows_from_midi_bytes(late_melody(), bars=2, hop_bars=1, name="late.mid")
+    extraction = windows_from_midi_bytes(late_melody(), bars=2, hop_bars=1, name="late.mid", encoding="melody")
     assert extraction.origins[:, 3].tolist() == [3, 4, 8]  # start bars
     assert set(extraction.origins[:, 1].tolist()) == {1}  # the second track (0 is the drums)
     assert extraction.origins[:, 2].tolist() == [48, 64, 128]  # start steps
@@ -47,7 +54,7 @@ def test_cli_bar_and_encode_start_bar(tmp_path, capsys):
     assert main(["interpolate", str(path), str(other), "--bar", "8", "--bar-b", "0", "--steps", "2", "--no-wav",
                  "--out", str(tmp_path / "i")]) == 0
     result = json.loads(capsys.readouterr().out)
-    a = windows_from_midi_bytes(late_melody(), 2, 1).windows[2]
+    a = windows_from_midi_bytes(late_melody(), 2, 1, encoding="melody").windows[2]
     assert result["windows_per_step"] == 1
     assert main(["encode", str(path), "--out", str(tmp_path / "z")]) == 0
     capsys.readouterr()
@@ -58,20 +65,20 @@ def test_cli_bar_and_encode_start_bar(tmp_path, capsys):
 
 def test_in_memory_round_trip_and_renderings(folk_windows):
     windows = folk_windows[:3]
-    data = midi_bytes(windows)
+    data = midi_bytes(windows, encoding="melody")
     assert data[:4] == b"MThd"
-    np.testing.assert_array_equal(windows_from_midi_bytes(data, 2).windows, windows)
-    audio, synth = wav_of(windows)
+    np.testing.assert_array_equal(windows_from_midi_bytes(data, 2, encoding="melody").windows, windows)
+    audio, synth = wav_of(windows, encoding="melody")
     with wave.open(io.BytesIO(audio)) as f:
         assert f.getnframes() > 22050 * 3 and synth in ("sine", "fluidsynth")
-    png = png_of(list(windows), ["a", "b", "c"], "three")
+    png = png_of(list(windows), ["a", "b", "c"], "three", encoding="melody")
     assert png[:4] == b"\x89PNG"
     with pytest.raises(NoWindows, match="upload.mid: not a MIDI file"):
-        windows_from_midi_bytes(b"hello", 2, name="upload.mid")
+        windows_from_midi_bytes(b"hello", 2, name="upload.mid", encoding="melody")
 
 
 def test_same_seed_same_samples_in_any_thread():
-    from musicae.music.generate import TrainedModel
+    from musicae.music.inference.trained_model import TrainedModel
 
     model = TrainedModel.load()
     state = torch.get_rng_state()
@@ -110,9 +117,9 @@ def test_no_global_seeding_in_library_code():
 
 def test_evaluate_limit_takes_a_fixed_random_subset(tmp_path, capsys, folk_windows):
     from musicae.cli import limited_subset
-    from musicae.music.evaluate import evaluate_windows
-    from musicae.music.generate import TrainedModel
-    from musicae.music.prepare import PrepareOptions, load_windows, write_dataset
+    from musicae.music.data.prepare import PrepareOptions, load_windows, write_dataset
+    from musicae.music.inference.trained_model import TrainedModel
+    from musicae.music.models.evaluation import evaluate_windows
 
     results = [({"source": f"s{i}", "status": "ok", "reason": None, "detail": "", "windows": 1}, folk_windows[i:i + 1])
                for i in range(150)]
@@ -126,32 +133,32 @@ def test_evaluate_limit_takes_a_fixed_random_subset(tmp_path, capsys, folk_windo
     assert cli == evaluate_windows(TrainedModel.load().model, windows[picked])
 
 
-def test_a_conditioned_encoding_drives_the_sequence_vae():
-    """Per-step conditions reach encoder and decoder: a tiny model learns tokens that only the conditions
-    predict, and the registry needs one line for a new encoding."""
-    from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig
-    from musicae.music.configs import get_config
-    from musicae.music.encodings import ENCODINGS, SequenceEncoding, get_encoding
-    from musicae.music.models import SequenceVAE
+def test_a_conditioned_encoding_drives_the_sequence_vae(monkeypatch, tmp_path):
+    """Per-step controls reach encoder and decoder: a tiny model learns tokens that only the controls
+    predict; a new encoding is one class and its registry line (registered here for this test only)."""
+    from musicae.autoencoding.batch import StreamData
+    from musicae.autoencoding.trainer import Trainer, TrainerConfig
+    from musicae.music.encodings.base import ENCODINGS, SequenceEncoding, Stream, get_encoding
+    from musicae.music.models.configs import get_config
+    from musicae.music.models.sequence_vae import SequenceVAE
 
-    class EchoEncoding(SequenceEncoding):  # 4 token classes, each step's token = its condition
-        name, num_classes, steps_per_bar, condition_classes = "echo", 4, 4, 4
+    class EchoEncoding(SequenceEncoding):  # 4 token classes, each step's token = its control
+        name, steps_per_bar = "echo", 4
+        streams = (Stream("tokens", classes=4), Stream("cue", classes=4, role="control"))
 
-    ENCODINGS.register("echo", EchoEncoding())
-    assert get_encoding("echo").condition_classes == 4
+    monkeypatch.setitem(ENCODINGS._items, "echo", EchoEncoding())
+    assert [s.role for s in get_encoding("echo").streams] == ["output", "control"]
     cfg = get_config("mel_2bar_tiny", encoding="echo", z_dim=2, max_beta=1.0, beta_rate=0.0)
     model = SequenceVAE(cfg)
-    conditions = torch.randint(0, 4, (64, cfg.steps), generator=torch.Generator().manual_seed(0))
-    Trainer(model, TensorData(conditions.clone(), conditions), TrainerConfig(steps=150, batch_size=32, lr=1e-2,
-            progress=False, eval_every=0, checkpoint_every=10**6), Path("/tmp/unused-echo-run"),
-            {"kind": "x", "config": {}}).fit()
+    cues = torch.randint(0, 4, (64, cfg.steps), generator=torch.Generator().manual_seed(0))
+    Trainer(model, StreamData({"tokens": cues.clone(), "cue": cues}), TrainerConfig(steps=150, batch_size=32, lr=1e-2,
+            progress=False, eval_every=0, checkpoint_every=10**6), tmp_path / "run", {"kind": "x", "config": {}}).fit()
     fresh = torch.randint(0, 4, (8, cfg.steps), generator=torch.Generator().manual_seed(1))
-    decoded = model.decode(torch.zeros(8, 2), conditions=fresh)
+    decoded = model.decode(torch.zeros(8, 2), controls={"cue": fresh})["tokens"]
     assert (decoded == fresh).float().mean() > 0.95
-    with pytest.raises(ValueError, match="needs per-step conditions"):
+    with pytest.raises(ValueError, match="needs per-step controls"):
         model.decode(torch.zeros(1, 2))
 
-
 def test_pretty_midi_reads_what_we_write(folk_windows):
-    midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(folk_windows[:2])))
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(folk_windows[:2], encoding="melody")))
     assert midi.instruments[0].notes

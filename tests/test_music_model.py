@@ -2,32 +2,33 @@ import numpy as np
 import pytest
 import torch
 
-from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig
-from musicae.music.configs import MELODY_CONFIGS, get_config
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import TrainedModel
-from musicae.music.models import MelodyVAE
+from musicae.autoencoding.batch import Batch, StreamData
+from musicae.autoencoding.trainer import Trainer, TrainerConfig
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.models.configs import MELODY_CONFIGS, get_config
+from musicae.music.models.evaluation import evaluate_windows
+from musicae.music.models.sequence_vae import SequenceVAE
 
 
 @pytest.mark.parametrize("name", ["mel_2bar_tiny", "mel_16bar_tiny", "mel_2bar_cpu"])
 def test_shapes_and_loss_breakdown(name):
     cfg = get_config(name)
-    model = MelodyVAE(cfg)
+    model = SequenceVAE(cfg)
     tokens = torch.randint(0, 90, (3, cfg.steps))
     posterior = model.encode(tokens)
     assert posterior.mean.shape == (3, cfg.z_dim)
     logits = model.teacher_forced_logits(posterior.mode(), tokens)
     assert logits.shape == (3, cfg.steps, 90)
-    out = model((tokens,), step=10)
+    out = model(Batch({"notes": tokens}), step=10)
     assert {"loss", "recon", "kl", "beta", "kl_bits", "accuracy"} <= set(out)
     out["loss"].backward()
-    assert model.decode(posterior.mode()).shape == (3, cfg.steps)
+    assert model.decode(posterior.mode())["notes"].shape == (3, cfg.steps)
 
 
 def test_decoder_is_causal_through_the_shift():
     """Changing step t of the target changes the logits only at steps > t (teacher forcing)."""
     torch.manual_seed(0)
-    model = MelodyVAE(get_config("mel_2bar_tiny")).eval()
+    model = SequenceVAE(get_config("mel_2bar_tiny")).eval()
     z = torch.randn(1, 8)
     a = torch.randint(0, 90, (1, 32))
     b = a.clone()
@@ -40,34 +41,34 @@ def test_decoder_is_causal_through_the_shift():
 @pytest.mark.parametrize("config", ["mel_16bar_tiny", "mel_16bar_hier2_tiny"])  # 1-bar and 2-bar segments
 def test_hierarchical_loop_matches_teacher_forcing_when_fed_targets(config):
     torch.manual_seed(0)
-    model = MelodyVAE(get_config(config)).eval()
+    model = SequenceVAE(get_config(config)).eval()
     tokens = torch.randint(0, 90, (2, 256))
     z = torch.randn(2, model.cfg.z_dim)
     parallel = model.teacher_forced_logits(z, tokens)
-    stepwise, _ = model.decoder.loop(z, model.start(2, "cpu"), targets=tokens, sampling_probability=0.0)
-    torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)
+    stepwise, _ = model.decoder.loop(z, {}, targets={"notes": tokens}, sampling_probability=0.0)
+    torch.testing.assert_close(parallel, stepwise["notes"], rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("mode", ["two_pass", "stepwise"])
 def test_scheduled_sampling_feeds_the_decoder_its_own_samples(mode, monkeypatch):
     """Early on the decoder reads the targets; late in the schedule it reads its own picks."""
-    from musicae.music import models
+    from musicae.music.models import decoders as models
 
     cfg = get_config("mel_2bar_tiny", sampling_rate=1000.0, sampling_mode=mode)
-    model = MelodyVAE(cfg).train()
+    model = SequenceVAE(cfg).train()
     tokens = torch.randint(2, 90, (8, 32))
     fed = []
     real_forward = models.ConditionedLSTM.forward
 
-    def recording(self, cond, previous, conditions=None, state=None):
-        fed.append(previous.detach().clone())
-        return real_forward(self, cond, previous, conditions, state)
+    def recording(self, cond, previous, controls, state=None):
+        fed.append(previous["notes"].detach().clone())
+        return real_forward(self, cond, previous, controls, state)
 
     monkeypatch.setattr(models.ConditionedLSTM, "forward", recording)
 
     def inputs_at(step):
         fed.clear()
-        out = model((tokens,), step=step)
+        out = model(Batch({"notes": tokens}), step=step)
         out["loss"].backward()
         last = fed[-1] if mode == "two_pass" else torch.cat(fed[-32:], dim=1)  # the pass that is trained on
         return out, last[:, 1:]  # (B, 31): what the decoder read for steps 1..31
@@ -85,8 +86,8 @@ def test_tiny_model_overfits_a_handful_of_windows(folk_windows, tmp_path):
     # free bits with a full KL weight keep z informative but near the prior's scale
     cfg = get_config("mel_2bar_tiny", encoder_hidden=64, decoder_hidden=64, z_dim=16, max_beta=1.0, beta_rate=0.0,
                      free_bits=32)
-    model = MelodyVAE(cfg)
-    trainer = Trainer(model, TensorData(windows), TrainerConfig(steps=1200, batch_size=8, lr=1e-2, lr_decay=0.998,
+    model = SequenceVAE(cfg)
+    trainer = Trainer(model, StreamData({"notes": windows}), TrainerConfig(steps=1200, batch_size=8, lr=1e-2, lr_decay=0.998,
                       lr_min=1e-4, progress=False,
                       eval_every=0, checkpoint_every=10**6), tmp_path / "run", {"kind": "melody_vae", "config": {}})
     trainer.fit()
@@ -95,8 +96,8 @@ def test_tiny_model_overfits_a_handful_of_windows(folk_windows, tmp_path):
 
 
 def test_checkpoint_round_trip_and_interpolation_endpoints(tmp_path, folk_windows):
-    from musicae.music.prepare import PrepareOptions, write_dataset
-    from musicae.music.train import train_melody_vae
+    from musicae.music.data.prepare import PrepareOptions, write_dataset
+    from musicae.music.models.training import train_melody_vae
 
     data = tmp_path / "data"
     results = [({"source": f"s{i}", "status": "ok", "reason": None, "detail": "", "windows": 1}, folk_windows[i:i + 1])
@@ -112,7 +113,7 @@ def test_checkpoint_round_trip_and_interpolation_endpoints(tmp_path, folk_window
         trained["state"] = {k: v.detach().clone() for k, v in trainer.model.cpu().state_dict().items()}
         return summary, trainer
 
-    import musicae.music.train as train_module
+    import musicae.music.models.training as train_module
 
     train_module.train_run, saved = keep_trainer, train_module.train_run
     try:

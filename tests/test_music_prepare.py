@@ -4,10 +4,10 @@ import shutil
 import numpy as np
 import pytest
 
-from musicae.music import prepare as prep
-from musicae.music.corpus import folk_corpus_files
-from musicae.music.extract import ExtractOptions
-from musicae.music.prepare import PrepareOptions, load_windows, prepare
+from musicae.music.data import prepare as prep
+from musicae.music.data.inputs import folk_corpus_files
+from musicae.music.data.prepare import PrepareOptions, load_windows, prepare
+from musicae.music.encodings.melody_extraction import ExtractOptions
 
 ABC = """%abc header line
 M:4/4

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from musicae.autoencoding.fetch import DownloadError
-from musicae.music.pop909 import download_pop909, expected_songs, song_digest
+from musicae.music.data.pop909 import download_pop909, expected_songs, song_digest
 from tests.http_server import RangeHandler, serving
 
 POP909 = Path(__file__).resolve().parents[2] / "shared" / "data" / "pop909"

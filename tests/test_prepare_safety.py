@@ -10,7 +10,7 @@ import pytest
 from midi_bytes import one_note
 
 from musicae.cli import main
-from musicae.music.prepare import PrepareOptions, load_windows, prepare
+from musicae.music.data.prepare import PrepareOptions, load_windows, prepare
 
 
 def options(tmp_path, **kw):
@@ -64,7 +64,7 @@ def test_prepare_replaces_only_its_own_dataset_and_a_failed_run_keeps_it(collect
 
 
 def test_stats_are_written_inside_the_atomic_directory(collection, tmp_path, monkeypatch):
-    from musicae.music import dataset_writer
+    from musicae.music.data import writer as dataset_writer
 
     seen = {}
     real = dataset_writer.replace_dir
@@ -143,19 +143,19 @@ def test_encode_reports_malformed_files_and_goes_on(tmp_path, capsys, folk_midi_
 
 
 @pytest.mark.parametrize("shard, message", [
-    (np.full((4, 32), 95, np.uint8), "values from 95 to 95"),
-    (np.full((4, 32), -1, np.int16), "values from -1"),
+    (np.full((4, 32), 95, np.uint8), "holds 95"),
+    (np.full((4, 32), -1, np.int16), "holds -1"),
     (np.zeros(32, np.uint8), "1-D array"),
     (np.zeros((2, 4, 32), np.uint8), "3-D array"),
-    (np.full((4, 32), 2.5), "fractional"),
-    (np.zeros((4, 16), np.uint8), "windows of 16 steps"),
+    (np.full((4, 32), 2.5), "holds 2.5"),
+    (np.zeros((4, 16), np.uint8), "rows of shape"),
 ])
 def test_bad_shards_are_refused_when_the_dataset_opens(tmp_path, collection, capsys, shard, message):
     prepare([collection / "midi"], tmp_path / "data", options(tmp_path, valid_fraction=0.3))
-    np.save(tmp_path / "data" / "valid-00000.npy", shard)
+    np.save(tmp_path / "data" / "valid-notes-00000.npy", shard)
     with pytest.raises(ValueError, match=message):
-        load_windows(tmp_path / "data", "all", num_classes=90)
+        load_windows(tmp_path / "data", "all")
     code = main(["train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--config", "mel_2bar_tiny",
                  "--steps", "2", "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 2 and "valid-00000.npy" in err and err.count("\n") == 1
+    assert code == 2 and "valid-notes-00000.npy" in err and err.count("\n") == 1

@@ -16,7 +16,7 @@ from musicae.cli import main
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory, folk_windows):
-    from musicae.music.prepare import PrepareOptions, write_dataset
+    from musicae.music.data.prepare import PrepareOptions, write_dataset
 
     root = tmp_path_factory.mktemp("runs") / "data"
     results = [({"source": f"s{i}", "status": "ok", "reason": None, "detail": "", "windows": 1}, folk_windows[i:i + 1])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from musicae.cli import main
-from musicae.music.dataset_writer import DatasetWriter, write_dataset
-from musicae.music.prepare import PrepareOptions, load_windows, prepare
+from musicae.music.data.prepare import PrepareOptions, load_windows, prepare
+from musicae.music.data.writer import DatasetWriter, write_dataset
 
 
 def snapshot(folder):

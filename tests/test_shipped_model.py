@@ -8,10 +8,15 @@ import torch
 
 from musicae.autoencoding.checkpoint import checkpoint_problem
 from musicae.cli import main
-from musicae.music.encoding import FIRST_PITCH_CLASS
-from musicae.music.generate import TrainedModel, example_melodies, melody_windows, shipped_model_dir
-from musicae.music.latent_tools import load_vectors, model_vectors_path
-from musicae.music.shipped import assets_dir, model_card, shipped_names
+from musicae.music.encodings.melody import FIRST_PITCH_CLASS
+from musicae.music.inference.shipped import assets_dir, model_card, shipped_names
+from musicae.music.inference.trained_model import (
+    TrainedModel,
+    example_melodies,
+    melody_windows,
+    shipped_model_dir,
+)
+from musicae.music.latent.moves import load_vectors, model_vectors_path
 
 SIXTEEN_BAR_MIN_NOTES = 30  # per 16-bar step of the interpolation below; it gave 97, 59 and 42 notes
 SIXTEEN_BAR_MIN_ONSET_ACCURACY = 0.3  # below (z = posterior mean): 0.61 and 0.40; from-scratch runs 0.11 to 0.19
@@ -82,12 +87,12 @@ def test_shipped_language_model_loads_by_its_kind_alone_and_prefers_real_melodie
     import subprocess
     import sys
 
-    from musicae.music.lm import load_lm, shipped_lm_dir
+    from musicae.music.models.language_model import load_lm, shipped_lm_dir
 
     code = ("from musicae.autoencoding.runs import load_model; "
             f"model, config = load_model({str(shipped_lm_dir())!r}); print(type(model).__name__)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
-        == "MelodyLM"  # the checkpoint's kind is enough: nothing had to import musicae.music.lm first
+        == "MelodyLM"  # the checkpoint's kind is enough: nothing had to import musicae.music.models.language_model first
     lm = load_lm()
     real = folk_windows[:200]
     shuffled = np.random.default_rng(0).permuted(real, axis=1)  # same notes, order destroyed
@@ -95,8 +100,8 @@ def test_shipped_language_model_loads_by_its_kind_alone_and_prefers_real_melodie
 
 
 def test_the_shipped_chord_model_follows_the_chords_it_is_given():
-    from musicae.music.chords import chord_tone_ratio
-    from musicae.music.commands import progression
+    from musicae.music.encodings.melody_chords import chord_tone_ratio
+    from musicae.music.inference.commands import progression
 
     model = TrainedModel.load("mel_2bar_chords")
     chords, _ = progression(model, "C G Am F Dm G C C")  # (4, 32)

@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from musicae.cli import main
-from musicae.music import models
-from musicae.music.configs import get_config
-from musicae.music.encoding import FIRST_PITCH_CLASS
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.io import windows_from_midi_file
+from musicae.music.encodings.melody import FIRST_PITCH_CLASS
+from musicae.music.inference.conversions import windows_from_midi_file
+from musicae.music.models import decoders
+from musicae.music.models import sequence_vae as models
+from musicae.music.models.configs import get_config
+from musicae.music.models.evaluation import evaluate_windows
 from tests.midi_bytes import notes_file
 from tests.music_helpers import untrained_model
 
@@ -72,8 +73,8 @@ def test_sixteen_bar_reconstruct_sample_and_encode(tiny16, inputs, tmp_path, cap
     assert result["windows"] == 2  # 33 bars: two whole 16-bar windows
     rebuilt = pretty_midi.PrettyMIDI(result["reconstruction_midi"]).instruments[0].notes
     assert rebuilt and max(n.end for n in rebuilt) <= 2 * 16 * SECONDS_PER_BAR + 1e-6
-    original = windows_from_midi_file(result["input_midi"], 16).windows
-    np.testing.assert_array_equal(original, windows_from_midi_file(inputs / "b.mid", 16).windows)
+    original = windows_from_midi_file(result["input_midi"], 16, encoding="melody").windows
+    np.testing.assert_array_equal(original, windows_from_midi_file(inputs / "b.mid", 16, encoding="melody").windows)
 
     code, out = run(capsys, "sample", "--checkpoint", tiny16, "-n", 3, "--out", tmp_path / "s")
     assert code == 0, out.err
@@ -103,13 +104,13 @@ def test_hierarchical_teacher_forcing_is_one_batched_call_not_a_loop(monkeypatch
     cfg = get_config(config)
     model = models.SequenceVAE(cfg).eval()
     shapes = []
-    real = models.ConditionedLSTM.forward
+    real = decoders.ConditionedLSTM.forward
 
-    def spy(self, cond, previous, conditions=None, state=None):
-        shapes.append(tuple(previous.shape))
-        return real(self, cond, previous, conditions, state)
+    def spy(self, cond, previous, controls, state=None):
+        shapes.append(tuple(previous["notes"].shape))
+        return real(self, cond, previous, controls, state)
 
-    monkeypatch.setattr(models.ConditionedLSTM, "forward", spy)
+    monkeypatch.setattr(decoders.ConditionedLSTM, "forward", spy)
     tokens = torch.randint(0, 90, (3, 256))
     model.teacher_forced_logits(torch.randn(3, cfg.z_dim), tokens)
     assert shapes == [batch]
@@ -128,7 +129,7 @@ def test_sampled_accuracy_at_temperature_near_zero_is_the_greedy_accuracy(folk_w
     generator = torch.Generator().manual_seed(0)
     tokens = torch.as_tensor(windows).long()
     z = model.encode(tokens).rsample(generator=generator)
-    by_hand = float((model.decode(z, temperature=0.0) == tokens).float().mean())
+    by_hand = float((model.decode(z, temperature=0.0)["notes"] == tokens).float().mean())
     assert greedy["sampled_accuracy"] == round(by_hand, 4)
     predicted = model.teacher_forced_logits(z, tokens).argmax(-1)
     onsets = tokens >= FIRST_PITCH_CLASS

@@ -16,7 +16,7 @@ import pytest
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from musicae.music.generate import example_melodies  # noqa: E402
+from musicae.music.inference.trained_model import example_melodies  # noqa: E402
 from musicae.studio.server import create_app  # noqa: E402
 
 A, B = example_melodies()
@@ -54,7 +54,7 @@ def test_interpolate_answers_notes_per_step_and_the_whole_path_as_midi(client):
 def test_examples_models_sample_and_similar(client):
     examples = client.get("/api/examples").json()
     assert "example a" in examples and any(e.startswith("folk: ") for e in examples)
-    from musicae.music.shipped import shipped_names
+    from musicae.music.inference.shipped import shipped_names
 
     models = client.get("/api/models").json()
     assert [m["name"] for m in models] == shipped_names() and "mel_2bar_folk" in shipped_names()
@@ -216,8 +216,8 @@ def test_a_port_in_use_is_one_line(capsys):
 def test_a_chord_model_takes_a_progression(tmp_path):
     from musicae.autoencoding.checkpoint import save_model
     from musicae.autoencoding.runs import model_record
-    from musicae.music.configs import get_config
-    from musicae.music.models import SequenceVAE
+    from musicae.music.models.configs import get_config
+    from musicae.music.models.sequence_vae import SequenceVAE
 
     cfg = get_config("mel_2bar_chords_tiny")
     save_model(tmp_path / "chords", SequenceVAE(cfg), model_record(cfg))

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from musicae.cli import main
-from musicae.music import models
-from musicae.music.configs import get_config
+from musicae.music.models import sequence_vae as models
+from musicae.music.models.configs import get_config
 from tests.music_helpers import untrained_model
 
 
@@ -18,7 +18,7 @@ def two_bar(tmp_path_factory):
 
 
 def loaded(path):
-    from musicae.music.generate import TrainedModel
+    from musicae.music.inference.trained_model import TrainedModel
 
     return TrainedModel.load(path).model
 
@@ -29,18 +29,19 @@ def test_init_from_makes_every_segment_the_two_bar_model(two_bar):
     model = models.SequenceVAE(get_config("mel_16bar_hier2_tiny")).eval()
     tokens = torch.randint(0, 90, (2, 256))
     segments = tokens.reshape(16, 32)  # 2 windows x 8 two-bar segments
-    before = model.encoder.segment(segments).mean
+    before = model.encoder.segment({"notes": segments}).mean
     copied = model.init_from(source)
     assert copied and all(name.startswith(("encoder.segment.", "decoder.bar.")) for name in copied)
-    after = model.encoder.segment(segments).mean
+    after = model.encoder.segment({"notes": segments}).mean
     torch.testing.assert_close(after, source.encode(segments).mean)
     assert not torch.allclose(before, after)
     # the segment decoder turns a code into logits exactly as the 2-bar decoder turns z into them
     codes = torch.randn(16, 8)
-    bar_logits, _ = model.decoder.bar(codes, source.shift_right(segments))
+    bar_params, _ = model.decoder.bar(codes, source.shift_right({"notes": segments}), {})
+    bar_logits = bar_params["notes"]
     torch.testing.assert_close(bar_logits, source.teacher_forced_logits(codes, segments))
     # ...and the whole model still decodes 16 bars, its segments in one batched call
-    assert model.decode(torch.randn(2, 16)).shape == (2, 256)
+    assert model.decode(torch.randn(2, 16))["notes"].shape == (2, 256)
 
 
 @pytest.mark.parametrize("config, source_config, reason", [

@@ -48,4 +48,6 @@ def to_device(batch: Any, device: torch.device) -> Any:
         return type(batch)(to_device(b, device) for b in batch)
     if isinstance(batch, dict):
         return {k: to_device(v, device) for k, v in batch.items()}
+    if hasattr(batch, "to"):  # a Batch of named tensors
+        return batch.to(device, non_blocking=True)
     return batch

@@ -55,8 +55,8 @@ class ModelKind:
 MODEL_KINDS = Registry("model kind")
 # Where each kind is registered, imported on first need: a checkpoint names its kind, and loading it must not
 # depend on which modules the caller happened to import.
-KIND_MODULES = {"sequence_vae": "musicae.music.models", "melody_vae": "musicae.music.models",
-                "melody_lm": "musicae.music.lm", "image_ae": "image_ae.tasks"}
+KIND_MODULES = {"sequence_vae": "musicae.music.models.sequence_vae", "melody_vae": "musicae.music.models.sequence_vae",
+                "melody_lm": "musicae.music.models.language_model", "image_ae": "image_ae.tasks"}
 
 
 def model_kind(name: str) -> ModelKind:

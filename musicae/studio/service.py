@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from musicae.music.corpus import BadInput, _quiet_fds, folk_corpus_dir, split_abc_tunes
-from musicae.music.encoding import DEFAULT_QPM, STEPS_PER_QUARTER
-from musicae.music.generate import TrainedModel, example_melodies
-from musicae.music.io import NoWindows, midi_bytes, windows_from_midi_bytes
-from musicae.music.latent_tools import load_vectors, model_vectors_path, similar, transform
-from musicae.music.shipped import DEFAULT_MODEL, model_card, shipped_names
+from musicae.music.data.inputs import BadInput, _quiet_fds, folk_corpus_dir, split_abc_tunes
+from musicae.music.encodings.melody import DEFAULT_QPM, STEPS_PER_QUARTER
+from musicae.music.inference.commands import output_only
+from musicae.music.inference.conversions import NoWindows, midi_bytes, windows_from_midi_bytes
+from musicae.music.inference.shipped import DEFAULT_MODEL, model_card, shipped_names
+from musicae.music.inference.trained_model import TrainedModel, example_melodies
+from musicae.music.latent.moves import load_vectors, model_vectors_path, similar, transform
 
 SECONDS_PER_STEP = 60.0 / DEFAULT_QPM / STEPS_PER_QUARTER
 MAX_STEPS = 16
@@ -27,26 +28,25 @@ class StudioError(ValueError):
     """A request the studio cannot serve; the message is shown in the page."""
 
 
-def notes_json(windows: np.ndarray, gap_steps: int = 0) -> list[list[float]]:
-    """(N, T) windows played in order -> [[pitch, start_seconds, end_seconds], ...]."""
-    from musicae.music.encoding import window_to_notes
-
+def notes_json(model: TrainedModel, windows: np.ndarray, gap_steps: int = 0) -> list[list[float]]:
+    """(N, T) windows of the model's first stream played in order -> [[pitch, start_seconds, end_seconds], ...]."""
     notes, offset = [], 0
+    first = model.output_names[0]
     for window in np.atleast_2d(windows):
-        for pitch, start, end in window_to_notes(window):
-            notes.append([int(pitch), round((offset + start) * SECONDS_PER_STEP, 4),
-                          round((offset + end) * SECONDS_PER_STEP, 4)])
+        for note in model.encoding.to_notes({first: window}):
+            notes.append([int(note.pitch), round((offset + note.start) * SECONDS_PER_STEP, 4),
+                          round((offset + note.end) * SECONDS_PER_STEP, 4)])
         offset += window.shape[-1] + gap_steps
     return notes
 
 
-def b64_midi(windows: np.ndarray, gap_steps: int = 0, chords: np.ndarray | None = None) -> str:
-    return base64.b64encode(midi_bytes(windows, gap_steps=gap_steps, chords=chords)).decode()
+def b64_midi(model: TrainedModel, windows: np.ndarray, gap_steps: int = 0, chords: np.ndarray | None = None) -> str:
+    return base64.b64encode(midi_bytes(windows, encoding=model.encoding, gap_steps=gap_steps, chords=chords)).decode()
 
 
 def chord_notes_json(chords: np.ndarray) -> list[list[float]]:
     """(N, T) chord classes played in order -> the voicing's [[pitch, start_seconds, end_seconds], ...]."""
-    from musicae.music.encoding import chord_notes
+    from musicae.music.encodings.chords import chord_notes
 
     notes, offset = [], 0
     for row in np.atleast_2d(chords):
@@ -60,8 +60,8 @@ def progression_or_none(model: TrainedModel, chords: str | None, windows: int | 
     """A chord model's (W, T) chords for the typed progression and its length in bars; (None, 0) for a model
     without chords."""
     from musicae.autoencoding.config import ConfigError
-    from musicae.music.chords import UnknownChord
-    from musicae.music.commands import progression
+    from musicae.music.encodings.chords import UnknownChord
+    from musicae.music.inference.commands import progression
 
     try:
         return progression(model, chords, windows)
@@ -103,9 +103,9 @@ class Studio:
         if self.checkpoint:
             model = self.model("custom")
             return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True,
-                     "chords": bool(model.cfg.condition_classes), "attributes": sorted(self.vectors("custom"))}]
+                     "chords": "chords" in [s.name for s in model.encoding.controls], "attributes": sorted(self.vectors("custom"))}]
         return [{**{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")},
-                 "chords": card["encoding"] == "melody_chords", "attributes": sorted(self.vectors(card["name"]))}
+                 "chords": "chords" in [s["name"] for s in card.get("streams", [])] or card["encoding"].endswith("_chords"), "attributes": sorted(self.vectors(card["name"]))}
                 for card in map(model_card, shipped_names())]
 
     def vectors(self, name: str | None) -> dict[str, np.ndarray]:
@@ -150,7 +150,7 @@ class Studio:
         elif name.lower().endswith(".abc") or data.lstrip()[:2] in (b"X:", b"%a", b"%%"):
             data = abc_to_midi(data, name)
         try:
-            return windows_from_midi_bytes(data, model.cfg.bars, name=name).windows
+            return windows_from_midi_bytes(data, model.cfg.bars, name=name, encoding=output_only(model)).windows
         except NoWindows as err:
             raise StudioError(str(err)) from None
 
@@ -169,10 +169,10 @@ class Studio:
         return {
             "model": model_name or ("custom" if self.checkpoint else DEFAULT_MODEL),
             "bars": model.cfg.bars * paired,
-            "steps": [{"notes": notes_json(path[i]), "midi": b64_midi(path[i], chords=under)} for i in range(steps)],
-            "inputs": [{"notes": notes_json(wa[:paired])}, {"notes": notes_json(wb[:paired])}],
+            "steps": [{"notes": notes_json(model, path[i]), "midi": b64_midi(model, path[i], chords=under)} for i in range(steps)],
+            "inputs": [{"notes": notes_json(model, wa[:paired])}, {"notes": notes_json(model, wb[:paired])}],
             "chords": [] if under is None else chord_notes_json(under),
-            "midi": b64_midi(path.reshape(steps, -1), gap_steps=bar,
+            "midi": b64_midi(model, path.reshape(steps, -1), gap_steps=bar,
                              chords=None if under is None else np.tile(under.reshape(-1), (steps, 1))),
         }
 
@@ -186,17 +186,18 @@ class Studio:
         under, bars = progression_or_none(model, chords, None)
         if under is None:
             windows = model.sample(n, temperature, seed)
-            return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in windows],
-                    "midi": b64_midi(windows, gap_steps=model.cfg.steps_per_bar)}
-        from musicae.music.commands import progression_melody
+            return {"samples": [{"notes": notes_json(model, w), "midi": b64_midi(model, w)} for w in windows],
+                    "midi": b64_midi(model, windows, gap_steps=model.cfg.steps_per_bar)}
+        from musicae.music.inference.commands import progression_melody
 
         generator = torch.Generator().manual_seed(seed)
-        melodies = np.stack([progression_melody(model, under, bars, temperature, generator) for _ in range(n)])
+        melodies = np.stack([progression_melody(model, under, bars, temperature, generator)[model.output_names[0]][0]
+                              for _ in range(n)])
         steps = under.reshape(-1)[: melodies.shape[1]]
-        return {"samples": [{"notes": notes_json(m[None]), "midi": b64_midi(m[None], chords=steps[None])}
+        return {"samples": [{"notes": notes_json(model, m[None]), "midi": b64_midi(model, m[None], chords=steps[None])}
                             for m in melodies],
                 "chords": chord_notes_json(steps[None]),
-                "midi": b64_midi(melodies, gap_steps=model.cfg.steps_per_bar, chords=np.tile(steps, (n, 1)))}
+                "midi": b64_midi(model, melodies, gap_steps=model.cfg.steps_per_bar, chords=np.tile(steps, (n, 1)))}
 
     def similar(self, a: bytes | None, a_name: str, example: str | None = None, n: int = 4,
                 similarity: float = 0.8, model_name: str | None = None, seed: int = 0) -> dict:
@@ -205,9 +206,9 @@ class Studio:
         model = self.model(model_name)
         window = self.melody(a, a_name, example, model)[0]
         variations = similar(model, window, n, similarity, seed=seed)
-        return {"samples": [{"notes": notes_json(w), "midi": b64_midi(w)} for w in variations],
-                "input": {"notes": notes_json(window)},
-                "midi": b64_midi(variations, gap_steps=model.cfg.steps_per_bar)}
+        return {"samples": [{"notes": notes_json(model, w), "midi": b64_midi(model, w)} for w in variations],
+                "input": {"notes": notes_json(model, window)},
+                "midi": b64_midi(model, variations, gap_steps=model.cfg.steps_per_bar)}
 
 
 def transform_melody(studio: Studio, a: bytes | None, a_name: str, example: str | None, amounts: dict[str, float],
@@ -225,8 +226,8 @@ def transform_melody(studio: Studio, a: bytes | None, a_name: str, example: str 
     windows = studio.melody(a, a_name, example, model)[:4]
     changed = transform(model, windows, vectors, amounts)
     plain = transform(model, windows, vectors, {})
-    return {"input": {"notes": notes_json(windows)}, "reconstruction": {"notes": notes_json(plain)},
-            "transformed": {"notes": notes_json(changed), "midi": b64_midi(changed)}}
+    return {"input": {"notes": notes_json(model, windows)}, "reconstruction": {"notes": notes_json(model, plain)},
+            "transformed": {"notes": notes_json(model, changed), "midi": b64_midi(model, changed)}}
 
 
 def static_dir() -> Path:

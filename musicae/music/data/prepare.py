@@ -1,7 +1,7 @@
 """MIDI/ABC collections -> training windows, in parallel, cached, with every item accounted for.
 
 Output directory (written atomically):
-    train-00000.npy, valid-00000.npy   uint8 class windows, shape (N, steps)
+    train-S-00000.npy, valid-S-00000.npy   each stream S of the encoding, row for row (N, steps[, width])
     manifest.jsonl                     one line per item: source, status, reason, windows, split
     stats.json                         totals, counts per status and reason, options
 
@@ -25,7 +25,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from musicae.autoencoding.config import CheckedConfig, require
-from musicae.music.corpus import (
+from musicae.music.data.annotated import BEATS, CHORDS
+from musicae.music.data.executors import EXECUTORS, run_jobs
+from musicae.music.data.inputs import (
     ABC_PARSERS,
     DEFAULT_MAX_FILE_MB,
     BadInput,
@@ -37,14 +39,13 @@ from musicae.music.corpus import (
     split_abc_tunes,
     tune_label,
 )
-from musicae.music.dataset_writer import SHARD_SIZE, DatasetWriter, write_dataset  # noqa: F401 (re-exported)
+from musicae.music.data.writer import DATASET_FORMAT, SHARD_SIZE, DatasetWriter, is_validation, write_dataset  # noqa: F401 (re-exported)
 from musicae.music.encodings import ENCODINGS, get_encoding
-from musicae.music.executors import EXECUTORS, run_jobs
-from musicae.music.extract import ExtractOptions
+from musicae.music.encodings.base import ExtractOptions, Rows
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 TUNES_PER_UNIT = 200
-DATASET_FILE = re.compile(r"^((train|valid)(-cond)?-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
+DATASET_FILE = re.compile(r"^((train|valid)(-[a-z][a-z0-9_]*)?-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
 
 
 class UnsafeOutput(ValueError):
@@ -99,21 +100,18 @@ def _record(source: str, status: str, reason: str | None = None, detail: str = "
     return {"source": source, "status": status, "reason": reason, "detail": detail, "windows": windows}
 
 
-def _empty(options: PrepareOptions) -> np.ndarray:
-    """No windows, in the shape this encoding's results have: (0, T), or (0, 2, T) with conditions."""
-    steps = options.extract.window_steps
-    return np.zeros((0, 2, steps) if get_encoding(options.encoding).condition_classes else (0, steps), np.uint8)
+def _empty(options: PrepareOptions) -> Rows:
+    """No rows, in this encoding's streams."""
+    encoding = get_encoding(options.encoding)
+    return encoding.empty_rows(encoding.window_steps(options.extract.bars))
 
 
-def _from_segments(source: str, segments, options: PrepareOptions) -> tuple[dict, np.ndarray]:
-    """(record, windows): (N, T), or (N, 2, T) with each window's per-step conditions."""
+def _from_segments(source: str, segments, options: PrepareOptions) -> tuple[dict, Rows]:
+    """(record, rows) of one item."""
     extraction = get_encoding(options.encoding).extract(segments, options.extract, source)
-    if not len(extraction.windows):
+    if not len(extraction):
         return _record(source, "skipped", extraction.reason, extraction.detail), _empty(options)
-    windows = extraction.windows
-    if extraction.conditions is not None:
-        windows = np.stack([windows, extraction.conditions.astype(np.uint8)], axis=1)
-    return _record(source, "ok", windows=len(extraction.windows)), windows
+    return _record(source, "ok", windows=len(extraction)), extraction.rows
 
 
 def process_unit(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.ndarray]]:
@@ -165,8 +163,6 @@ def _cache_key(unit: Unit, options: PrepareOptions) -> str:
 
 
 def _annotation_files(path: Path) -> list[Path]:
-    from musicae.music.annotated import BEATS, CHORDS
-
     return [p for p in (path.parent / BEATS, path.parent / CHORDS) if path.suffix.lower() in (".mid", ".midi")
             and p.is_file()]
 
@@ -185,37 +181,40 @@ def _cached_process(args: tuple[Unit, PrepareOptions]) -> list[tuple[dict, np.nd
             return cached
     results = process_unit(unit, options)
     if path is not None:
-        _write_cache_entry(path, results, options.extract.window_steps)
+        _write_cache_entry(path, results)
     return results
 
 
-def _read_cache_entry(path: Path) -> list[tuple[dict, np.ndarray]] | None:
+def _read_cache_entry(path: Path) -> list[tuple[dict, Rows]] | None:
     """A cached result, or None when there is none or it is damaged in any way (then it is recomputed)."""
     if not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
             records = json.loads(bytes(data["records"]).decode())
-            windows = data["windows"]
+            streams = Rows({key[len("stream_"):]: data[key] for key in data.files if key.startswith("stream_")})
         counts = [r["windows"] for r in records]
-        if sum(counts) != len(windows):
+        if not streams or any(sum(counts) != len(v) for v in streams.values()):
             return None
         offsets = np.cumsum([0, *counts])
-        return [(r, windows[offsets[i] : offsets[i + 1]]) for i, r in enumerate(records)]
+        return [(r, streams.take(slice(offsets[i], offsets[i + 1]))) for i, r in enumerate(records)]
     except Exception:  # empty, truncated or foreign file: EOFError, BadZipFile, ValueError, KeyError...
         return None
 
 
-def _write_cache_entry(path: Path, results, window_steps: int) -> None:
+def _write_cache_entry(path: Path, results) -> None:
     """Write-then-rename; a cache that cannot be written is skipped (the driver has warned once)."""
     records = [r for r, _ in results]
-    windows = np.concatenate([w for _, w in results]) if results else np.zeros((0, window_steps), np.uint8)
+    if not results:
+        return
+    joined = Rows.concat([rows for _, rows in results])
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, records=np.frombuffer(json.dumps(records).encode(), np.uint8), windows=windows)
+            np.savez(f, records=np.frombuffer(json.dumps(records).encode(), np.uint8),
+                     **{f"stream_{name}": values for name, values in joined.items()})
         os.replace(tmp, path)
     except OSError:
         if tmp:
@@ -258,12 +257,6 @@ def plan_units(files: list[InputFile]) -> tuple[list[Unit], list[tuple[dict, np.
     return units, failed
 
 
-def is_validation(source: str, fraction: float, seed: int) -> bool:
-    """Split by source name, so that a source never has windows on both sides."""
-    digest = hashlib.sha256(f"{seed}:{source}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") / 2**64 < fraction
-
-
 def prepare(
     inputs: list[str | Path],
     out_dir: Path,
@@ -280,7 +273,7 @@ def prepare(
     if folk:
         files = folk_corpus_files() + files
     units, failed = plan_units(files)
-    writer = DatasetWriter(out_dir, options, started)
+    writer = DatasetWriter(out_dir, options, get_encoding(options.encoding), started)
     try:
         for path, why in problems:
             writer.add(_record(path, "error", "missing", why), None)
@@ -319,24 +312,51 @@ def check_output_dir(out_dir: Path, inputs: list[str | Path] = ()) -> Path:
     return out_dir
 
 
-def load_windows(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray:
-    """Windows of a prepared directory: split is train, valid or all.
-
-    Every shard is checked as it is opened: a 2-D integer array of `steps` columns (stats.json), values
-    in 0..num_classes-1. A bad shard is a ValueError naming the file and what is wrong.
-    """
-    data_dir = Path(data_dir)
-    return _load_shards(data_dir, split, int(_dataset_stats(data_dir)["steps"]), num_classes, "[0-9]")
-
-
-def load_conditions(data_dir: Path, split: str = "train", num_classes: int | None = None) -> np.ndarray | None:
-    """The per-step conditions of a dataset's windows, row for row (None for a dataset without them), checked
-    as `load_windows` checks windows."""
+def load_streams(data_dir: Path, split: str = "train", encoding=None) -> Rows:
+    """Every stream of a prepared directory (split train, valid or all), checked against its encoding (the
+    dataset's own, or `encoding` when given, which must match): shapes, dtypes and ranges. A bad shard or a
+    dataset of another encoding is a ValueError naming the file and what is wrong."""
     data_dir = Path(data_dir)
     stats = _dataset_stats(data_dir)
-    if not stats.get("conditions"):
+    if stats.get("format", 1) < DATASET_FORMAT:
+        raise ValueError(f"{data_dir}: prepared by an earlier musicae (one unnamed stream); run `musicae prepare` "
+                         f"again")
+    name = stats.get("encoding", "melody")
+    if encoding is not None and encoding.name != name:
+        raise ValueError(f"{data_dir}: a {name!r} dataset, and the model reads {encoding.name!r}; prepare the data "
+                         f"with --encoding {encoding.name}")
+    encoding = encoding or get_encoding(name)
+    steps = int(stats["steps"])
+    splits = ("train", "valid") if split == "all" else (split,)
+    if any(s not in ("train", "valid") for s in splits):
+        raise ValueError(f"unknown split {split!r}: use train, valid or all")
+    rows = Rows()
+    for stream in encoding.streams:
+        arrays = [check_shard(p, stream, steps) for s in splits
+                  for p in sorted(data_dir.glob(f"{s}-{stream.name}-[0-9]*.npy"))]
+        rows[stream.name] = np.concatenate(arrays) if arrays else np.zeros((0, *stream.shape(steps)), stream.dtype)
+    if len({len(v) for v in rows.values()}) > 1:
+        raise ValueError(f"{data_dir}: its streams have different numbers of rows; prepare the dataset again")
+    return rows
+
+
+def dataset_encoding(data_dir: Path):
+    """The encoding a prepared directory was made with."""
+    return get_encoding(_dataset_stats(Path(data_dir)).get("encoding", "melody"))
+
+
+def load_windows(data_dir: Path, split: str = "train", encoding=None) -> np.ndarray:
+    """The first output stream of a prepared directory (the windows of a one-stream encoding)."""
+    rows = load_streams(data_dir, split, encoding)
+    return rows[(encoding or dataset_encoding(data_dir)).outputs[0].name]
+
+
+def load_conditions(data_dir: Path, split: str = "train", encoding=None) -> np.ndarray | None:
+    """The first control stream of a prepared directory (the chords of a melody_chords dataset), or None."""
+    encoding = encoding or dataset_encoding(data_dir)
+    if not encoding.controls:
         return None
-    return _load_shards(data_dir, split, int(stats["steps"]), num_classes, "cond-")
+    return load_streams(data_dir, split, encoding)[encoding.controls[0].name]
 
 
 def _dataset_stats(data_dir: Path) -> dict:
@@ -353,34 +373,21 @@ def _dataset_stats(data_dir: Path) -> dict:
     return stats
 
 
-def _load_shards(data_dir: Path, split: str, steps: int, num_classes: int | None, kind: str) -> np.ndarray:
-    """The SPLIT-KIND* shards of train, valid or all, checked and joined in order."""
-    splits = ("train", "valid") if split == "all" else (split,)
-    if any(s not in ("train", "valid") for s in splits):
-        raise ValueError(f"unknown split {split!r}: use train, valid or all")
-    arrays = [check_shard(p, steps, num_classes) for s in splits for p in sorted(data_dir.glob(f"{s}-{kind}*.npy"))]
-    if not arrays:
-        return np.zeros((0, steps), np.uint8)
-    return np.concatenate(arrays)
-
-
-def check_shard(path: Path, steps: int, num_classes: int | None = None) -> np.ndarray:
-    """One shard as uint8 windows, or ValueError naming the file and the problem."""
+def check_shard(path: Path, stream, steps: int) -> np.ndarray:
+    """One shard of `stream`, in its dtype, or ValueError naming the file and the problem."""
     try:
         array = np.load(path, allow_pickle=False)
     except Exception as err:  # truncated, not .npy, pickled objects...
         raise ValueError(f"{path}: unreadable shard ({' '.join(str(err).split())[:120]})") from None
-    if array.ndim != 2:
-        raise ValueError(f"{path}: a {array.ndim}-D array of shape {array.shape}; windows are 2-D (N, {steps})")
-    if array.shape[1] != steps:
-        raise ValueError(f"{path}: windows of {array.shape[1]} steps, but stats.json says {steps}")
+    expected = (steps, stream.width) if stream.width else (steps,)
+    if array.ndim != 1 + len(expected):
+        raise ValueError(f"{path}: a {array.ndim}-D array of shape {array.shape}; stream {stream.name!r} is "
+                         f"(N, {', '.join(map(str, expected))})")
+    if array.shape[1:] != expected:
+        raise ValueError(f"{path}: rows of shape {array.shape[1:]}, but stats.json and the encoding say {expected}")
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ValueError(f"{path}: dtype {array.dtype}; windows are integer classes (uint8)")
-    if np.issubdtype(array.dtype, np.floating) and array.size and not np.all(np.mod(array, 1) == 0):
-        raise ValueError(f"{path}: dtype {array.dtype} with fractional values; windows are integer classes (uint8)")
-    if array.size:
-        low, high = array.min(), array.max()
-        limit = num_classes if num_classes is not None else 256
-        if low < 0 or high >= limit:
-            raise ValueError(f"{path}: values from {low} to {high}; classes must be in 0..{limit - 1}")
-    return array.astype(np.uint8, copy=False)
+        raise ValueError(f"{path}: dtype {array.dtype}; stream {stream.name!r} is stored as {stream.dtype}")
+    try:
+        return stream.check(array)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None

@@ -9,14 +9,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from musicae.autoencoding.batch import StreamData
 from musicae.autoencoding.distributed import is_main
 from musicae.autoencoding.runs import plan_run, train_run
-from musicae.autoencoding.trainer import TensorData, TrainerConfig
-from musicae.music.configs import DEFAULT_CONFIG, SequenceVAEConfig, get_config
-from musicae.music.evaluate import evaluate_windows
-from musicae.music.generate import TrainedModel
-from musicae.music.models import MODEL_KIND, SequenceVAE
-from musicae.music.prepare import load_conditions, load_windows
+from musicae.autoencoding.trainer import TrainerConfig
+from musicae.music.data.prepare import load_streams
+from musicae.music.encodings.base import Rows
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.models.configs import DEFAULT_CONFIG, SequenceVAEConfig, get_config
+from musicae.music.models.evaluation import evaluate_rows
+from musicae.music.models.sequence_vae import MODEL_KIND, SequenceVAE
 
 # Model-config fields that also set the trainer (pythae style: one config per model says how to train it).
 TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
@@ -27,20 +29,9 @@ def trainer_config_for(cfg: SequenceVAEConfig, **overrides) -> TrainerConfig:
     return TrainerConfig(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
 
 
-def dataset_conditions(data_dir: Path, split: str, cfg: SequenceVAEConfig) -> np.ndarray | None:
-    """The per-step conditions a conditioned config needs (None for an unconditioned one)."""
-    if not cfg.condition_classes:
-        return None
-    conditions = load_conditions(data_dir, split, num_classes=cfg.condition_classes)
-    if conditions is None:
-        raise ValueError(f"{data_dir}: config {cfg.name} (encoding {cfg.encoding}) needs per-step conditions, and this "
-                         f"dataset has none; prepare it with --chords")
-    return conditions
-
-
-def tensor_data(windows: np.ndarray, conditions: np.ndarray | None) -> TensorData:
-    tensors = [torch.from_numpy(windows)] + ([] if conditions is None else [torch.from_numpy(conditions)])
-    return TensorData(*tensors)
+def stream_data(rows: Rows, lengths: np.ndarray | None = None) -> StreamData:
+    return StreamData({name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in rows.items()},
+                      None if lengths is None else torch.from_numpy(lengths))
 
 
 def train_sequence_vae(
@@ -78,20 +69,20 @@ def train_sequence_vae(
     plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,
                     expect=MODEL_KIND.name)
     cfg = plan.config
-    train = load_windows(data_dir, "train", num_classes=cfg.num_classes)
-    valid = load_windows(data_dir, "valid", num_classes=cfg.num_classes)
-    train_conditions, valid_conditions = (dataset_conditions(data_dir, split, cfg) for split in ("train", "valid"))
-    if train.shape[1] != cfg.steps:
+    train = load_streams(data_dir, "train", cfg.encoding_spec)
+    valid = load_streams(data_dir, "valid", cfg.encoding_spec)
+    steps = next(iter(train.values())).shape[1]
+    if steps != cfg.steps:
         raise ValueError(
-            f"{data_dir}: windows have {train.shape[1]} steps but config {cfg.name} expects {cfg.steps} "
+            f"{data_dir}: windows have {steps} steps but config {cfg.name} expects {cfg.steps} "
             f"({cfg.bars} bars); prepare with --bars {cfg.bars}"
         )
     if len(train) == 0:
         raise ValueError(f"{data_dir}: no training windows")
     warm_start = None if source is None else (lambda model: model.init_from(source))
     summary, trainer = train_run(
-        plan, out, tensor_data(train, train_conditions), init=warm_start,
-        eval_data=tensor_data(valid, valid_conditions) if len(valid) else None,
+        plan, out, stream_data(train), init=warm_start,
+        eval_data=stream_data(valid) if len(valid) else None,
         curves=("loss", "recon", "kl_bits", "accuracy"),
         data={"dir": str(data_dir), "train_windows": len(train)},
         **({"init_from": str(init_from)} if init_from is not None else {}),
@@ -101,8 +92,7 @@ def train_sequence_vae(
     if len(valid) and not summary["interrupted"]:  # an interrupted run should stop now, not evaluate
         subset = np.random.default_rng(plan.trainer.seed).permutation(len(valid))[:final_eval_windows]
         picked = np.sort(subset)
-        summary["evaluation"] = evaluate_windows(trainer.model, valid[picked], conditions=None if valid_conditions is None
-                                                 else valid_conditions[picked])
+        summary["evaluation"] = evaluate_rows(trainer.model, valid.take(picked))
     summary["config"] = cfg.name
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

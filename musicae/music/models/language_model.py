@@ -17,11 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from musicae.autoencoding.batch import StreamData
 from musicae.autoencoding.config import CheckedConfig, require
 from musicae.autoencoding.runs import load_model, plan_run, register_model_kind, train_run
-from musicae.autoencoding.trainer import TensorData, TrainerConfig
+from musicae.autoencoding.trainer import TrainerConfig
+from musicae.music.data.prepare import dataset_encoding, load_streams
 from musicae.music.encodings import ENCODINGS, get_encoding
-from musicae.music.prepare import load_windows
 
 SHIPPED_LM = "mel_lm_folk"
 
@@ -31,7 +32,7 @@ class MelodyLMConfig(CheckedConfig):
     name: str = "mel_lm_small"
     """Config name."""
     encoding: str = "melody"
-    """What the classes mean (see `musicae/music/encodings.py`)."""
+    """What the classes mean (see `musicae/music/encodings/base.py`)."""
     embed_dim: int = 64
     """Token embedding size."""
     hidden: int = 256
@@ -57,7 +58,9 @@ class MelodyLM(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.encoding = get_encoding(cfg.encoding)
-        classes = self.encoding.num_classes
+        stream = self.encoding.outputs[0]
+        self.stream = stream.name
+        classes = stream.classes
         self.embed = nn.Embedding(classes + 1, cfg.embed_dim)
         self.lstm = nn.LSTM(cfg.embed_dim, cfg.hidden, cfg.layers, batch_first=True)
         self.out = nn.Linear(cfg.hidden, classes)
@@ -70,9 +73,9 @@ class MelodyLM(nn.Module):
         return self.out(hidden)
 
     def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:
-        tokens = batch[0].long()
         if self.training:
-            tokens, _ = self.encoding.augment(tokens, None, self.cfg.transpose)
+            batch = self.encoding.augment(batch, self.cfg.transpose)
+        tokens = batch[self.stream].long()
         logits = self.logits(tokens)
         loss = F.cross_entropy(logits.flatten(0, 1), tokens.flatten())
         return {"loss": loss, "accuracy": (logits.argmax(-1) == tokens).float().mean().detach()}
@@ -109,10 +112,10 @@ def load_lm(path: Path | str | None = None) -> MelodyLM:
 
 def train_lm(data_dir: Path, out: Path, steps: int = 3000, batch_size: int = 128, seed: int = 0,
              resume: bool = False, overwrite: bool = False, progress: bool | None = None) -> dict:
-    num_classes = get_encoding("melody").num_classes
-    train = load_windows(data_dir, "train", num_classes=num_classes)
-    valid = load_windows(data_dir, "valid", num_classes=num_classes)
-    cfg = MelodyLMConfig(context_steps=int(train.shape[1]))
+    rows = load_streams(data_dir, "train")
+    encoding = dataset_encoding(data_dir)
+    train, valid = rows[encoding.outputs[0].name], load_streams(data_dir, "valid")[encoding.outputs[0].name]
+    cfg = MelodyLMConfig(context_steps=int(train.shape[1]), encoding=encoding.name)
     trainer = TrainerConfig(steps=steps, batch_size=batch_size, lr=1e-3, lr_decay=0.9995, seed=seed,
                             eval_every=500, checkpoint_every=250,
                             **({} if progress is None else {"progress": progress}))
@@ -121,8 +124,9 @@ def train_lm(data_dir: Path, out: Path, steps: int = 3000, batch_size: int = 128
     if plan.config.context_steps != train.shape[1]:
         raise ValueError(f"{data_dir}: windows of {train.shape[1]} steps, but the run in {out} was trained on "
                          f"{plan.config.context_steps}")
-    summary, trainer_ = train_run(plan, out, TensorData(torch.from_numpy(train)),
-                                  eval_data=TensorData(torch.from_numpy(valid)) if len(valid) else None,
+    name = encoding.outputs[0].name
+    summary, trainer_ = train_run(plan, out, StreamData({name: torch.from_numpy(train)}),
+                                  eval_data=StreamData({name: torch.from_numpy(valid)}) if len(valid) else None,
                                   curves=("loss", "accuracy"), data={"dir": str(data_dir), "train_windows": len(train)})
     if len(valid):
         summary["valid_log_likelihood_per_step"] = round(float(trainer_.model.cpu().log_likelihood(valid).mean()), 4)

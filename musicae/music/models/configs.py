@@ -20,7 +20,7 @@ class SequenceVAEConfig(CheckedConfig):
     name: str = DEFAULT_CONFIG
     """Config name."""
     encoding: str = "melody"
-    """What the classes mean and how windows are made (see `musicae/music/encodings.py`)."""
+    """What the classes mean and how windows are made (see `musicae/music/encodings/`)."""
     bars: int = 2
     """Window length in bars."""
     decoder: Literal["flat", "hierarchical"] = "flat"
@@ -91,7 +91,7 @@ class SequenceVAEConfig(CheckedConfig):
         require(self.segment_dim >= 0, "segment_dim", self.segment_dim, "must not be negative")
         require(self.encoder == "flat" or self.segment_dim >= 1, "segment_dim", self.segment_dim,
                 "a hierarchical encoder needs segment codes of size 1 or more")
-        require(not self.encoder_transpose or self.condition_classes, "encoder_transpose", self.encoder_transpose,
+        require(not self.encoder_transpose or self.has_controls, "encoder_transpose", self.encoder_transpose,
                 "needs an encoding with conditions (the decoder could not know the key)")
         require(self.encoder_transpose <= 5, "encoder_transpose", self.encoder_transpose,
                 "must be at most 5: a larger shift makes the octave ambiguous")
@@ -110,12 +110,13 @@ class SequenceVAEConfig(CheckedConfig):
         return self.bars // self.conductor_span
 
     @property
-    def num_classes(self) -> int:
-        return get_encoding(self.encoding).num_classes
+    def encoding_spec(self):
+        """The encoding itself (its streams and conversions)."""
+        return get_encoding(self.encoding)
 
     @property
-    def condition_classes(self) -> int:
-        return get_encoding(self.encoding).condition_classes
+    def has_controls(self) -> bool:
+        return bool(self.encoding_spec.controls)
 
 
 MelodyVAEConfig = SequenceVAEConfig  # round 1's name
@@ -187,6 +188,13 @@ SEQUENCE_CONFIGS.register(DEFAULT_CONFIG, SequenceVAEConfig())
 # found everything in z and sampled melodies that ignored their chords (chord-tone ratio 0.37 vs 0.63).
 SEQUENCE_CONFIGS.register("mel_2bar_chords", SequenceVAEConfig(name="mel_2bar_chords", encoding="melody_chords",
                                                                encoder_transpose=5))
+# MusicVAE's cat-drums_2bar_small (BiLSTM 512, decoder 2x256, z 256, free bits 48, beta 0.2, scheduled sampling)
+# at this CPU's size: the encoder at half width, a learned embedding of the 512 drum classes.
+SEQUENCE_CONFIGS.register(
+    "drums_2bar",
+    SequenceVAEConfig(name="drums_2bar", encoding="drums", encoder_hidden=256, decoder_hidden=256, z_dim=256,
+                      free_bits=48, max_beta=0.2, beta_rate=0.9995, transpose=0),
+)
 # Tiny configs for tests.
 SEQUENCE_CONFIGS.register(
     "mel_2bar_tiny",
@@ -207,6 +215,8 @@ SEQUENCE_CONFIGS.register(
 )
 SEQUENCE_CONFIGS.register(
     "mel_2bar_chords_tiny", replace(SEQUENCE_CONFIGS["mel_2bar_tiny"], name="mel_2bar_chords_tiny", encoding="melody_chords"))
+SEQUENCE_CONFIGS.register(
+    "drums_2bar_tiny", replace(SEQUENCE_CONFIGS["mel_2bar_tiny"], name="drums_2bar_tiny", encoding="drums"))
 MELODY_CONFIGS = SEQUENCE_CONFIGS  # round 1's name
 
 

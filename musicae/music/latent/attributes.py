@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from musicae.autoencoding.config import Registry
-from musicae.music.encoding import STEPS_PER_BAR, STEPS_PER_QUARTER, window_to_notes
+from musicae.music.encodings.melody import STEPS_PER_BAR, STEPS_PER_QUARTER, window_to_notes
 
 C_MAJOR = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], dtype=bool)
 INTERVAL_BINS = 13  # |interval| 0..11 semitones, and 12 or more

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.chords import NO_CHORD, UnknownChord, parse_chord
-from musicae.music.corpus import BadInput
-from musicae.music.encoding import STEPS_PER_QUARTER
-from musicae.music.segments import Segment
+from musicae.music.data.segments import STEPS_PER_QUARTER, BadInput, Segment
+from musicae.music.encodings.chords import NO_CHORD, UnknownChord, parse_chord
 
 BEATS = "beat_midi.txt"
 CHORDS = "chord_midi.txt"

@@ -1,8 +1,7 @@
 """Writing a prepared dataset as results arrive: bounded memory whatever the collection's size.
 
-Results carry (N, T) windows, or (N, 2, T) for encodings with per-step conditions (windows, then their
-conditions, such as the chord of each step): those go to `SPLIT-NNNNN.npy` and `SPLIT-cond-NNNNN.npy`,
-row for row.
+Results carry `Rows`, one array per stream of the encoding: stream S goes to `SPLIT-S-NNNNN.npy`, row for row
+across the streams, in the stream's own dtype (uint8 or uint16 classes, float16 values; `stats.json` says which).
 
 Windows go into shards of SHARD_SIZE in a temporary sibling of the output folder and records into the
 manifest, as they come; `finish` writes stats.json and renames the folder into place. The driver holds at
@@ -22,34 +21,42 @@ from pathlib import Path
 import numpy as np
 
 from musicae.autoencoding.checkpoint import replace_dir, temp_sibling
+from musicae.music.encodings import get_encoding
 
 SHARD_SIZE = 1_000_000
 PENDING = "pending-valid"
-CONDITIONS = "cond"
+DATASET_FORMAT = 2
+"""2: one shard series per named stream (round 3); 1: `SPLIT-NNNNN.npy` windows and `SPLIT-cond-NNNNN.npy`."""
 
 
-def _digest(window: np.ndarray) -> bytes:
-    return hashlib.blake2b(window.tobytes(), digest_size=16).digest()
+def _digest(row: list[np.ndarray]) -> bytes:
+    return hashlib.blake2b(b"".join(np.ascontiguousarray(v).tobytes() for v in row), digest_size=16).digest()
+
+
+def is_validation(source: str, fraction: float, seed: int) -> bool:
+    """Split by source name, so that a source never has windows on both sides."""
+    digest = hashlib.sha256(f"{seed}:{source}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") / 2**64 < fraction
 
 
 class _Shards:
-    """Windows of one split, written in shards of `size` as they accumulate."""
+    """Rows of one split and one stream, written in shards of `size` as they accumulate."""
 
-    def __init__(self, folder: Path, prefix: str, steps: int, size: int):
-        self.folder, self.prefix, self.steps, self.size = folder, prefix, steps, size
+    def __init__(self, folder: Path, prefix: str, empty: np.ndarray, size: int):
+        self.folder, self.prefix, self.empty, self.size = folder, prefix, empty, size
         self.buffer: list[np.ndarray] = []
         self.buffered = self.count = self.shards = 0
 
-    def add(self, windows: np.ndarray) -> None:
-        if len(windows):
-            self.buffer.append(windows)
-            self.buffered += len(windows)
-            self.count += len(windows)
+    def add(self, rows: np.ndarray) -> None:
+        if len(rows):
+            self.buffer.append(rows)
+            self.buffered += len(rows)
+            self.count += len(rows)
         while self.buffered >= self.size:
             self._write(self.size)
 
     def _write(self, n: int) -> None:
-        joined = np.concatenate(self.buffer) if self.buffer else np.zeros((0, self.steps), np.uint8)
+        joined = np.concatenate(self.buffer) if self.buffer else self.empty
         np.save(self.folder / f"{self.prefix}-{self.shards:05d}.npy", joined[:n])
         self.shards += 1
         rest = joined[n:]
@@ -62,40 +69,39 @@ class _Shards:
 
 
 class DatasetWriter:
-    """add(record, windows) for every item, in order; then finish() -> stats, or abort()."""
+    """add(record, rows) for every item, in order; then finish() -> stats, or abort()."""
 
-    def __init__(self, out_dir: Path, options, started: float | None = None, shard_size: int = SHARD_SIZE):
+    def __init__(self, out_dir: Path, options, encoding=None, started: float | None = None,
+                 shard_size: int = SHARD_SIZE):
+        encoding = encoding or get_encoding(options.encoding)
         self.target = Path(out_dir).resolve()
-        self.options, self.started, self.shard_size = options, started, shard_size
-        self.steps = options.extract.window_steps
+        self.options, self.encoding, self.started, self.shard_size = options, encoding, started, shard_size
+        self.steps = encoding.window_steps(options.extract.bars)
         self.tmp = temp_sibling(self.target)
         self.manifest = open(self.tmp / "manifest.jsonl", "w")
-        self.train = _Shards(self.tmp, "train", self.steps, shard_size)
-        self.pending = _Shards(self.tmp, PENDING, self.steps, shard_size)
-        self.train_cond = _Shards(self.tmp, f"train-{CONDITIONS}", self.steps, shard_size)
-        self.pending_cond = _Shards(self.tmp, f"{PENDING}-{CONDITIONS}", self.steps, shard_size)
-        self.conditioned: bool | None = None  # known from the first windows
+        self.empty = encoding.empty_rows(self.steps)
+        self.train = self._shards("train")
+        self.pending = self._shards(PENDING)
         self.train_digests: set[bytes] = set()
         self.by_status = {s: 0 for s in ("ok", "skipped", "error")}
         self.by_reason: dict[str, int] = {}
         self.items = 0
 
-    def add(self, record: dict, windows: np.ndarray | None) -> None:
-        from musicae.music.prepare import is_validation
+    def _shards(self, split: str) -> dict[str, _Shards]:
+        return {name: _Shards(self.tmp, f"{split}-{name}", empty, self.shard_size) for name, empty in self.empty.items()}
 
+    def add(self, record: dict, rows) -> None:
         if record["status"] == "ok":
+            if isinstance(rows, np.ndarray) and len(self.encoding.streams) == 1:  # one stream, given bare
+                rows = {self.encoding.streams[0].name: rows}
+            rows = self.encoding.check_rows(rows, record["source"])
             held_out = is_validation(record["source"], self.options.valid_fraction, self.options.extract.seed)
             record["split"] = "valid" if held_out else "train"
-            conditioned = windows.ndim == 3
-            if self.conditioned is not None and conditioned != self.conditioned:
-                raise ValueError(f"{record['source']}: windows with and without conditions in one dataset")
-            self.conditioned = conditioned
-            tokens, conditions = (windows[:, 0], windows[:, 1]) if conditioned else (windows, None)
             if not held_out:
-                self.train_digests.update(_digest(w) for w in windows)
-            (self.pending if held_out else self.train).add(tokens)
-            if conditioned:
-                (self.pending_cond if held_out else self.train_cond).add(conditions)
+                arrays = list(rows.values())
+                self.train_digests.update(_digest([a[i] for a in arrays]) for i in range(len(rows)))
+            for name, shards in (self.pending if held_out else self.train).items():
+                shards.add(rows[name])
         self.manifest.write(json.dumps(record) + "\n")
         self.items += 1
         self.by_status[record["status"]] += 1
@@ -106,28 +112,23 @@ class DatasetWriter:
         """Write the held-out shards and stats.json, and move the dataset into place. With no window at
         all, a dataset already in the output folder that has windows is kept (`kept_previous`)."""
         self.manifest.close()
-        self.train.close()
-        valid = _Shards(self.tmp, "valid", self.steps, self.shard_size)
-        valid_cond = _Shards(self.tmp, f"valid-{CONDITIONS}", self.steps, self.shard_size)
+        for shards in self.train.values():
+            shards.close()
+        valid = self._shards("valid")
         removed = 0
-        pending = self.pending.close()
-        pending_cond = self.pending_cond.close() if self.conditioned else [None] * len(pending)
-        for path, cond_path in zip(pending, pending_cond):
-            windows = np.load(path)
-            conditions = np.load(cond_path) if cond_path else None
-            rows = windows if conditions is None else np.stack([windows, conditions], axis=1)
-            fresh = np.array([_digest(w) not in self.train_digests for w in rows], dtype=bool)
+        pending = {name: shards.close() for name, shards in self.pending.items()}
+        names = list(pending)
+        for paths in zip(*(pending[n] for n in names)):
+            arrays = [np.load(p) for p in paths]
+            fresh = np.array([_digest([a[i] for a in arrays]) not in self.train_digests for i in range(len(arrays[0]))],
+                             dtype=bool)
             removed += int((~fresh).sum())
-            valid.add(windows[fresh] if len(windows) else windows)
-            if conditions is not None:
-                valid_cond.add(conditions[fresh] if len(conditions) else conditions)
-                cond_path.unlink()
-            path.unlink()
-        valid.close()
-        if self.conditioned:
-            self.train_cond.close()
-            valid_cond.close()
-        stats = self._stats(valid.count, removed)
+            for name, array, path in zip(names, arrays, paths):
+                valid[name].add(array[fresh] if len(array) else array)
+                path.unlink()
+        for shards in valid.values():
+            shards.close()
+        stats = self._stats(valid[names[0]].count, removed)
         if stats["windows"] == 0 and _has_windows(self.target):
             stats["kept_previous"] = True
             self.abort()
@@ -142,18 +143,20 @@ class DatasetWriter:
 
     def _stats(self, valid_windows: int, removed: int) -> dict:
         o = self.options
+        train = next(iter(self.train.values())).count
         stats = {
             "items": self.items,
             **self.by_status,
-            "windows": int(self.train.count + valid_windows),
-            "train_windows": int(self.train.count),
+            "windows": int(train + valid_windows),
+            "train_windows": int(train),
             "valid_windows": int(valid_windows),
             "valid_windows_seen_in_train_removed": removed,
             "by_reason": dict(sorted(self.by_reason.items(), key=lambda kv: -kv[1])),
             "bars": o.extract.bars,
             "steps": self.steps,
             "encoding": o.encoding,
-            "conditions": bool(self.conditioned),
+            "streams": [s.describe() for s in self.encoding.streams],
+            "format": DATASET_FORMAT,
             "options": {**asdict(o.extract), "valid_fraction": o.valid_fraction, "abc_parser": o.abc_parser},
         }
         if self.started is not None:
@@ -170,12 +173,12 @@ def _has_windows(out_dir: Path) -> bool:
         return False
 
 
-def write_dataset(out_dir: Path, results, options, started: float | None = None) -> dict:
-    """Write (record, windows) results as a dataset (atomically); returns its stats."""
-    writer = DatasetWriter(out_dir, options, started)
+def write_dataset(out_dir: Path, results, options, encoding=None, started: float | None = None) -> dict:
+    """Write (record, rows) results as a dataset (atomically); returns its stats."""
+    writer = DatasetWriter(out_dir, options, encoding, started)
     try:
-        for record, windows in results:
-            writer.add(record, windows)
+        for record, rows in results:
+            writer.add(record, rows)
         return writer.finish()
     except BaseException:
         writer.abort()

@@ -1,6 +1,6 @@
 """File-level generation commands behind the CLI: sample, reconstruct, interpolate, encode.
 
-Each computes in memory (io.py) and writes what it computed; none deletes anything.
+Each computes in memory (conversions.py) and writes what it computed; none deletes anything.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ import numpy as np
 import torch
 
 from musicae.autoencoding.config import ConfigError
-from musicae.music.chords import parse_progression
-from musicae.music.generate import TrainedModel
-from musicae.music.io import (
+from musicae.music.encodings import ENCODINGS, get_encoding
+from musicae.music.encodings.base import Rows
+from musicae.music.encodings.chords import parse_progression
+from musicae.music.inference.conversions import (
     NoWindows,
     midi_bytes,
     png_of,
     row_at_bar,
     wav_of,
-    window_at_bar,
     windows_from_midi_file,
 )
+from musicae.music.inference.trained_model import TrainedModel
 
 MAX_INTERPOLATION_STEPS = 1000
 """More points than anyone listens to; each costs a decode and a MIDI file."""
@@ -49,34 +50,46 @@ def write_file(path: Path, data: bytes) -> str:
     return str(path)
 
 
-def pick_windows(path: Path, bars: int, bar: int | None, flag: str) -> np.ndarray:
-    """The whole melody window after window, or, with `bar`, the one window starting at that bar of the file."""
-    if bar is None:
-        return windows_from_midi_file(path, bars).windows
-    return window_at_bar(windows_from_midi_file(path, bars, hop_bars=1), bar, str(path), flag)
+CHORDS = "chords"
+"""The control stream that --chords fills (an encoding with chords declares it)."""
 
 
-def melody_and_chords(model: TrainedModel, path: Path, bar: int | None, flag: str,
-                      chords: str | None) -> tuple[np.ndarray, np.ndarray | None]:
-    """An input's windows and, for a chord model, their chords: the --chords progression (bar after bar, round
-    and round), else the input's own (annotated, from a chords track, or inferred from its accompaniment)."""
-    if not model.cfg.condition_classes:
+def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None) -> Rows:
+    """An input's rows for the model: the whole input window after window, or with `bar` the one window that
+    starts at that bar of the file. A model with chords plays them from --chords (bar after bar, round and
+    round), else from the input's own (annotated, from a chords track, or inferred from its accompaniment)."""
+    has_chords = CHORDS in model.control_names
+    if not has_chords:
         progression(model, chords)  # refuses --chords for a model without chords
-        return pick_windows(path, model.cfg.bars, bar, flag), None
-    own = not chords
+    own = has_chords and not chords
+    encoding = model.encoding if own or not model.control_names else output_only(model)
     try:
-        found = windows_from_midi_file(path, model.cfg.bars, None if bar is None else 1,
-                                       model.cfg.encoding if own else "melody")
+        found = windows_from_midi_file(path, model.cfg.bars, None if bar is None else 1, encoding)
     except NoWindows as err:
         if own and "no chords" in str(err):
             raise NoWindows(f"{err}; give a progression with --chords") from None
         raise
-    rows = slice(None) if bar is None else slice(row := row_at_bar(found, bar, str(path), flag), row + 1)
-    windows = found.windows[rows]
-    if own:
-        return windows, found.conditions[rows]
-    per_bar, _ = progression(model, chords, windows=len(windows))
-    return windows, per_bar
+    if bar is not None:
+        found = found.take(row_at_bar(found, bar, str(path), flag))
+    rows = found.rows
+    if has_chords and not own:
+        per_bar, _ = progression(model, chords, windows=len(rows))
+        rows = rows.merged({CHORDS: per_bar})
+    return rows
+
+
+def pick_windows(model: TrainedModel, path: Path, bar: int | None, flag: str) -> np.ndarray:
+    """The first output stream of an input's rows (see `input_rows`): a one-stream model's windows."""
+    return input_rows(model, path, bar, flag, None)[model.output_names[0]]
+
+
+def output_only(model: TrainedModel):
+    """The encoding that reads a model's outputs from a file without its controls (those come from flags)."""
+    for candidate in ENCODINGS.names():
+        other = get_encoding(candidate)
+        if [s.name for s in other.streams] == model.output_names and other.steps_per_bar == model.encoding.steps_per_bar:
+            return other
+    raise ConfigError(f"{model.cfg.name}: no encoding reads its outputs without their controls")
 
 
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
@@ -87,33 +100,28 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
         raise ConfigError(f"--steps {steps}: must be in 2..{MAX_INTERPOLATION_STEPS} (both endpoints are included)")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    steps_per_bar = model.cfg.steps_per_bar
-    windows_a, chords_a = melody_and_chords(model, a, bar_a, "--bar", chords)
-    windows_b, chords_b = melody_and_chords(model, b, bar_a if bar_b is None else bar_b,
-                                            "--bar" if bar_b is None else "--bar-b", chords)
-    paired = min(len(windows_a), len(windows_b))
+    encoding, steps_per_bar = model.encoding, model.cfg.steps_per_bar
+    rows_a = input_rows(model, a, bar_a, "--bar", chords)
+    rows_b = input_rows(model, b, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b", chords)
+    paired = min(len(rows_a), len(rows_b))
     notes = []
-    if len(windows_a) != len(windows_b):
-        notes.append(f"A has {len(windows_a)} windows and B {len(windows_b)}: interpolating the first {paired} of each")
-    chords_a, chords_b = (None if c is None else c[:paired] for c in (chords_a, chords_b))
-    under = chords_a  # every step is decoded over the progression, or over A's own chords
-    path = model.interpolate(windows_a[:paired], windows_b[:paired], steps, temperature, seed, chords_a, chords_b,
-                             under)  # (steps, M, T)
+    if len(rows_a) != len(rows_b):
+        notes.append(f"A has {len(rows_a)} windows and B {len(rows_b)}: interpolating the first {paired} of each")
+    rows_a, rows_b = rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired))
+    path = model.interpolate_rows(rows_a, rows_b, steps, temperature, seed)  # every step over A's controls
     out = output_folder(out)
-    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], chords=under)) for i in range(steps)]
-    melodies = path.reshape(steps, -1)  # each step's windows back to back
-    path_chords = None if under is None else np.tile(under.reshape(-1), (steps, 1))
-    whole = write_file(out / "path.mid", midi_bytes(melodies, gap_steps=steps_per_bar, chords=path_chords))
+    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding)) for i in range(steps)]
+    whole_path = Rows.concat([p.joined() for p in path])  # each step's windows back to back
+    whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
               "path_midi": whole, "checkpoint": model.source}
     if png:
-        rows = [windows_a[:paired].reshape(-1), *melodies, windows_b[:paired].reshape(-1)]
-        row_chords = None if under is None else [chords_a.reshape(-1), *path_chords, chords_b.reshape(-1)]
+        rows = [rows_a.joined(), *[p.joined() for p in path], rows_b.joined()]
         result["piano_roll"] = write_file(out / "path.png", png_of(
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
-            f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", chords=row_chords))
+            f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", encoding=encoding))
     if wav:
-        data, result["synth"] = wav_of(melodies, gap_steps=steps_per_bar, chords=path_chords)
+        data, result["synth"] = wav_of(whole_path, encoding=encoding, gap_steps=steps_per_bar)
         result["wav"] = write_file(out / "path.wav", data)
     if notes:
         result["notes"] = notes
@@ -125,25 +133,26 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png
     """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    windows, conditions = melody_and_chords(model, midi, None, "--bar", chords)
-    rebuilt = model.reconstruct(windows, temperature, seed, conditions)
+    encoding = model.encoding
+    rows = input_rows(model, midi, None, "--bar", chords)
+    rebuilt = model.reconstruct_rows(rows, temperature, seed)
+    first = model.output_names[0]
     out = output_folder(out)
-    result = {"input": str(midi), "windows": len(windows), "accuracy": round(float((rebuilt == windows).mean()), 4),
-              "input_midi": write_file(out / "input.mid", midi_bytes(windows, chords=conditions)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, chords=conditions))}
+    result = {"input": str(midi), "windows": len(rows),
+              "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
+              "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, encoding=encoding))}
     if png:
-        row_chords = None if conditions is None else [conditions.reshape(-1)] * 2
         result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
-            [windows.reshape(-1), rebuilt.reshape(-1)], ["input", "output"], midi.name, chords=row_chords))
+            [rows.joined(), rebuilt.joined()], ["input", "output"], midi.name, encoding=encoding))
     return result
 
 
 def progression(model: TrainedModel, text: str | None, windows: int | None = None) -> tuple[np.ndarray | None, int]:
     """--chords as the model needs it: (W, T) per-step chord classes, one chord per bar, and the progression's
     length in bars. W windows cover the progression (the last chord held to fill the last one), or, given
-    `windows`, the progression repeats over that many. (None, 0) for an unconditioned model."""
-    conditioned = bool(model.cfg.condition_classes)
-    if not conditioned:
+    `windows`, the progression repeats over that many. (None, 0) for a model without chords."""
+    if CHORDS not in model.control_names:
         if text:
             raise ConfigError(f"--chords: {model.cfg.name} is not chord-conditioned (use a chord model such as "
                               f"mel_2bar_chords)")
@@ -157,15 +166,18 @@ def progression(model: TrainedModel, text: str | None, windows: int | None = Non
         per_bar = classes + [classes[-1]] * (windows * per_window - bars)
     else:
         per_bar = [classes[i % bars] for i in range(windows * per_window)]
-    return np.repeat(np.array(per_bar, np.uint8), model.cfg.steps_per_bar).reshape(windows, -1), bars
+    dtype = model.encoding.stream(CHORDS).dtype
+    return np.repeat(np.array(per_bar, dtype), model.cfg.steps_per_bar).reshape(windows, -1), bars
 
 
 def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, temperature: float,
-                       generator: torch.Generator) -> np.ndarray:
+                       generator: torch.Generator) -> Rows:
     """One sample over a whole progression: one z decoded over each of its (W, T) windows of chords, cut to its
-    `bars` (the last window's padding dropped). -> (bars * steps_per_bar,)"""
+    `bars` (the last window's padding dropped). -> one row of bars * steps_per_bar steps, with its chords."""
     z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(conditions), 0)
-    return model.decode(z, temperature, generator, conditions).reshape(-1)[: bars * model.cfg.steps_per_bar]
+    decoded = model.decode_rows(z, temperature, generator, Rows({CHORDS: conditions})).joined()
+    length = bars * model.cfg.steps_per_bar
+    return Rows({name: values[:, :length] for name, values in decoded.items()})
 
 
 def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True,
@@ -178,25 +190,24 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         raise ConfigError(f"-n {n}: must be at least 1")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
+    encoding = model.encoding
     conditions, bars = progression(model, chords)
     out = output_folder(out)
     width = max(2, len(str(n - 1)))
-    files, shown, shown_chords = [], [], []
+    files, shown = [], []
     if conditions is None:
         for start in range(0, n, 256):  # bounded memory for any n
-            windows = model.sample(min(256, n - start), temperature, seed + start)
-            files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(w)) for i, w in enumerate(windows)]
-            shown += list(windows[: 16 - len(shown)])
+            rows = model.sample_rows(min(256, n - start), temperature, seed + start)
+            files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(rows.take(i), encoding=encoding))
+                      for i in range(len(rows))]
+            shown += [rows.take(i) for i in range(min(len(rows), 16 - len(shown)))]
     else:
         generator = torch.Generator().manual_seed(seed)
-        length = bars * model.cfg.steps_per_bar
-        steps = conditions.reshape(-1)[:length]
         for i in range(n):
             melody = progression_melody(model, conditions, bars, temperature, generator)
-            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, chords=steps)))
+            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding)))
             if len(shown) < 16:
                 shown.append(melody)
-                shown_chords.append(steps)
     result = {"files": files, "temperature": temperature, "seed": seed, "checkpoint": model.source}
     if chords:
         result["chords"] = chords
@@ -204,7 +215,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         label = f" over {chords}" if chords else ""
         result["piano_roll"] = write_file(out / "samples.png", png_of(
             shown, [str(i) for i in range(len(shown))], f"{len(shown)} of {n} samples, temperature {temperature}{label}",
-            chords=shown_chords or None))
+            encoding=encoding))
     return result
 
 
@@ -226,12 +237,12 @@ def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
     vectors, sources, failed = [], [], []
     for path in inputs:
         try:
-            extraction = windows_from_midi_file(path, model.cfg.bars, hop_bars=1)
+            extraction = windows_from_midi_file(path, model.cfg.bars, hop_bars=1, encoding=model.encoding)
         except NoWindows as err:
             failed.append(str(err))
             continue
-        vectors.append(model.encode(extraction.windows))
-        sources += [{"source": str(path), "window": i, **extraction.origin(i)} for i in range(len(extraction.windows))]
+        vectors.append(model.encode(extraction.rows))
+        sources += [{"source": str(path), "window": i, **extraction.origin(i)} for i in range(len(extraction))]
     if not vectors:
         raise NoWindows("no input gave a window: " + "; ".join(failed))
     z = np.concatenate(vectors).astype(np.float32)

@@ -13,11 +13,13 @@ import numpy as np
 
 from musicae.autoencoding.checkpoint import atomic_write_text
 from musicae.autoencoding.config import ConfigError
-from musicae.music import latent_plots, quality
-from musicae.music.commands import check_temperature, output_folder, pick_windows, write_file
-from musicae.music.generate import TrainedModel
-from musicae.music.io import midi_bytes, png_of, wav_of
-from musicae.music.latent_tools import (
+from musicae.music.data.prepare import load_windows
+from musicae.music.inference.commands import check_temperature, output_folder, pick_windows, write_file
+from musicae.music.inference.conversions import midi_bytes, png_of, wav_of
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.latent import plots as latent_plots
+from musicae.music.latent import quality
+from musicae.music.latent.moves import (
     attribute_vectors,
     grid,
     load_vectors,
@@ -25,15 +27,14 @@ from musicae.music.latent_tools import (
     similar,
     transform,
 )
-from musicae.music.lm import load_lm
-from musicae.music.prepare import load_windows
+from musicae.music.models.language_model import load_lm
 
 MAX_GRID_SIZE = 16
 MAX_SIMILAR = 1000
 
 
 def _data(model: TrainedModel, data: Path, split: str, limit: int | None, seed: int) -> np.ndarray:
-    windows = load_windows(Path(data), split, num_classes=model.cfg.num_classes)
+    windows = load_windows(Path(data), split, model.encoding)
     if len(windows) == 0:
         raise ValueError(f"{data}: no {split} windows (try --split all)")
     if windows.shape[1] != model.cfg.steps:
@@ -78,22 +79,22 @@ def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path,
     unknown = [name for name in amounts if name not in known]
     if unknown:
         raise ConfigError(f"--attribute {unknown[0]}: no such vector (known: {', '.join(sorted(known))})")
-    windows = pick_windows(midi, model.cfg.bars, None, "--bar")
+    windows = pick_windows(model, midi, None, "--bar")
     changed = transform(model, windows, known, amounts, temperature, seed)
     plain = transform(model, windows, known, {}, temperature, seed)
     out = output_folder(out)
     result = {"input": str(midi), "amounts": amounts, "windows": len(windows),
-              "input_midi": write_file(out / "input.mid", midi_bytes(windows)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(plain)),
-              "transformed_midi": write_file(out / "transformed.mid", midi_bytes(changed)),
+              "input_midi": write_file(out / "input.mid", midi_bytes(windows, encoding=model.encoding)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(plain, encoding=model.encoding)),
+              "transformed_midi": write_file(out / "transformed.mid", midi_bytes(changed, encoding=model.encoding)),
               "checkpoint": model.source}
     if png:
         label = ", ".join(f"{k} {v:+g}" for k, v in amounts.items())
         result["piano_roll"] = write_file(out / "transformed.png", png_of(
             [windows.reshape(-1), plain.reshape(-1), changed.reshape(-1)], ["input", "reconstruction", label],
-            f"{midi.name}: {label}"))
+            f"{midi.name}: {label}", encoding=model.encoding))
     if wav:
-        data, result["synth"] = wav_of(changed)
+        data, result["synth"] = wav_of(changed, encoding=model.encoding)
         result["wav"] = write_file(out / "transformed.wav", data)
     return result
 
@@ -106,16 +107,16 @@ def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, b
         raise ConfigError(f"--similarity {similarity}: must be in [0, 1] (1 = the reconstruction itself)")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    window = pick_windows(midi, model.cfg.bars, bar, "--bar")[0]
+    window = pick_windows(model, midi, bar, "--bar")[0]
     variations = similar(model, window, n, similarity, temperature, seed)
     out = output_folder(out)
     width = max(2, len(str(n - 1)))
-    files = [write_file(out / f"similar_{i:0{width}d}.mid", midi_bytes(v)) for i, v in enumerate(variations)]
+    files = [write_file(out / f"similar_{i:0{width}d}.mid", midi_bytes(v, encoding=model.encoding)) for i, v in enumerate(variations)]
     result = {"input": str(midi), "similarity": similarity, "files": files, "checkpoint": model.source}
     if png:
         shown = variations[:15]
         result["piano_roll"] = write_file(out / "similar.png", png_of(
-            [window, *shown], ["input", *map(str, range(len(shown)))], f"{midi.name}: similarity {similarity}"))
+            [window, *shown], ["input", *map(str, range(len(shown)))], f"{midi.name}: similarity {similarity}", encoding=model.encoding))
     return result
 
 
@@ -125,10 +126,10 @@ def grid_files(checkpoint, corners: list[Path], size: int, out: Path, bar: int |
         raise ConfigError(f"--size {size}: must be in 2..{MAX_GRID_SIZE}")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint)
-    windows = np.concatenate([pick_windows(p, model.cfg.bars, bar, "--bar")[:1] for p in corners])
+    windows = np.concatenate([pick_windows(model, p, bar, "--bar")[:1] for p in corners])
     cells = grid(model, windows, size, temperature, seed)
     out = output_folder(out)
-    files = [[write_file(out / f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c])) for c in range(size)] for r in range(size)]
+    files = [[write_file(out / f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c], encoding=model.encoding)) for c in range(size)] for r in range(size)]
     picture = write_file(out / "grid.png", latent_plots.grid_png(
         cells, " / ".join(p.name for p in corners) + " (corners: top-left, top-right, bottom-left, bottom-right)"))
     return {"corners": [str(p) for p in corners], "size": size, "files": files, "picture": picture,

@@ -11,7 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musicae.music.encoding import STEPS_PER_QUARTER
+STEPS_PER_QUARTER = 4
+"""Scores are quantized to sixteenth notes: every encoding's step grid."""
+
+
+class BadInput(Exception):
+    """An input that cannot be read; str() is the one-line reason."""
+
+    def __init__(self, reason_code: str, detail: str):
+        super().__init__(detail)
+        self.reason_code = reason_code
+        self.detail = detail
+
+
 
 
 @dataclass

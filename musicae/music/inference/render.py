@@ -1,4 +1,4 @@
-"""Pictures and sound of melodies: piano-roll PNGs and WAV files."""
+"""Pictures and sound of notes: piano-roll PNGs and WAV files."""
 
 from __future__ import annotations
 
@@ -6,49 +6,44 @@ import io
 import os
 import shutil
 import wave
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from musicae.music.encoding import STEPS_PER_BAR, window_to_notes
+from musicae.music.encodings.base import Note
 
 MAX_ROLL_ROWS = 24
 """A piano roll draws at most this many rows: its cost stays bounded however many melodies there are."""
 
 
-def piano_roll_png(melodies: list[np.ndarray], titles: list[str] | None = None, title: str = "",
-                   to_notes: Callable = window_to_notes, steps_per_bar: int = STEPS_PER_BAR,
-                   chords: list[np.ndarray] | None = None) -> bytes:
-    """PNG bytes: one row per melody (a (T,) class array), notes as bars, bar lines every bar; with `chords`
-    (one (T,) chord-class row per melody) their voicing drawn in grey under the melody.
+def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, title: str = "",
+                   steps_per_bar: int = 16) -> bytes:
+    """PNG bytes: one row per list of notes, notes as bars, bar lines every bar; the first part of each row in
+    colour, the other parts (chords, accompaniment) in grey under it.
 
-    Only the first MAX_ROLL_ROWS melodies are drawn (the title says so when some are left out).
+    Only the first MAX_ROLL_ROWS rows are drawn (the title says so when some are left out).
     """
-    if len(melodies) > MAX_ROLL_ROWS:
-        title = f"{title} (first {MAX_ROLL_ROWS} of {len(melodies)})".strip()
-        melodies, titles = melodies[:MAX_ROLL_ROWS], titles[:MAX_ROLL_ROWS] if titles else titles
+    if len(rows) > MAX_ROLL_ROWS:
+        title = f"{title} (first {MAX_ROLL_ROWS} of {len(rows)})".strip()
+        rows, titles = rows[:MAX_ROLL_ROWS], titles[:MAX_ROLL_ROWS] if titles else titles
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from musicae.music.encoding import chord_notes
-
-    notes = [to_notes(m) for m in melodies]
-    accompaniment = [chord_notes(c) for c in chords[: len(melodies)]] if chords is not None else [[]] * len(melodies)
-    pitches = [p for ns in notes + accompaniment for p, _, _ in ns] or [60]
+    pitches = [n.pitch for ns in rows for n in ns] or [60]
     low, high = min(pitches) - 2, max(pitches) + 2
-    steps = max(len(m) for m in melodies)
-    fig, axes = plt.subplots(len(melodies), 1, figsize=(min(3 + steps / 10, 30), 0.3 + 1.1 * len(melodies)),
+    steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
+    steps += -steps % steps_per_bar
+    fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 10, 30), 0.3 + 1.1 * len(rows)),
                              sharex=True, squeeze=False)
     cmap = plt.get_cmap("viridis")
-    for row, (ax, melody_notes) in enumerate(zip(axes[:, 0], notes)):
-        color = cmap(row / max(len(melodies) - 1, 1))
-        for pitch, start, end in accompaniment[row]:
-            ax.broken_barh([(start, end - start - 0.1)], (pitch - 0.4, 0.8), color="0.75")
-        for pitch, start, end in melody_notes:
-            ax.broken_barh([(start, end - start - 0.1)], (pitch - 0.4, 0.8), color=color)
+    for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):
+        color = cmap(row / max(len(rows) - 1, 1))
+        lead = notes[0].part if notes else None
+        for n in sorted(notes, key=lambda n: n.part == lead):  # accompaniment first, under the lead
+            ax.broken_barh([(n.start, n.end - n.start - 0.1)], (n.pitch - 0.4, 0.8),
+                           color=color if n.part == lead else "0.75")
         for bar in range(0, steps + 1, steps_per_bar):
             ax.axvline(bar, color="0.8", lw=0.6, zorder=0)
         ax.set_ylim(low, high)

@@ -14,21 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.segments import Segment, cut_segments, segments_from_score, split_points
+from musicae.music.data.annotated import annotated_segments, is_annotated
+from musicae.music.data.segments import BadInput, Segment, cut_segments, segments_from_score, split_points
 
 MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
 ABC_SUFFIXES = {".abc"}
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth")
 DEFAULT_MAX_FILE_MB = 64.0
-
-
-class BadInput(Exception):
-    """An input that cannot be read; str() is the one-line reason."""
-
-    def __init__(self, reason_code: str, detail: str):
-        super().__init__(detail)
-        self.reason_code = reason_code
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -162,8 +154,6 @@ def midi_segments_from_bytes(data: bytes, max_file_mb: float = DEFAULT_MAX_FILE_
 
 def load_midi_segments(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Segment]:
     """A MIDI file's segments; with beat annotations beside it (POP909), on the annotated beats and chords."""
-    from musicae.music.annotated import annotated_segments, is_annotated
-
     data = read_input_bytes(path, max_file_mb)
     if is_annotated(path):
         check_midi_bytes(data)

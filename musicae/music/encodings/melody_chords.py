@@ -13,13 +13,24 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from musicae.autoencoding.distributed import batch_noise
-from musicae.music.chords import CHORD_TRACK_NAMES, NO_CHORD, NUM_CHORD_CLASSES, infer_chords
-from musicae.music.encoding import transpose
-from musicae.music.encodings import Extraction
-from musicae.music.extract import capped_rows, windows_from_segments
-from musicae.music.melody import MelodyEncoding
-from musicae.music.segments import Segment
+from musicae.music.data.segments import Segment
+from musicae.music.encodings.base import Extraction, Note, Rows, Stream, capped_rows, deduplicated
+from musicae.music.encodings.chords import (
+    CHORD_TRACK_NAMES,
+    NO_CHORD,
+    NUM_CHORD_CLASSES,
+    chord_notes,
+    chord_pitches,
+    infer_chords,
+)
+from musicae.music.encodings.melody import (
+    DEFAULT_VELOCITY,
+    MelodyEncoding,
+    random_shifts,
+    transpose,
+    window_to_notes,
+)
+from musicae.music.encodings.melody_extraction import windows_from_segments
 
 
 def transpose_chords(chords: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
@@ -51,40 +62,61 @@ def with_chords(segment: Segment) -> Segment:
                    is_drum=segment.is_drum[melodic], chords=chords)
 
 
+def chord_tone_ratio(windows, chords) -> float:
+    """The share of note onsets whose pitch class is in the chord sounding at that step (onsets under no chord
+    are not counted): (N, T) melody windows, (N, T) chord classes."""
+    hits = total = 0
+    for window, row in zip(windows, chords):
+        for pitch, start, _ in window_to_notes(window):
+            if row[start]:
+                total += 1
+                hits += pitch % 12 in {p % 12 for p in chord_pitches(int(row[start]))}
+    return round(hits / max(total, 1), 4)
+
+
+
 class ChordMelodyEncoding(MelodyEncoding):
+    """The melody's `notes`, with a `chords` control stream (49 classes per step) played by a `chords` part."""
+
     name = "melody_chords"
-    condition_classes = NUM_CHORD_CLASSES
+    streams = (*MelodyEncoding.streams, Stream("chords", classes=NUM_CHORD_CLASSES, role="control"))
+    chord_part = ("chords", 0, False)
 
     def extract(self, segments, options, source: str = "") -> Extraction:
-        steps = options.window_steps
+        steps = options.bars * self.steps_per_bar
         segments = [with_chords(s) for s in segments]
         if not any(s.chords is not None for s in segments):
-            return Extraction(np.zeros((0, steps), np.uint8), reason="no_chords",
-                              detail="no chords: no chord annotations (chord_midi.txt), no track named chords, and "
-                                     "no accompaniment to infer them from")
+            return self.empty(steps, "no_chords", "no chords: no chord annotations (chord_midi.txt), no track named "
+                                                  "chords, and no accompaniment to infer them from")
         found = windows_from_segments(segments, replace(options, deduplicate=False, max_windows_per_file=0), source)
-        if not len(found.windows):
-            return found
-        conditions = np.zeros_like(found.windows)
+        if not len(found):
+            return Extraction(self.empty_rows(steps), found.origins, found.reason, found.detail, found.counts)
+        windows = found.rows["notes"]
+        conditions = np.zeros_like(windows)
         for row, (segment, _, start, _) in enumerate(found.origins):
             chords = segments[segment].chords
             if chords is not None:
                 part = chords[start : start + steps]
                 conditions[row, : len(part)] = part
-        keep = np.ones(len(found.windows), dtype=bool)
-        if options.deduplicate:
-            both = np.concatenate([found.windows, conditions], axis=1)
-            _, first = np.unique(both, axis=0, return_index=True)
-            keep[:] = False
-            keep[np.sort(first)] = True
-        rows = np.flatnonzero(keep)
-        rows = rows[capped_rows(len(rows), options, source)]
-        return Extraction(found.windows[rows], found.origins[rows], conditions[rows], counts=found.counts)
+        rows = Rows(notes=windows, chords=conditions)
+        keep = deduplicated(rows) if options.deduplicate else np.arange(len(windows))
+        keep = keep[capped_rows(len(keep), options, source)]
+        return Extraction(rows.take(keep), found.origins[keep], counts=found.counts)
 
-    def augment(self, tokens, conditions, amount, generator=None):
+    def to_notes(self, row) -> list[Note]:
+        return super().to_notes(row) + [Note(pitch, start, end, DEFAULT_VELOCITY - 20, *self.chord_part)
+                                        for pitch, start, end in chord_notes(row["chords"])]
+
+    def parts(self) -> list[tuple[str, int, bool]]:
+        return [self.part, self.chord_part]
+
+    def augment(self, batch, amount, generator=None):
         """The same uniform transposition within +-amount semitones for the notes and the chords."""
         if amount <= 0:
-            return tokens, conditions
-        shifts = batch_noise(lambda shape, **kw: torch.randint(-amount, amount + 1, shape, **kw),
-                             (tokens.shape[0],), generator=generator).to(tokens.device)
-        return transpose(tokens, shifts), transpose_chords(conditions.long(), shifts)
+            return batch
+        notes = batch["notes"]
+        shifts = random_shifts(len(notes), amount, notes.device, generator)
+        return batch.with_streams(notes=transpose(notes, shifts), chords=transpose_chords(batch["chords"].long(), shifts))
+
+
+MELODY_CHORDS = ChordMelodyEncoding()

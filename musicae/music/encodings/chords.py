@@ -110,18 +110,16 @@ def transpose_chord(cls: int, semitones: int) -> int:
     return 1 + 4 * ((root + semitones) % 12) + quality
 
 
-def chord_tone_ratio(windows, chords) -> float:
-    """The share of note onsets whose pitch class is in the chord sounding at that step (onsets under no chord
-    are not counted): (N, T) melody windows, (N, T) chord classes."""
-    from musicae.music.encoding import window_to_notes
-
-    hits = total = 0
-    for window, row in zip(windows, chords):
-        for pitch, start, _ in window_to_notes(window):
-            if row[start]:
-                total += 1
-                hits += pitch % 12 in {p % 12 for p in chord_pitches(int(row[start]))}
-    return round(hits / max(total, 1), 4)
+def chord_notes(chords) -> list[tuple[int, int, int]]:
+    """(pitch, start_step, end_step) of a simple voicing of (T,) chord classes: a root-position triad below
+    middle C, struck at each change of chord and held until the next."""
+    chords = [int(c) for c in chords]
+    notes, start = [], 0
+    for step in range(1, len(chords) + 1):
+        if step == len(chords) or chords[step] != chords[start]:
+            notes += [(pitch, start, step) for pitch in chord_pitches(chords[start])]
+            start = step
+    return notes
 
 
 def parse_progression(text: str) -> list[int]:

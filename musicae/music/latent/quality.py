@@ -11,10 +11,10 @@ import numpy as np
 import torch
 
 from musicae.autoencoding import slerp
-from musicae.music.attributes import ATTRIBUTES, SCALAR_STATISTICS, attribute_table, interval_histogram
-from musicae.music.generate import TrainedModel
-from musicae.music.latent_tools import transform
-from musicae.music.lm import MelodyLM
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.latent.attributes import ATTRIBUTES, SCALAR_STATISTICS, attribute_table, interval_histogram
+from musicae.music.latent.moves import transform
+from musicae.music.models.language_model import MelodyLM
 
 TEMPERATURES = (0.5, 1.0)
 AMOUNTS = (-2.0, -1.0, 0.0, 1.0, 2.0)

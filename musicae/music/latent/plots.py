@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 
-from musicae.music.encoding import STEPS_PER_BAR, window_to_notes
+from musicae.music.encodings.melody import STEPS_PER_BAR, window_to_notes
 
 
 def _pyplot():

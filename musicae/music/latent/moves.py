@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from musicae.music.attributes import ATTRIBUTES, attribute_table
-from musicae.music.generate import TrainedModel
+from musicae.music.inference.trained_model import TrainedModel
+from musicae.music.latent.attributes import ATTRIBUTES, attribute_table
 
 VECTORS_FILE = "attributes.json"
 

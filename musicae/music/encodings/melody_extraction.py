@@ -17,58 +17,48 @@ Rules (MusicVAE's `OneHotMelodyConverter` with `extract_melodies`):
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from musicae.autoencoding.config import CheckedConfig, require
-from musicae.music.encoding import (
-    MAX_PITCH,
-    MELODY_NO_EVENT,
-    MELODY_NOTE_OFF,
-    MIN_PITCH,
-    STEPS_PER_BAR,
+from musicae.music.data.segments import (
     STEPS_PER_QUARTER,
-    melody_events_to_classes,
+    Segment,
+    segments_from_note_sequence,
+    segments_from_score,
 )
-from musicae.music.encodings import Extraction
-from musicae.music.segments import Segment, segments_from_note_sequence, segments_from_score
+from musicae.music.encodings.base import MAX_STEPS, Extraction, ExtractOptions, Rows, capped_rows
 
-MAX_STEPS = 2**20
-"""Longest piece windowed: 65,536 bars of 4/4 (over 36 hours at 120 qpm). Work and memory grow with
-a piece's length in steps, so a file claiming more (one note lasting 2**24 ticks, say) is refused
-as `too_long` rather than expanded."""
+# The melody vocabulary (classes per step), which extraction writes and musicae.music.encodings.melody reads.
+NO_EVENT = 0
+NOTE_OFF = 1
+MIN_PITCH = 21
+MAX_PITCH = 108
+FIRST_PITCH_CLASS = 2
+NUM_CLASSES = FIRST_PITCH_CLASS + MAX_PITCH - MIN_PITCH + 1  # 90
+STEPS_PER_BAR = 16
+DEFAULT_QPM = 120.0
+DEFAULT_VELOCITY = 80
+
+# note_seq's Melody uses these event values; we translate at the boundary.
+MELODY_NO_EVENT = -2
+MELODY_NOTE_OFF = -1
 
 
-@dataclass
-class ExtractOptions(CheckedConfig):
-    bars: int = 2
-    """Window length in bars (2 -> 32 steps, 16 -> 256 steps)."""
-    gap_bars: int = 1
-    """A silence of this many bars ends a melody."""
-    max_windows_per_file: int = 0
-    """Keep at most this many windows per input, sampled at random (MusicVAE: 5); 0 keeps all, deterministically."""
-    any_meter: bool = False
-    """Opt-in: also window pieces whose bars are not 16 steps (3/4, 6/8...), sliding by their own bar."""
-    seed: int = 0
-    """Seed for the per-file window sampling."""
-    hop_bars: int = 1
-    """Bars between window starts (MusicVAE: 1)."""
-    deduplicate: bool = True
-    """Drop repeated windows within a file (MusicVAE does); off keeps windows in order for playback."""
+def pitch_to_class(pitch: int) -> int:
+    return pitch - MIN_PITCH + FIRST_PITCH_CLASS
 
-    def check(self) -> None:
-        require(self.bars >= 1, "bars", self.bars, "must be at least 1")
-        require(self.gap_bars >= 1, "gap_bars", self.gap_bars, "must be at least 1")
-        require(self.max_windows_per_file >= 0, "max_windows_per_file", self.max_windows_per_file,
-                "must not be negative (0 keeps all)")
-        require(self.hop_bars >= 1, "hop_bars", self.hop_bars, "must be at least 1")
 
-    @property
-    def window_steps(self) -> int:
-        return self.bars * STEPS_PER_BAR
+def class_to_pitch(cls: int) -> int:
+    return cls - FIRST_PITCH_CLASS + MIN_PITCH
+
+
+def melody_events_to_classes(events) -> np.ndarray:
+    """note_seq Melody events (-2 no event, -1 off, pitch) -> uint8 classes."""
+    events = np.asarray(events, dtype=np.int16)
+    classes = np.where(events == MELODY_NO_EVENT, NO_EVENT, np.where(events == MELODY_NOTE_OFF, NOTE_OFF, events - 19))
+    return classes.astype(np.uint8)
+
 
 
 # ----------------------------------------------------------------------------- melodies
@@ -136,16 +126,6 @@ def _windows_of(melody_classes: np.ndarray, window_steps: int, hop: int) -> list
             for i in range(0, len(melody_classes) - window_steps + 1, hop)]
 
 
-def capped_rows(count: int, options: ExtractOptions, source: str) -> np.ndarray:
-    """The rows kept of `count` windows under --max-windows-per-file: all, or a sample drawn from the file's
-    name and --seed (the same whichever worker or run draws it)."""
-    if not options.max_windows_per_file or count <= options.max_windows_per_file:
-        return np.arange(count)
-    digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
-    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-    return np.sort(rng.choice(count, options.max_windows_per_file, replace=False))
-
-
 def windows_from_segments(segments: list[Segment], options: ExtractOptions, source: str = "") -> Extraction:
     counts = {"notes": 0, "segments": len(segments), "segments_used": 0, "melodies": 0}
     # window bytes -> origin (segment, track, start step, start bar); the first occurrence is kept
@@ -153,7 +133,7 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
     meters, longest, drums_only, out_of_range = set(), 0, False, False
     for segment in segments:
         if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
-            return Extraction(np.zeros((0, options.window_steps), np.uint8), reason="too_long",
+            return Extraction(Rows(notes=np.zeros((0, options.bars * STEPS_PER_BAR), np.uint8)), reason="too_long",
                               detail=f"a piece lasts {float(segment.end.max()):.3g} steps, over the {MAX_STEPS} "
                                      f"(65,536 bars) windowed")
     for index, segment in enumerate(segments):
@@ -178,7 +158,7 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
             for melody_start, events in melodies_from_notes(start[mine], end[mine], pitch[mine], spb, options.gap_bars):
                 counts["melodies"] += 1
                 longest = max(longest, len(events) // spb)
-                for offset, w in _windows_of(melody_events_to_classes(events), options.window_steps, spb * options.hop_bars):
+                for offset, w in _windows_of(melody_events_to_classes(events), options.bars * STEPS_PER_BAR, spb * options.hop_bars):
                     step = melody_start + offset
                     origin = (index, int(inst), step, segment.start_bar + step // spb)
                     if options.deduplicate:
@@ -186,17 +166,17 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
                     else:
                         seen.append((w, origin))
     pairs = list(seen.items()) if options.deduplicate else seen
-    steps = options.window_steps
+    steps = options.bars * STEPS_PER_BAR
     windows = np.frombuffer(b"".join(w for w, _ in pairs), dtype=np.uint8).reshape(-1, steps).copy()
     origins = np.array([o for _, o in pairs], dtype=np.int64).reshape(-1, 4)
     keep_rows = capped_rows(len(windows), options, source)
     windows, origins = windows[keep_rows], origins[keep_rows]
     counts["windows"] = len(windows)
     if len(windows):
-        return Extraction(windows, origins, counts=counts)
+        return Extraction(Rows(notes=windows), origins, counts=counts)
 
     def nothing(reason: str, detail: str) -> Extraction:
-        return Extraction(windows, origins, reason=reason, detail=detail, counts=counts)
+        return Extraction(Rows(notes=windows), origins, reason=reason, detail=detail, counts=counts)
 
     if counts["notes"] == 0:
         return nothing("no_notes", "no notes")
@@ -214,7 +194,7 @@ def windows_from_segments(segments: list[Segment], options: ExtractOptions, sour
 def windows_from_note_sequence(sequence, options: ExtractOptions | None = None) -> np.ndarray:
     """(N, T) uint8 windows of a NoteSequence."""
     options = options or ExtractOptions()
-    return windows_from_segments(segments_from_note_sequence(sequence), options).windows
+    return windows_from_segments(segments_from_note_sequence(sequence), options).rows["notes"]
 
 
 def load_score(path: Path):
@@ -226,7 +206,7 @@ def load_score(path: Path):
 def windows_from_midi(path: Path, options: ExtractOptions | None = None) -> np.ndarray:
     """(N, T) uint8 windows of a MIDI file (fast path)."""
     options = options or ExtractOptions()
-    return windows_from_segments(segments_from_score(load_score(path)), options, str(path)).windows
+    return windows_from_segments(segments_from_score(load_score(path)), options, str(path)).rows["notes"]
 
 
 def reference_windows_from_midi(path: Path, options: ExtractOptions | None = None) -> np.ndarray:
@@ -258,6 +238,6 @@ def reference_windows_from_midi(path: Path, options: ExtractOptions | None = Non
                 if len(melody) < melody.steps_per_bar:
                     continue
                 classes = melody_events_to_classes(list(melody))
-                for _, w in _windows_of(classes, options.window_steps, STEPS_PER_BAR):
+                for _, w in _windows_of(classes, options.bars * STEPS_PER_BAR, STEPS_PER_BAR):
                     seen.setdefault(w, None)
-    return np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, options.window_steps).copy()
+    return np.frombuffer(b"".join(seen), dtype=np.uint8).reshape(-1, options.bars * STEPS_PER_BAR).copy()

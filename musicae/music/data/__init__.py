@@ -1,0 +1,1 @@
+"""Inputs to training data: discovery, parsing, segments, annotations, the prepare pipeline and its shards."""

@@ -1,0 +1,14 @@
+"""The encodings: each kind of music as named streams, converted both ways (scores <-> tensors <-> notes).
+
+Importing this package registers every encoding it ships; `get_encoding(name)` finds one.
+"""
+
+from musicae.music.encodings.base import ENCODINGS, SequenceEncoding, Stream, get_encoding, register_encoding
+from musicae.music.encodings.drums import DRUMS
+from musicae.music.encodings.melody import MELODY
+from musicae.music.encodings.melody_chords import MELODY_CHORDS
+
+for _encoding in (MELODY, MELODY_CHORDS, DRUMS):
+    register_encoding(_encoding)
+
+__all__ = ["ENCODINGS", "SequenceEncoding", "Stream", "get_encoding", "register_encoding"]

@@ -1,0 +1,1 @@
+"""Trained models at work: encode/decode/sample/interpolate, the shipped models, conversions and rendering."""

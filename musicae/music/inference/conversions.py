@@ -1,0 +1,125 @@
+"""In-memory conversions: MIDI bytes -> windows, and windows -> MIDI, WAV and PNG bytes.
+
+The file-writing commands are thin wrappers over these, and a server needs no temporary files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from musicae.music.data.inputs import (
+    DEFAULT_MAX_FILE_MB,
+    BadInput,
+    midi_segments_from_bytes,
+    read_input_bytes,
+)
+from musicae.music.encodings import get_encoding
+from musicae.music.encodings.base import Extraction, ExtractOptions, Rows, SequenceEncoding
+from musicae.music.encodings.notes import rows_to_midi_bytes, rows_to_pretty_midi
+from musicae.music.inference.render import piano_roll_png, wav_bytes
+
+
+class NoWindows(ValueError):
+    """An input gave no usable window; the message says why and what to try."""
+
+
+def windows_from_midi_bytes(data: bytes, bars: int, hop_bars: int | None = None, name: str = "<MIDI bytes>",
+                            encoding: SequenceEncoding | str | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> Extraction:
+    """Windows of MIDI bytes in order (not deduplicated), `hop_bars` apart (default: one window apart),
+    each with its origin (segment, track, start step, start bar from the start of the file).
+
+    Follows the training semantics first (16-step bars); pieces in other meters are windowed too
+    rather than refused. Raises NoWindows naming `name` and the reason.
+    """
+    try:
+        segments = midi_segments_from_bytes(data, max_file_mb)
+    except BadInput as err:
+        raise NoWindows(f"{name}: {err.detail}") from None
+    codec = encoding_of(encoding)
+    options = ExtractOptions(bars=bars, hop_bars=bars if hop_bars is None else hop_bars, deduplicate=False)
+    result = codec.extract(segments, options, name)
+    if len(result.windows) == 0 and result.reason == "meter":
+        result = codec.extract(segments, replace(options, any_meter=True), name)
+    if len(result.windows) == 0:
+        raise NoWindows(f"{name}: no {bars}-bar window ({result.detail})")
+    return result
+
+
+def windows_from_midi_file(path: Path, bars: int, hop_bars: int | None = None,
+                           encoding: SequenceEncoding | str | None = None) -> Extraction:
+    try:
+        data = read_input_bytes(Path(path))
+    except BadInput as err:
+        raise NoWindows(f"{path}: {err.detail}") from None
+    except FileNotFoundError:
+        raise NoWindows(f"{path}: no such file") from None
+    return windows_from_midi_bytes(data, bars, hop_bars, str(path), encoding)
+
+
+def window_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--bar") -> np.ndarray:
+    """The (1, T) window that starts at `bar` (counted from the file's start; the lowest track first)."""
+    row = row_at_bar(extraction, bar, name, flag)
+    return extraction.windows[row : row + 1]
+
+
+def row_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--bar") -> int:
+    """The index of the window that starts at `bar`; NoWindows listing where windows do start otherwise."""
+    starts = extraction.origins[:, 3]
+    hits = np.flatnonzero(starts == bar)
+    if len(hits) == 0:
+        known = sorted(set(starts.tolist()))
+        shown = ", ".join(map(str, known[:20])) + (", ..." if len(known) > 20 else "")
+        raise NoWindows(f"{name}: {flag} {bar}: no window starts at bar {bar}; windows start at bars {shown} "
+                        f"(counted from 0 at the start of the file)")
+    return int(hits[0])
+
+
+def encoding_of(encoding: SequenceEncoding | str | None) -> SequenceEncoding:
+    """An encoding, or its registered name; there is no default: callers pass their model's."""
+    if encoding is None:
+        raise TypeError("an encoding is needed (the model's: TrainedModel.encoding)")
+    return get_encoding(encoding) if isinstance(encoding, str) else encoding
+
+
+def rows_of(encoding: SequenceEncoding | str, windows, chords=None) -> Rows:
+    """Rows as given, or a one-stream encoding's bare windows (one (T,) or several (N, T)) with its one control
+    (`chords`, shaped like the windows) when it has one."""
+    encoding = encoding_of(encoding)
+    if isinstance(windows, dict):
+        return Rows(windows)
+    first = encoding.outputs[0]
+    windows = np.asarray(windows)
+    rows = Rows({first.name: windows[None] if windows.ndim == len(first.shape(1)) else windows})
+    if chords is not None and encoding.controls:
+        chords = np.asarray(chords)
+        rows[encoding.controls[0].name] = chords.reshape(rows[first.name].shape[:2])
+    return rows
+
+
+def midi_bytes(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
+               chords=None) -> bytes:
+    """Rows (or one-stream windows, played in order) as Standard MIDI File bytes, each part an instrument."""
+    encoding = encoding_of(encoding)
+    return rows_to_midi_bytes(encoding, rows_of(encoding, windows, chords), qpm, gap_steps)
+
+
+def wav_of(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
+           sample_rate: int = 22050, chords=None) -> tuple[bytes, str]:
+    """Rows rendered to WAV bytes; returns (bytes, synthesizer used)."""
+    encoding = encoding_of(encoding)
+    return wav_bytes(rows_to_pretty_midi(encoding, rows_of(encoding, windows, chords), qpm, gap_steps), sample_rate)
+
+
+def png_of(rows: list, titles: list[str] | None = None, title: str = "", *, encoding: SequenceEncoding | str,
+           chords: list[np.ndarray] | None = None) -> bytes:
+    """A piano roll of rows (each one row: Rows of one window, or a one-stream (T,) array), at most
+    render.MAX_ROLL_ROWS of them drawn; a one-stream encoding's `chords` rows go with them."""
+    encoding = encoding_of(encoding)
+    notes = []
+    for i, row in enumerate(rows):
+        one = rows_of(encoding, row, None if chords is None else chords[i])
+        notes.append(encoding.to_notes(one.row(0)))
+    return piano_roll_png(notes, titles, title, steps_per_bar=encoding.steps_per_bar)

@@ -1,0 +1,163 @@
+"""TrainedModel: encode, decode, sample, reconstruct and interpolate with a checkpoint.
+
+Randomness comes from a seed or a torch.Generator passed in, never from the global RNG: the same
+seed gives the same output in any thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from musicae.autoencoding import slerp
+from musicae.autoencoding.checkpoint import resolve_checkpoint
+from musicae.autoencoding.runs import load_model
+from musicae.music.encodings.base import Rows
+from musicae.music.inference.conversions import NoWindows, windows_from_midi_file
+from musicae.music.inference.shipped import assets_dir, model_path, shipped_model_dir
+from musicae.music.models.sequence_vae import MODEL_KIND, SequenceVAE
+
+__all__ = ["NoWindows", "TrainedModel", "melody_windows", "shipped_model_dir", "example_melodies"]
+
+
+def example_melodies(long: bool = False) -> list[Path]:
+    """The built-in held-out melodies: a.mid and b.mid (4 bars), or with `long` the 16-bar ones."""
+    return sorted((assets_dir() / "examples").glob("long_*.mid" if long else "[!l]*.mid"))
+
+
+def melody_windows(path: Path, bars: int, hop_bars: int | None = None, encoding="melody") -> np.ndarray:
+    """Windows of a MIDI file in order (not deduplicated), `hop_bars` apart (default: one window apart)."""
+    return windows_from_midi_file(Path(path), bars, hop_bars, encoding).windows
+
+
+def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
+    if seed is None or isinstance(seed, torch.Generator):
+        return seed
+    return torch.Generator().manual_seed(int(seed))
+
+
+class TrainedModel:
+    """A sequence VAE ready for inference, speaking its encoding's rows.
+
+    `*_rows` methods take and give `Rows` (every stream by name); the plain ones take a one-stream encoding's
+    bare (N, T) windows (and the (N, T) classes of its one control) and give the first output stream back.
+    """
+
+    def __init__(self, model: SequenceVAE, source: str, device: str = "cpu"):
+        self.model = model.to(device).eval()
+        self.cfg = model.cfg
+        self.encoding = model.encoding
+        self.source = source
+        self.device = torch.device(device)
+
+    @classmethod
+    def load(cls, checkpoint: Path | str | None = None, device: str = "cpu") -> TrainedModel:
+        """`checkpoint`: a checkpoint or run directory, a shipped model's name, or None (the default model)."""
+        path = resolve_checkpoint(model_path(checkpoint))
+        model, _ = load_model(path, device, expect=MODEL_KIND.name)
+        return cls(model, str(path), device)
+
+    @property
+    def output_names(self) -> list[str]:
+        return [s.name for s in self.encoding.outputs]
+
+    @property
+    def control_names(self) -> list[str]:
+        return [s.name for s in self.encoding.controls]
+
+    def rows(self, windows, conditions=None) -> Rows:
+        """Rows as given, or Rows of a one-stream encoding's windows and its control's classes."""
+        if isinstance(windows, dict):
+            return Rows(windows)
+        rows = Rows({self.output_names[0]: np.asarray(windows)})
+        if conditions is not None and self.control_names:
+            rows[self.control_names[0]] = np.asarray(conditions)
+        return rows
+
+    def _tensors(self, rows) -> dict[str, torch.Tensor]:
+        return {name: torch.as_tensor(np.asarray(v)).to(self.device) for name, v in rows.items()}
+
+    @torch.no_grad()
+    def encode(self, windows, conditions: np.ndarray | None = None) -> np.ndarray:
+        """Rows (or windows) -> (N, Z) posterior means."""
+        rows = self.rows(windows, conditions)
+        self._check(rows)
+        return self.model.encode(self._tensors(rows)).mode().cpu().numpy()
+
+    @torch.no_grad()
+    def decode_rows(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
+                    controls: Rows | None = None) -> Rows:
+        """(N, Z) -> Rows of the output streams (and the controls they were decoded over); temperature 0 decodes
+        greedily (argmax), else samples from `seed`."""
+        z = torch.as_tensor(np.asarray(z), dtype=torch.float32, device=self.device)
+        given = None if not controls else self._tensors(Rows(controls).only(self.control_names))
+        out = self.model.decode(z, temperature, given, generator=self._device_generator(seed))
+        decoded = Rows({s.name: out[s.name].cpu().numpy().astype(s.dtype) for s in self.encoding.outputs})
+        return decoded.merged(None if not controls else Rows(controls).only(self.control_names))
+
+    def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
+               conditions: np.ndarray | None = None) -> np.ndarray:
+        """(N, Z) -> the first output stream, (N, T)."""
+        controls = None if conditions is None else self.rows(np.zeros(0), conditions).only(self.control_names)
+        return self.decode_rows(z, temperature, seed, controls)[self.output_names[0]]
+
+    def sample_rows(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
+                    controls: Rows | None = None) -> Rows:
+        generator = _generator(seed)
+        z = torch.randn(n, self.cfg.z_dim, generator=generator).numpy()
+        return self.decode_rows(z, temperature, generator, controls)
+
+    def sample(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
+               conditions: np.ndarray | None = None) -> np.ndarray:
+        controls = None if conditions is None else self.rows(np.zeros(0), conditions).only(self.control_names)
+        return self.sample_rows(n, temperature, seed, controls)[self.output_names[0]]
+
+    def reconstruct_rows(self, rows: Rows, temperature: float = 0.0, seed: int | torch.Generator = 0) -> Rows:
+        """Encode and decode rows over their own controls."""
+        return self.decode_rows(self.encode(rows), temperature, seed, Rows(rows).only(self.control_names))
+
+    def reconstruct(self, windows: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator = 0,
+                    conditions: np.ndarray | None = None) -> np.ndarray:
+        return self.reconstruct_rows(self.rows(windows, conditions), temperature, seed)[self.output_names[0]]
+
+    def interpolate_rows(self, a: Rows, b: Rows, steps: int, temperature: float = 0.0,
+                         seed: int | torch.Generator = 0, controls: Rows | None = None) -> list[Rows]:
+        """Rows a (M) and b (M), paired in order -> one Rows of M per step: slerp between posterior means.
+
+        Both endpoints are included: step 0 reconstructs a, the last step reconstructs b. A model with controls
+        encodes a and b with their own and decodes every step over `controls` (M rows; default: a's).
+        """
+        za, zb = self.encode(a), self.encode(b)  # (M, Z)
+        paths = [slerp(torch.from_numpy(za[i]), torch.from_numpy(zb[i]), steps).numpy() for i in range(len(za))]
+        z = np.stack(paths, axis=1)  # (steps, M, Z)
+        under = Rows(controls if controls is not None else Rows(a).only(self.control_names))
+        decoded = self.decode_rows(z.reshape(-1, z.shape[-1]), temperature, seed, under.tiled(steps) if under else None)
+        return [decoded.take(slice(i * len(za), (i + 1) * len(za))) for i in range(steps)]
+
+    def interpolate(self, a: np.ndarray, b: np.ndarray, steps: int, temperature: float = 0.0,
+                    seed: int | torch.Generator = 0, conditions_a: np.ndarray | None = None,
+                    conditions_b: np.ndarray | None = None, conditions: np.ndarray | None = None) -> np.ndarray:
+        """Windows a (M, T) and b (M, T) -> (steps, M, T) of the first output stream."""
+        under = None if conditions is None else self.rows(np.zeros(0), conditions).only(self.control_names)
+        path = self.interpolate_rows(self.rows(a, conditions_a), self.rows(b, conditions_b), steps, temperature, seed,
+                                     under)
+        return np.stack([p[self.output_names[0]] for p in path])
+
+    def _device_generator(self, seed) -> torch.Generator | None:
+        generator = _generator(seed)
+        if generator is None or self.device.type == "cpu":
+            return generator
+        # sampling runs on the model's device: a generator there, seeded from the CPU one
+        return torch.Generator(self.device).manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+
+    def _check(self, rows: Rows) -> None:
+        for s in self.encoding.encoder_streams:
+            if s.name not in rows:
+                raise ValueError(f"the model needs the stream {s.name!r}")
+            values = np.asarray(rows[s.name])
+            if values.ndim < 2 or values.shape[1] != self.cfg.steps:
+                raise ValueError(f"expected {s.name} of shape (N, {self.cfg.steps}{', ...' if s.width else ''}), "
+                                 f"got {values.shape}")
+            s.check(values)

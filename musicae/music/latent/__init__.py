@@ -1,0 +1,1 @@
+"""Latent tools: attributes and their vectors, similar and grid moves, quality analysis, plots."""
