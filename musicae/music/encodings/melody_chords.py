@@ -105,7 +105,7 @@ class ChordMelodyEncoding(MelodyEncoding):
 
     def to_notes(self, row) -> list[Note]:
         return super().to_notes(row) + [Note(pitch, start, end, DEFAULT_VELOCITY - 20, *self.chord_part)
-                                        for pitch, start, end in chord_notes(row["chords"])]
+                                        for pitch, start, end in chord_notes(row["chords"]) if "chords" in row]
 
     def parts(self) -> list[tuple[str, int, bool]]:
         return [self.part, self.chord_part]
