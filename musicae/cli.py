@@ -70,8 +70,7 @@ def add_prepare(sub) -> None:
                    help="worker processes (default: all cores); with --executor dask and no --scheduler, the local "
                         "cluster's workers")
     p.add_argument("--encoding", default="melody", help="what the windows hold: melody (MusicVAE's 90 classes), "
-                   "melody_chords (with the chord of each step), drums (MusicVAE's 9 drum classes, 512 per step); "
-                   "`musicae encodings` lists them")
+                   "melody_chords (with the chord of each step), drums (MusicVAE's 9 drum classes, 512 per step)")
     p.add_argument("--chords", action="store_true",
                    help="store the chord of every step with each window (chord annotations beside the MIDI, as in "
                         "POP909); an input without chords is reported as no_chords")

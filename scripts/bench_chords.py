@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicae.music.data.prepare import load_conditions, load_windows
+from musicae.music.data.prepare import load_streams
 from musicae.music.encodings.melody_chords import chord_tone_ratio
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.models.evaluation import evaluate_windows
@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    windows, chords = load_windows(args.data, "valid"), load_conditions(args.data, "valid")
+    valid = load_streams(args.data, "valid")
+    windows, chords = valid["notes"], valid["chords"]
     picked = np.sort(rng.permutation(len(windows))[: args.windows])
     windows, chords = windows[picked], chords[picked]
     shuffled = chords[rng.permutation(len(chords))]

@@ -277,6 +277,27 @@ class SequenceEncoding:
         return {"name": self.name, "steps_per_bar": self.steps_per_bar, "end_token": self.end_token,
                 "streams": [s.describe() for s in self.streams]}
 
+    def rows(self, windows, controls=None) -> Rows:
+        """Rows as given (a mapping of streams), or a one-stream encoding's bare (N, T) windows with the classes
+        of its one control shaped like them (`controls`, when it has one)."""
+        if isinstance(windows, Mapping):
+            return Rows(windows)
+        first = self.outputs[0]
+        rows = Rows({first.name: np.asarray(windows)})
+        if controls is not None and self.controls:
+            rows[self.controls[0].name] = np.asarray(controls).reshape(rows[first.name].shape[:2])
+        return rows
+
+    def control_rows(self, controls) -> Rows | None:
+        """Rows of this encoding's one control alone (its (N, T) classes), or None."""
+        if controls is None or not self.controls:
+            return None
+        return Rows({self.controls[0].name: np.asarray(controls)})
+
+    def parts(self) -> list[tuple[str, int, bool]]:
+        """(name, program, is_drum) of the instruments its notes play, in order, silent ones included."""
+        return []
+
     def empty_rows(self, steps: int) -> Rows:
         return Rows({s.name: np.zeros((0, *s.shape(steps)), s.dtype) for s in self.streams})
 

@@ -60,7 +60,7 @@ def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarte
 def rows_to_pretty_midi(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
                         gap_steps: int = 0):
     return notes_to_pretty_midi(rows_notes(encoding, rows, gap_steps), qpm or encoding.qpm,
-                                parts=encoding.parts() if hasattr(encoding, "parts") else ())
+                                parts=encoding.parts())
 
 
 def rows_to_midi_bytes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,

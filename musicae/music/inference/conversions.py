@@ -84,33 +84,25 @@ def encoding_of(encoding: SequenceEncoding | str | None) -> SequenceEncoding:
     return get_encoding(encoding) if isinstance(encoding, str) else encoding
 
 
-def rows_of(encoding: SequenceEncoding | str, windows, chords=None) -> Rows:
-    """Rows as given, or a one-stream encoding's bare windows (one (T,) or several (N, T)) with its one control
-    (`chords`, shaped like the windows) when it has one."""
-    encoding = encoding_of(encoding)
-    if isinstance(windows, dict):
-        return Rows(windows)
-    first = encoding.outputs[0]
-    windows = np.asarray(windows)
-    rows = Rows({first.name: windows[None] if windows.ndim == len(first.shape(1)) else windows})
-    if chords is not None and encoding.controls:
-        chords = np.asarray(chords)
-        rows[encoding.controls[0].name] = chords.reshape(rows[first.name].shape[:2])
-    return rows
+def _played_rows(encoding: SequenceEncoding, windows, chords=None) -> Rows:
+    """What the renderers play: Rows, or bare windows where one (T,) window stands for one row."""
+    if not isinstance(windows, dict) and np.ndim(windows) == len(encoding.outputs[0].shape(1)):
+        windows = np.asarray(windows)[None]
+    return encoding.rows(windows, chords)
 
 
 def midi_bytes(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
                chords=None) -> bytes:
     """Rows (or one-stream windows, played in order) as Standard MIDI File bytes, each part an instrument."""
     encoding = encoding_of(encoding)
-    return rows_to_midi_bytes(encoding, rows_of(encoding, windows, chords), qpm, gap_steps)
+    return rows_to_midi_bytes(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps)
 
 
 def wav_of(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
            sample_rate: int = 22050, chords=None) -> tuple[bytes, str]:
     """Rows rendered to WAV bytes; returns (bytes, synthesizer used)."""
     encoding = encoding_of(encoding)
-    return wav_bytes(rows_to_pretty_midi(encoding, rows_of(encoding, windows, chords), qpm, gap_steps), sample_rate)
+    return wav_bytes(rows_to_pretty_midi(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps), sample_rate)
 
 
 def png_of(rows: list, titles: list[str] | None = None, title: str = "", *, encoding: SequenceEncoding | str,
@@ -120,6 +112,6 @@ def png_of(rows: list, titles: list[str] | None = None, title: str = "", *, enco
     encoding = encoding_of(encoding)
     notes = []
     for i, row in enumerate(rows):
-        one = rows_of(encoding, row, None if chords is None else chords[i])
+        one = _played_rows(encoding, row, None if chords is None else chords[i])
         notes.append(encoding.to_notes(one.row(0)))
     return piano_roll_png(notes, titles, title, steps_per_bar=encoding.steps_per_bar)

@@ -67,22 +67,13 @@ class TrainedModel:
     def control_names(self) -> list[str]:
         return [s.name for s in self.encoding.controls]
 
-    def rows(self, windows, conditions=None) -> Rows:
-        """Rows as given, or Rows of a one-stream encoding's windows and its control's classes."""
-        if isinstance(windows, dict):
-            return Rows(windows)
-        rows = Rows({self.output_names[0]: np.asarray(windows)})
-        if conditions is not None and self.control_names:
-            rows[self.control_names[0]] = np.asarray(conditions)
-        return rows
-
     def _tensors(self, rows) -> dict[str, torch.Tensor]:
         return {name: torch.as_tensor(np.asarray(v)).to(self.device) for name, v in rows.items()}
 
     @torch.no_grad()
     def encode(self, windows, conditions: np.ndarray | None = None) -> np.ndarray:
         """Rows (or windows) -> (N, Z) posterior means."""
-        rows = self.rows(windows, conditions)
+        rows = self.encoding.rows(windows, conditions)
         self._check(rows)
         return self.model.encode(self._tensors(rows)).mode().cpu().numpy()
 
@@ -100,7 +91,7 @@ class TrainedModel:
     def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
                conditions: np.ndarray | None = None) -> np.ndarray:
         """(N, Z) -> the first output stream, (N, T)."""
-        controls = None if conditions is None else self.rows(np.zeros(0), conditions).only(self.control_names)
+        controls = self.encoding.control_rows(conditions)
         return self.decode_rows(z, temperature, seed, controls)[self.output_names[0]]
 
     def sample_rows(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
@@ -111,7 +102,7 @@ class TrainedModel:
 
     def sample(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
                conditions: np.ndarray | None = None) -> np.ndarray:
-        controls = None if conditions is None else self.rows(np.zeros(0), conditions).only(self.control_names)
+        controls = self.encoding.control_rows(conditions)
         return self.sample_rows(n, temperature, seed, controls)[self.output_names[0]]
 
     def reconstruct_rows(self, rows: Rows, temperature: float = 0.0, seed: int | torch.Generator = 0) -> Rows:
@@ -120,7 +111,7 @@ class TrainedModel:
 
     def reconstruct(self, windows: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator = 0,
                     conditions: np.ndarray | None = None) -> np.ndarray:
-        return self.reconstruct_rows(self.rows(windows, conditions), temperature, seed)[self.output_names[0]]
+        return self.reconstruct_rows(self.encoding.rows(windows, conditions), temperature, seed)[self.output_names[0]]
 
     def interpolate_rows(self, a: Rows, b: Rows, steps: int, temperature: float = 0.0,
                          seed: int | torch.Generator = 0, controls: Rows | None = None) -> list[Rows]:
@@ -140,8 +131,8 @@ class TrainedModel:
                     seed: int | torch.Generator = 0, conditions_a: np.ndarray | None = None,
                     conditions_b: np.ndarray | None = None, conditions: np.ndarray | None = None) -> np.ndarray:
         """Windows a (M, T) and b (M, T) -> (steps, M, T) of the first output stream."""
-        under = None if conditions is None else self.rows(np.zeros(0), conditions).only(self.control_names)
-        path = self.interpolate_rows(self.rows(a, conditions_a), self.rows(b, conditions_b), steps, temperature, seed,
+        under = self.encoding.control_rows(conditions)
+        path = self.interpolate_rows(self.encoding.rows(a, conditions_a), self.encoding.rows(b, conditions_b), steps, temperature, seed,
                                      under)
         return np.stack([p[self.output_names[0]] for p in path])
 

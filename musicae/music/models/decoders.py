@@ -143,6 +143,11 @@ class FlatDecoder(nn.Module):
         self.steps = cfg.steps
         self.core = ConditionedLSTM(cfg.z_dim, cfg)
 
+    @property
+    def step_lstm(self) -> ConditionedLSTM:
+        """The LSTM that writes the steps (its heads own the outputs)."""
+        return self.core
+
     def params(self, z: torch.Tensor, previous: Streams, controls: Streams) -> Streams:
         """(B, Z), shifted outputs and controls (B, T, ...) -> each head's parameters (B, T, ...)."""
         return self.core(z, previous, controls)[0]
@@ -169,6 +174,11 @@ class HierarchicalDecoder(nn.Module):
         self.conductor = nn.LSTM(cfg.z_dim, hidden, cfg.conductor_layers, batch_first=True)
         self.to_code = nn.Linear(hidden, cfg.segment_dim) if cfg.segment_dim else None
         self.bar = ConditionedLSTM(cfg.segment_dim or hidden, cfg)
+
+    @property
+    def step_lstm(self) -> ConditionedLSTM:
+        """The LSTM that writes the steps of every segment (its heads own the outputs)."""
+        return self.bar
 
     def bar_embeddings(self, z: torch.Tensor) -> torch.Tensor:  # (B, Z) -> (B, U, H or segment_dim)
         states = torch.tanh(self.conductor_init(z)).view(z.shape[0], 2, self.conductor_layers, self.conductor_hidden)

@@ -13,17 +13,6 @@ from musicae.music.encodings.base import Rows
 from musicae.music.models.sequence_vae import SequenceVAE
 
 
-def as_rows(model: SequenceVAE, windows, conditions=None) -> Rows:
-    """Rows for `model`: given as Rows, or a one-stream encoding's bare (N, T) windows (plus its one control)."""
-    if isinstance(windows, dict):
-        return Rows(windows)
-    encoding = model.encoding
-    rows = Rows({encoding.outputs[0].name: np.asarray(windows)})
-    if conditions is not None:
-        rows[encoding.controls[0].name] = np.asarray(conditions)
-    return rows
-
-
 class _Tally:
     """Hits and counts of one stream under the three decodings, and per class for categorical streams."""
 
@@ -116,6 +105,6 @@ def evaluate_rows(model: SequenceVAE, rows: Rows, batch_size: int = 256, seed: i
 def evaluate_windows(model: SequenceVAE, windows, batch_size: int = 256, seed: int = 0, conditions=None,
                      sampled_temperature: float = 1.0, progress: bool = False, decoder_conditions=None) -> dict:
     """`evaluate_rows` on Rows, or on a one-stream encoding's (N, T) windows with its (N, T) conditions."""
-    rows = as_rows(model, windows, conditions)
-    decoder = None if decoder_conditions is None else as_rows(model, windows, decoder_conditions)
+    rows = model.encoding.rows(windows, conditions)
+    decoder = None if decoder_conditions is None else model.encoding.control_rows(decoder_conditions)
     return evaluate_rows(model, rows, batch_size, seed, sampled_temperature, progress, decoder)

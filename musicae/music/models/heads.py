@@ -66,8 +66,7 @@ class StepInputs(nn.Module):
                 parts.append(F.one_hot(x.long(), s.classes + extra)[..., : s.classes].float())
             else:
                 parts.append(x.float() if s.width else x.float()[..., None])
-        dtype = next((p.dtype for p in parts if p.is_floating_point() and p.dtype != torch.float32), torch.float32)
-        return torch.cat([p.to(dtype) for p in parts], dim=-1)
+        return torch.cat([p.to(parts[0].dtype) for p in parts], dim=-1)
 
 
 HEADS = Registry("output head")
@@ -98,9 +97,8 @@ class CategoricalHead(nn.Linear):
         return logits.argmax(-1)
 
 
-@HEADS.register("bernoulli")
-class BernoulliHead(nn.Linear):
-    has_accuracy = True
+class _ValuesHead(nn.Linear):
+    """A head of `width` values per step (one when width is 0, the step's arrays then (B, T))."""
 
     def __init__(self, stream: Stream, hidden: int):
         super().__init__(hidden, stream.width or 1)
@@ -109,13 +107,21 @@ class BernoulliHead(nn.Linear):
     def _shape(self, x: torch.Tensor) -> torch.Tensor:
         return x if self.stream.width else x[..., 0]
 
+    def _per_step(self, per_value: torch.Tensor) -> torch.Tensor:
+        return per_value.sum(-1) if self.stream.width else per_value
+
     def start(self, batch: int, device) -> torch.Tensor:
         return torch.zeros((batch, self.stream.width) if self.stream.width else (batch,), device=device)
+
+
+@HEADS.register("bernoulli")
+class BernoulliHead(_ValuesHead):
+    has_accuracy = True
 
     def nll(self, logits, target, mask=None, batch=None) -> torch.Tensor:
         logits = self._shape(logits)
         per_value = F.binary_cross_entropy_with_logits(logits, target.to(logits.dtype), reduction="none")
-        return _masked(per_value.sum(-1) if self.stream.width else per_value, mask)
+        return _masked(self._per_step(per_value), mask)
 
     def sample(self, logits, temperature: float, generator=None) -> torch.Tensor:
         logits = self._shape(logits)
@@ -133,26 +139,18 @@ class BernoulliHead(nn.Linear):
 
 
 @HEADS.register("continuous")
-class ContinuousHead(nn.Linear):
+class ContinuousHead(_ValuesHead):
     has_accuracy = False
-
-    def __init__(self, stream: Stream, hidden: int):
-        super().__init__(hidden, stream.width or 1)
-        self.stream = stream
 
     def values(self, raw: torch.Tensor) -> torch.Tensor:
         s = self.stream
-        out = s.low + (s.high - s.low) * torch.sigmoid(raw)
-        return out if s.width else out[..., 0]
-
-    def start(self, batch: int, device) -> torch.Tensor:
-        return torch.zeros((batch, self.stream.width) if self.stream.width else (batch,), device=device)
+        return self._shape(s.low + (s.high - s.low) * torch.sigmoid(raw))
 
     def nll(self, raw, target, mask=None, batch=None) -> torch.Tensor:
         error = (self.values(raw) - target.to(raw.dtype)) ** 2
         if self.stream.mask is not None:
             error = error * batch[self.stream.mask].to(error.dtype)
-        return _masked(error.sum(-1) if self.stream.width else error, mask)
+        return _masked(self._per_step(error), mask)
 
     def sample(self, raw, temperature: float, generator=None) -> torch.Tensor:
         return self.values(raw)

@@ -81,16 +81,10 @@ class SequenceVAE(nn.Module):
 
     def shift_right(self, values: Streams) -> Streams:
         """The decoder's inputs: a start value, then each output stream but its last step."""
-        out = {}
-        for s in self.outputs:
-            v = values[s.name]
-            start = self.decoder_start(len(v), v.device)[s.name].to(v.dtype)
-            out[s.name] = torch.cat([start[:, None], v[:, :-1]], dim=1)
-        return out
-
-    def decoder_start(self, batch: int, device) -> Streams:
-        core = getattr(self.decoder, "core", None) or self.decoder.bar
-        return core.start(batch, device)
+        first = values[self.outputs[0].name]
+        starts = self.decoder.step_lstm.start(len(first), first.device)
+        return {s.name: torch.cat([starts[s.name].to(values[s.name].dtype)[:, None], values[s.name][:, :-1]], dim=1)
+                for s in self.outputs}
 
     def encode(self, batch: Batch | dict) -> DiagonalGaussian:
         batch = self._checked(batch)
@@ -116,8 +110,7 @@ class SequenceVAE(nn.Module):
         return self.decoder.params(z, self.shift_right(mixed), controls)
 
     def head(self, name: str) -> nn.Module:
-        core = getattr(self.decoder, "core", None) or self.decoder.bar
-        return core.out[name]
+        return self.decoder.step_lstm.out[name]
 
     def reconstruction(self, params: Streams, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Summed NLL per row (B,) and the accuracy of each stream that has one."""
