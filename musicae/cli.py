@@ -31,6 +31,7 @@ def cmd_prepare(args) -> int:
                                seed=args.seed, gap_bars=args.gap_bars),
         workers=args.workers,
         valid_fraction=args.valid_fraction,
+        split_file=Path(args.split_file) if args.split_file else None,
         abc_parser=args.abc_parser,
         use_cache=not args.no_cache,
         max_file_mb=args.max_file_mb,
@@ -83,6 +84,9 @@ def add_prepare(sub) -> None:
     p.add_argument("--any-meter", action="store_true", help="also window pieces whose bars are not 16 steps")
     p.add_argument("--gap-bars", type=positive_int, default=1, help="a silence this many bars long ends a melody")
     p.add_argument("--valid-fraction", type=fraction, default=0.1, help="share of sources held out for validation, in [0, 1)")
+    p.add_argument("--split-file", default=None, help="CSV with each file's split (a path column such as "
+                   "midi_filename, and a split column: train / validation / test), e.g. the Groove MIDI Dataset's "
+                   "info.csv; replaces --valid-fraction; test and unlisted files are reported and left out")
     p.add_argument("--abc-parser", choices=["symusic", "music21"], default="symusic", help="ABC route: abc2midi via symusic (fast) or music21")
     p.add_argument("--max-file-mb", type=positive_float, default=64.0, help="larger MIDI files are reported, not parsed")
     p.add_argument("--no-cache", action="store_true", help="parse everything again")

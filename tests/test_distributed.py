@@ -83,7 +83,16 @@ def test_bf16_autocast_trains_on_the_cpu_and_fp16_asks_for_a_gpu(folk_data, tmp_
     from musicae.cli import main
     from musicae.music.models.training import train_sequence_vae
 
+    from musicae.autoencoding.trainer import cpu_has_bf16
+
     common = dict(config="mel_2bar_tiny", steps=6, log_every=1, eval_every=0, device="cpu", progress=False)
+    if not cpu_has_bf16():  # an AVX2-only CPU: refused in one line, before any step
+        assert main(["train", "--data", str(folk_data), "--out", str(tmp_path / "bf16"), "--config", "mel_2bar_tiny",
+                     "--steps", "2", "--precision", "bf16", "--device", "cpu"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "no bfloat16 kernels" in err, err
+        assert not (tmp_path / "bf16" / "checkpoints").exists()
+        return
     train_sequence_vae(folk_data, tmp_path / "fp32", **common)
     train_sequence_vae(folk_data, tmp_path / "bf16", precision="bf16", **common)
     exact, mixed = np.array(losses(tmp_path / "fp32")), np.array(losses(tmp_path / "bf16"))

@@ -213,7 +213,6 @@ def test_a_port_in_use_is_one_line(capsys):
     assert len(err.splitlines()) == 1 and f"--port {port}: cannot listen there" in err, err
 
 
-@pytest.mark.xfail(reason="round 3 contract: the studio path over typed chords still passes bare windows; being fixed", strict=False)
 def test_a_chord_model_takes_a_progression(tmp_path):
     from musicae.autoencoding.checkpoint import save_model
     from musicae.autoencoding.runs import model_record

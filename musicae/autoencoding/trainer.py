@@ -72,6 +72,14 @@ class TrainingDiverged(ValueError):
     """The loss became NaN or infinite; the last checkpoint is left as it was."""
 
 
+def cpu_has_bf16() -> bool:
+    """Whether oneDNN runs bfloat16 on this CPU: without it, its LSTM kernels refuse bf16 autocast."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch built without oneDNN
+        return False
+
+
 @dataclass
 class TrainerConfig(CheckedConfig):
     steps: int = 1000
@@ -140,6 +148,9 @@ class Trainer:
             self.device = torch.device("cuda", self.place.local_rank)
         if config.precision == "fp16" and self.device.type != "cuda":
             raise ConfigError("--precision fp16 needs a CUDA GPU; use bf16 or fp32 on the CPU")
+        if config.precision == "bf16" and self.device.type == "cpu" and not cpu_has_bf16():
+            raise ConfigError("--precision bf16: this CPU has no bfloat16 kernels (oneDNN needs AVX-512 BF16 or AMX); "
+                              "use fp32")
         if config.batch_size % self.place.world:
             raise ConfigError(f"--batch-size {config.batch_size}: must be a multiple of the {self.place.world} "
                               f"processes (each takes an equal slice of the global batch)")

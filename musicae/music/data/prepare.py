@@ -43,7 +43,7 @@ from musicae.music.data.writer import DATASET_FORMAT, SHARD_SIZE, DatasetWriter,
 from musicae.music.encodings import ENCODINGS, get_encoding
 from musicae.music.encodings.base import ExtractOptions, Rows
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 TUNES_PER_UNIT = 200
 DATASET_FILE = re.compile(r"^((train|valid)(-[a-z][a-z0-9_]*)?-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
 
@@ -61,6 +61,9 @@ class PrepareOptions(CheckedConfig):
     """Parallel worker processes; 0 uses every core."""
     valid_fraction: float = 0.1
     """Share of sources (files or tunes) held out for validation."""
+    split_file: Path | None = None
+    """A CSV naming each file's split (train / validation / test), used instead of valid_fraction; test files
+    and files it does not list are reported and left out."""
     abc_parser: str = "symusic"
     """symusic (abc2midi, fast) or music21."""
     max_file_mb: float = DEFAULT_MAX_FILE_MB

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from musicae.autoencoding.checkpoint import replace_dir, temp_sibling
+from musicae.music.data.splits import NOT_LISTED, TEST_SPLIT, SplitTable
 from musicae.music.encodings import get_encoding
 
 SHARD_SIZE = 1_000_000
@@ -80,6 +81,7 @@ class DatasetWriter:
         self.tmp = temp_sibling(self.target)
         self.manifest = open(self.tmp / "manifest.jsonl", "w")
         self.empty = encoding.empty_rows(self.steps)
+        self.split_table = SplitTable.read(options.split_file) if options.split_file else None
         self.train = self._shards("train")
         self.pending = self._shards(PENDING)
         self.train_digests: set[bytes] = set()
@@ -90,12 +92,23 @@ class DatasetWriter:
     def _shards(self, split: str) -> dict[str, _Shards]:
         return {name: _Shards(self.tmp, f"{split}-{name}", empty, self.shard_size) for name, empty in self.empty.items()}
 
+    def _held_out(self, record: dict) -> bool | None:
+        """Whether an item goes to validation; None (and the record says why) when it is left out."""
+        if self.split_table is None:
+            return is_validation(record["source"], self.options.valid_fraction, self.options.extract.seed)
+        split = self.split_table.split_of(record["source"])
+        if split in ("train", "valid"):
+            return split == "valid"
+        record.update(status="skipped", reason=TEST_SPLIT if split == "test" else NOT_LISTED, windows=0,
+                      detail=f"{self.split_table.origin} " + ("puts it in the test split" if split else "does not list it"))
+        return None
+
     def add(self, record: dict, rows) -> None:
+        held_out = self._held_out(record) if record["status"] == "ok" else None
         if record["status"] == "ok":
             if isinstance(rows, np.ndarray) and len(self.encoding.streams) == 1:  # one stream, given bare
                 rows = {self.encoding.streams[0].name: rows}
             rows = self.encoding.check_rows(rows, record["source"])
-            held_out = is_validation(record["source"], self.options.valid_fraction, self.options.extract.seed)
             record["split"] = "valid" if held_out else "train"
             if not held_out:
                 arrays = list(rows.values())
@@ -157,7 +170,8 @@ class DatasetWriter:
             "encoding": o.encoding,
             "streams": [s.describe() for s in self.encoding.streams],
             "format": DATASET_FORMAT,
-            "options": {**asdict(o.extract), "valid_fraction": o.valid_fraction, "abc_parser": o.abc_parser},
+            "options": {**asdict(o.extract), "valid_fraction": o.valid_fraction, "abc_parser": o.abc_parser,
+                        "split_file": str(o.split_file) if o.split_file else None},
         }
         if self.started is not None:
             elapsed = time.time() - self.started

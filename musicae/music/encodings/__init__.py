@@ -5,10 +5,11 @@ Importing this package registers every encoding it ships; `get_encoding(name)` f
 
 from musicae.music.encodings.base import ENCODINGS, SequenceEncoding, Stream, get_encoding, register_encoding
 from musicae.music.encodings.drums import DRUMS
+from musicae.music.encodings.groove import GROOVE, GROOVE_HUMANIZE, GROOVE_TAP
 from musicae.music.encodings.melody import MELODY
 from musicae.music.encodings.melody_chords import MELODY_CHORDS
 
-for _encoding in (MELODY, MELODY_CHORDS, DRUMS):
+for _encoding in (MELODY, MELODY_CHORDS, DRUMS, GROOVE, GROOVE_HUMANIZE, GROOVE_TAP):
     register_encoding(_encoding)
 
 __all__ = ["ENCODINGS", "SequenceEncoding", "Stream", "get_encoding", "register_encoding"]

@@ -238,6 +238,9 @@ class SequenceEncoding:
     """Variable-length encodings: the class of the first output stream that ends a row (None: fixed windows)."""
     qpm: float = 120.0
     """Tempo of the notes written when the input's is not known."""
+    lanes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """Percussion encodings: the (name, pitches) of each instrument, drawn as a grid of lanes instead of a
+    piano roll (empty: a piano roll)."""
 
     # -- the declared contract, read by prepare, the model, evaluation and the commands
     @property

@@ -78,8 +78,8 @@ def drum_tracks(bits: np.ndarray, steps_per_bar: int, gap_bars: int) -> list[tup
         while j + 1 < len(hit_steps) and hit_steps[j + 1] - hit_steps[j] < gap:
             j += 1
         end = hit_steps[j] + 1
-        end += -(end - start) % steps_per_bar
-        tracks.append((int(start), bits[start:end]))
+        track = bits[start:end]  # padded with silence to whole bars: the last bar's final steps may hold no hit
+        tracks.append((int(start), np.pad(track, (0, -len(track) % steps_per_bar))))
         i = j + 1
     return tracks
 
@@ -91,6 +91,7 @@ class DrumEncoding(SequenceEncoding):
     streams = (Stream("drums", classes=NUM_CLASSES, onset_from=1),)
     steps_per_bar = STEPS_PER_BAR
     part = ("drums", 0, True)
+    lanes = tuple(zip(DRUM_CLASSES, DRUM_PITCHES))
 
     def extract(self, segments, options, source: str = "") -> Extraction:
         steps = options.bars * STEPS_PER_BAR

@@ -104,8 +104,10 @@ class ChordMelodyEncoding(MelodyEncoding):
         return Extraction(rows.take(keep), found.origins[keep], counts=found.counts)
 
     def to_notes(self, row) -> list[Note]:
+        """The melody, and the chords' voicing when the row has them (a melody alone plays without)."""
+        chords = chord_notes(row["chords"]) if "chords" in row else []
         return super().to_notes(row) + [Note(pitch, start, end, DEFAULT_VELOCITY - 20, *self.chord_part)
-                                        for pitch, start, end in chord_notes(row["chords"]) if "chords" in row]
+                                        for pitch, start, end in chords]
 
     def parts(self) -> list[tuple[str, int, bool]]:
         return [self.part, self.chord_part]

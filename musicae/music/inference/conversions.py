@@ -19,7 +19,7 @@ from musicae.music.data.inputs import (
 from musicae.music.encodings import get_encoding
 from musicae.music.encodings.base import Extraction, ExtractOptions, Rows, SequenceEncoding
 from musicae.music.encodings.notes import rows_to_midi_bytes, rows_to_pretty_midi
-from musicae.music.inference.render import piano_roll_png, wav_bytes
+from musicae.music.inference.render import drum_grid_png, piano_roll_png, wav_bytes
 
 
 class NoWindows(ValueError):
@@ -107,11 +107,13 @@ def wav_of(windows, *, encoding: SequenceEncoding | str, qpm: float | None = Non
 
 def png_of(rows: list, titles: list[str] | None = None, title: str = "", *, encoding: SequenceEncoding | str,
            chords: list[np.ndarray] | None = None) -> bytes:
-    """A piano roll of rows (each one row: Rows of one window, or a one-stream (T,) array), at most
+    """A piano roll (a drum grid for drum encodings) of rows (each one row: Rows of one window, or a one-stream (T,) array), at most
     render.MAX_ROLL_ROWS of them drawn; a one-stream encoding's `chords` rows go with them."""
     encoding = encoding_of(encoding)
     notes = []
     for i, row in enumerate(rows):
         one = _played_rows(encoding, row, None if chords is None else chords[i])
         notes.append(encoding.to_notes(one.row(0)))
+    if encoding.lanes:  # drums: a grid of instruments, not a piano roll
+        return drum_grid_png(notes, encoding.lanes, titles, title, steps_per_bar=encoding.steps_per_bar)
     return piano_roll_png(notes, titles, title, steps_per_bar=encoding.steps_per_bar)

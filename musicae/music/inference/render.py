@@ -16,6 +16,27 @@ MAX_ROLL_ROWS = 24
 """A piano roll draws at most this many rows: its cost stays bounded however many melodies there are."""
 
 
+def _first_rows(rows: list, titles: list[str] | None, title: str) -> tuple[list, list[str] | None, str]:
+    """At most MAX_ROLL_ROWS rows, the title saying when some are left out."""
+    if len(rows) > MAX_ROLL_ROWS:
+        title = f"{title} (first {MAX_ROLL_ROWS} of {len(rows)})".strip()
+        rows, titles = rows[:MAX_ROLL_ROWS], titles[:MAX_ROLL_ROWS] if titles else titles
+    return rows, titles, title
+
+
+def _png(fig, axes, title: str) -> bytes:
+    import matplotlib.pyplot as plt
+
+    axes[-1, 0].set_xlabel("step (sixteenth notes)")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, title: str = "",
                    steps_per_bar: int = 16) -> bytes:
     """PNG bytes: one row per list of notes, notes as bars, bar lines every bar; the first part of each row in
@@ -23,9 +44,7 @@ def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, titl
 
     Only the first MAX_ROLL_ROWS rows are drawn (the title says so when some are left out).
     """
-    if len(rows) > MAX_ROLL_ROWS:
-        title = f"{title} (first {MAX_ROLL_ROWS} of {len(rows)})".strip()
-        rows, titles = rows[:MAX_ROLL_ROWS], titles[:MAX_ROLL_ROWS] if titles else titles
+    rows, titles, title = _first_rows(rows, titles, title)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,14 +71,40 @@ def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, titl
         ax.set_yticks(octaves, [f"C{p // 12 - 1}" for p in octaves], fontsize=7)
         if titles:
             ax.set_ylabel(titles[row], rotation=0, ha="right", va="center", fontsize=8)
-    axes[-1, 0].set_xlabel("step (sixteenth notes)")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=100, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return _png(fig, axes, title)
+
+
+def drum_grid_png(rows: list[list[Note]], lanes, titles: list[str] | None = None, title: str = "",
+                  steps_per_bar: int = 16) -> bytes:
+    """PNG bytes: one grid per list of drum notes, instruments (`lanes`: (name, pitches)) as rows and steps as
+    columns, each hit a cell shaded by its velocity; bar lines every bar. Drawn like piano_roll_png otherwise."""
+    rows, titles, title = _first_rows(rows, titles, title)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lane_of = {pitch: i for i, (_, pitches) in enumerate(lanes) for pitch in pitches}
+    steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
+    steps += -steps % steps_per_bar
+    fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 8, 30), 0.3 + 0.22 * len(lanes) * len(rows)),
+                             sharex=True, squeeze=False)
+    for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):
+        grid = np.zeros((len(lanes), steps))
+        for n in notes:
+            lane, step = lane_of.get(n.pitch), int(n.start)
+            if lane is not None and 0 <= step < steps:
+                grid[lane, step] = max(grid[lane, step], n.velocity / 127)
+        ax.imshow(grid, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
+                  extent=(0, steps, len(lanes), 0))
+        for bar in range(0, steps + 1, steps_per_bar):
+            ax.axvline(bar, color="tab:red", lw=0.6, alpha=0.5)
+        for beat in range(0, steps, steps_per_bar // 4 or 1):
+            ax.axvline(beat, color="0.85", lw=0.3, zorder=0)
+        ax.set_yticks(np.arange(len(lanes)) + 0.5, [name for name, _ in lanes], fontsize=6)
+        if titles:
+            ax.set_ylabel(titles[row], rotation=0, ha="right", va="center", fontsize=8, labelpad=40)
+    return _png(fig, axes, title)
 
 
 def find_soundfont() -> Path | None:

@@ -195,6 +195,16 @@ SEQUENCE_CONFIGS.register(
     SequenceVAEConfig(name="drums_2bar", encoding="drums", encoder_hidden=256, decoder_hidden=256, z_dim=256,
                       free_bits=48, max_beta=0.2, beta_rate=0.9995, transpose=0),
 )
+# GrooVAE (MusicVAE's groovae_2bar_humanize and groovae_2bar_tap: BiLSTM 512, decoder 2x256, z 256, free bits
+# 48, beta 0.2, teacher forcing) at this CPU's size: the encoder at half width. No scheduled sampling: the
+# outputs are values, not classes to feed back.
+for _reads in ("humanize", "tap"):
+    SEQUENCE_CONFIGS.register(
+        f"groovae_2bar_{_reads}",
+        SequenceVAEConfig(name=f"groovae_2bar_{_reads}", encoding=f"groove_{_reads}", encoder_hidden=256,
+                          decoder_hidden=256, z_dim=256, free_bits=48, max_beta=0.2, beta_rate=0.9995,
+                          sampling_rate=0, transpose=0),
+    )
 # Tiny configs for tests.
 SEQUENCE_CONFIGS.register(
     "mel_2bar_tiny",
@@ -217,6 +227,9 @@ SEQUENCE_CONFIGS.register(
     "mel_2bar_chords_tiny", replace(SEQUENCE_CONFIGS["mel_2bar_tiny"], name="mel_2bar_chords_tiny", encoding="melody_chords"))
 SEQUENCE_CONFIGS.register(
     "drums_2bar_tiny", replace(SEQUENCE_CONFIGS["mel_2bar_tiny"], name="drums_2bar_tiny", encoding="drums"))
+for _reads in ("humanize", "tap"):
+    SEQUENCE_CONFIGS.register(f"groovae_2bar_{_reads}_tiny", replace(
+        SEQUENCE_CONFIGS["mel_2bar_tiny"], name=f"groovae_2bar_{_reads}_tiny", encoding=f"groove_{_reads}"))
 MELODY_CONFIGS = SEQUENCE_CONFIGS  # round 1's name
 
 

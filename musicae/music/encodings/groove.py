@@ -1,0 +1,174 @@
+"""GrooVAE's encoding (Gillick et al. 2019): a drum performance as, per sixteenth step and per drum class,
+a hit (0/1), its velocity (0..1) and its timing offset from the step (-0.5..0.5 of a step).
+
+The outputs are always the performance. What the encoder reads makes the model:
+
+    groove            the performance itself (an autoencoder of grooves)
+    groove_humanize   the quantized pattern, hits only: velocities and timing are the model's to invent
+    groove_tap        the rhythm collapsed onto one voice, with its timing and velocity (Drumify)
+
+Drum classes and pitches are MusicVAE's 9 (drums.py). Two hits of one class in one step keep the louder.
+Drum tracks and windows are cut as for the drum encoding: from the bar of a hit to a silence of `gap_bars`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from musicae.music.encodings.base import MAX_STEPS, Extraction, Note, Rows, SequenceEncoding, Stream, capped_rows
+from musicae.music.encodings.drums import (
+    DRUM_CLASSES,
+    DRUM_PITCHES,
+    NUM_DRUM_CLASSES,
+    PITCH_TO_CLASS,
+    STEPS_PER_BAR,
+    drum_tracks,
+    hits_to_classes,
+)
+
+TAP_CLASS = DRUM_CLASSES.index("closed hi-hat")
+"""Where a melody's onsets land when it is read as taps, and how taps are drawn and played."""
+PERFORMANCE = (
+    Stream("hits", kind="bernoulli", width=NUM_DRUM_CLASSES),
+    Stream("velocities", kind="continuous", width=NUM_DRUM_CLASSES, low=0.0, high=1.0, mask="hits"),
+    Stream("offsets", kind="continuous", width=NUM_DRUM_CLASSES, low=-0.5, high=0.5, mask="hits"),
+)
+
+
+def performance_grid(onsets: np.ndarray, pitches: np.ndarray, velocities: np.ndarray, length: int) -> Rows:
+    """Drum notes at unrounded step times -> (length, 9) hits, velocities and offsets (unknown pitches dropped)."""
+    drum = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
+    step = np.floor(onsets + 0.5).astype(np.int64)
+    keep = (drum >= 0) & (step >= 0) & (step < length)
+    order = np.argsort(velocities[keep], kind="stable")  # the louder of two hits in one cell is written last
+    step, drum = step[keep][order], drum[keep][order]
+    hits = np.zeros((length, NUM_DRUM_CLASSES), np.uint8)
+    vel = np.zeros((length, NUM_DRUM_CLASSES), np.float32)
+    off = np.zeros((length, NUM_DRUM_CLASSES), np.float32)
+    hits[step, drum] = 1
+    vel[step, drum] = np.clip(velocities[keep][order], 0, 127) / 127.0
+    off[step, drum] = np.clip((onsets[keep][order] - step), -0.5, 0.5)
+    return Rows(hits=hits, velocities=vel, offsets=off)
+
+
+def tap_inputs(rows: Rows) -> Rows:
+    """The performance collapsed onto one voice: a tap wherever any drum is hit, with the loudest hit's
+    velocity and offset."""
+    hits, vel, off = (np.asarray(rows[n]) for n in ("hits", "velocities", "offsets"))
+    loudest = np.argmax(np.where(hits > 0, vel.astype(np.float32) + 1e-3, -1.0), axis=-1)[..., None]
+    tapped = hits.any(-1)
+    return Rows(tap_hits=tapped.astype(np.uint8),
+                tap_velocities=np.where(tapped, np.take_along_axis(vel, loudest, -1)[..., 0], 0).astype(np.float32),
+                tap_offsets=np.where(tapped, np.take_along_axis(off, loudest, -1)[..., 0], 0).astype(np.float32))
+
+
+class GrooveEncoding(SequenceEncoding):
+    """The performance as three streams of 9 values per step, and what the encoder reads (`reads`)."""
+
+    steps_per_bar = STEPS_PER_BAR
+    part = ("drums", 0, True)
+    lanes = tuple(zip(DRUM_CLASSES, DRUM_PITCHES))
+
+    def __init__(self, name: str, reads: str):
+        self.name, self.reads = name, reads
+        inputs = {
+            "performance": (),
+            "pattern": (Stream("pattern", kind="bernoulli", width=NUM_DRUM_CLASSES, role="input"),),
+            "taps": (Stream("tap_hits", kind="bernoulli", role="input"),
+                     Stream("tap_velocities", kind="continuous", low=0.0, high=1.0, role="input"),
+                     Stream("tap_offsets", kind="continuous", low=-0.5, high=0.5, role="input")),
+        }[reads]
+        self.streams = PERFORMANCE + inputs
+
+    def inputs_of(self, performance: Rows) -> Rows:
+        """What the encoder reads of a performance (nothing extra when it reads the performance itself)."""
+        if self.reads == "pattern":
+            return Rows(pattern=np.asarray(performance["hits"]))
+        if self.reads == "taps":
+            return tap_inputs(performance)
+        return Rows()
+
+    def extract(self, segments, options, source: str = "", any_notes: bool = False) -> Extraction:
+        """Windows of the drum performance; with `any_notes` (a rhythm given to drumify) a piece with no drums
+        is read as taps from all its notes' onsets."""
+        steps = options.bars * STEPS_PER_BAR
+        counts = {"notes": 0, "drum_notes": 0, "unknown_drum_pitches": 0, "segments": len(segments), "tracks": 0}
+        windows, origins, meters, longest = [], [], set(), 0
+        for segment in segments:
+            if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
+                return self.empty(steps, "too_long", f"a piece lasts {float(segment.end.max()):.3g} steps, over the "
+                                                     f"{MAX_STEPS} (65,536 bars) windowed")
+        use_all = any_notes and not any((s.is_drum & (s.velocity > 0)).any() for s in segments)
+        for index, segment in enumerate(segments):
+            counts["notes"] += len(segment.pitch)
+            chosen = (segment.velocity > 0) & (True if use_all else segment.is_drum)
+            if not chosen.any():
+                continue
+            counts["drum_notes"] += int(chosen.sum())
+            spb = segment.steps_per_bar
+            if spb != STEPS_PER_BAR and not (options.any_meter and spb == int(spb) and spb > 0):
+                meters.add(f"{segment.numerator}/{segment.denominator}")
+                continue
+            spb = int(spb)
+            onsets = segment.start[chosen].astype(np.float64)
+            pitches = segment.pitch[chosen].astype(np.int64)
+            if use_all:  # a melody's onsets: every note a tap
+                pitches = np.full_like(pitches, DRUM_PITCHES[TAP_CLASS][0])
+            counts["unknown_drum_pitches"] += int((PITCH_TO_CLASS[np.clip(pitches, 0, 127)] < 0).sum())
+            last = int(np.floor(onsets.max() + 0.5)) + 1
+            grid = performance_grid(onsets, pitches, segment.velocity[chosen].astype(np.float64), last + spb)
+            track = int(segment.instrument[chosen].min())
+            # the grid runs a bar past the last hit: a track padded to whole bars always fits in it
+            for start, classes in drum_tracks(hits_to_classes(grid["hits"][:last]), spb, options.gap_bars):
+                counts["tracks"] += 1
+                longest = max(longest, len(classes) // spb)
+                for offset in range(start, start + len(classes) - steps + 1, spb * options.hop_bars):
+                    windows.append({n: v[offset:offset + steps] for n, v in grid.items()})
+                    origins.append((index, track, offset, segment.start_bar + offset // spb))
+        if not windows:
+            return self._nothing(steps, counts, meters, longest, options)
+        performance = Rows({n: np.stack([w[n] for w in windows]) for n in ("hits", "velocities", "offsets")})
+        rows = performance.merged(self.inputs_of(performance))
+        keep = capped_rows(len(rows), options, source)
+        counts["windows"] = len(keep)
+        return Extraction(self.check_rows(rows.take(keep), source), np.array(origins, np.int64)[keep], counts=counts)
+
+    def _nothing(self, steps, counts, meters, longest, options) -> Extraction:
+        if counts["notes"] == 0:
+            reason, detail = "no_notes", "no notes"
+        elif counts["drum_notes"] == 0:
+            reason, detail = "no_drums", "no drum notes (no track on channel 10 / marked as drums)"
+        elif meters and counts["tracks"] == 0:
+            reason, detail = "meter", (f"no section with 16-step bars (meters found: {', '.join(sorted(meters))}); "
+                                       f"--any-meter windows them")
+        else:
+            reason, detail = "too_short", f"no drum track as long as a {options.bars}-bar window (longest: {longest} bars)"
+        return Extraction(self.empty_rows(steps), reason=reason, detail=detail, counts=counts)
+
+    def to_notes(self, row) -> list[Note]:
+        """The performance's hits at their offsets and velocities; a row of inputs alone plays those (a
+        pattern at one velocity, taps as closed hi-hats)."""
+        if "hits" in row:
+            hits, vel, off = (np.asarray(row[n], np.float32) for n in ("hits", "velocities", "offsets"))
+        elif "pattern" in row:
+            hits = np.asarray(row["pattern"], np.float32)
+            vel, off = np.full_like(hits, 100 / 127), np.zeros_like(hits)
+        else:
+            hits = np.zeros((len(row["tap_hits"]), NUM_DRUM_CLASSES), np.float32)
+            vel, off = np.zeros_like(hits), np.zeros_like(hits)
+            hits[:, TAP_CLASS] = np.asarray(row["tap_hits"])
+            vel[:, TAP_CLASS], off[:, TAP_CLASS] = np.asarray(row["tap_velocities"]), np.asarray(row["tap_offsets"])
+        notes = []
+        for step, drum in zip(*np.nonzero(hits > 0.5)):
+            start = max(0.0, float(step) + float(off[step, drum]))
+            velocity = int(np.clip(round(float(vel[step, drum]) * 127), 1, 127))
+            notes.append(Note(DRUM_PITCHES[drum][0], start, start + 0.5, velocity, *self.part))
+        return sorted(notes, key=lambda n: (n.start, n.pitch))
+
+    def parts(self) -> list[tuple[str, int, bool]]:
+        return [self.part]
+
+
+GROOVE = GrooveEncoding("groove", "performance")
+GROOVE_HUMANIZE = GrooveEncoding("groove_humanize", "pattern")
+GROOVE_TAP = GrooveEncoding("groove_tap", "taps")
