@@ -311,6 +311,7 @@ def cmd_download(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from musicae.cli_drums import add_drums
     from musicae.cli_latent import add_latent
     from musicae.studio.cli import add_studio
 
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     add_evaluate(sub)
     add_generation(sub)
+    add_drums(sub)
     p = sub.add_parser("configs", help="list the named model configs")
     p.set_defaults(func=cmd_configs)
     add_latent(sub)

@@ -187,3 +187,117 @@ def test_a_melody_file_is_no_drum_input(drum_run, tmp_path, capsys):
     code = main(["reconstruct", str(melody), "--checkpoint", str(drum_run / "run"), "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and "no drum notes" in err and err.count("\n") == 1, err
+
+
+# ----------------------------------------------------------------------------- GrooVAE
+def performance_notes(path: Path) -> list[tuple[float, int, int]]:
+    """(step, drum class, velocity) of every mapped drum note, read with pretty_midi (ticks -> steps)."""
+    midi = pretty_midi.PrettyMIDI(str(path))
+    ticks_per_step = midi.resolution / 4
+    return [(midi.time_to_tick(n.start) / ticks_per_step, int(PITCH_TO_CLASS[n.pitch]), n.velocity)
+            for inst in midi.instruments if inst.is_drum for n in inst.notes if PITCH_TO_CLASS[n.pitch] >= 0]
+
+
+def loudest_per_cell(notes, first: int, steps: int) -> dict[tuple[int, int], tuple[float, int]]:
+    """(step in window, class) -> (offset, velocity) of the loudest hit of each cell of the window at `first`."""
+    cells = {}
+    for step, drum, velocity in notes:
+        cell = (int(np.floor(step + 0.5)) - first, drum)
+        offset = step - np.floor(step + 0.5)
+        if 0 <= cell[0] < steps and (cell not in cells or (velocity, -offset) > (cells[cell][1], -cells[cell][0])):
+            cells[cell] = (offset, velocity)  # the louder wins, the earlier on a tie
+    return cells
+
+
+@pytest.mark.skipif(not (GROOVE / "info.csv").exists(), reason=f"the Groove MIDI Dataset is not at {GROOVE}")
+def test_real_performances_keep_their_timing_and_velocity():
+    """GrooVAE's rows of real GMD performances give back each cell's loudest hit: its step, its offset within
+    float16's precision and its velocity to the unit; the notes played from a row are those hits."""
+    groove = get_encoding("groove")
+    rows = [r for r in csv.DictReader(open(GROOVE / "info.csv")) if r["beat_type"] == "beat"][:4]
+    cells_checked = 0
+    for row in rows:
+        path = GROOVE / row["midi_filename"]
+        found = groove.extract(load_midi_segments(path), ExtractOptions(deduplicate=False, gap_bars=1000))
+        notes = performance_notes(path)
+        for i in range(0, len(found), 7):
+            window = found.rows.row(i)
+            cells = loudest_per_cell(notes, int(found.origins[i, 2]), 32)
+            assert {(int(s), int(d)) for s, d in zip(*np.nonzero(window["hits"]))} == set(cells), path
+            for (step, drum), (offset, velocity) in cells.items():
+                assert abs(float(window["offsets"][step, drum]) - offset) < 1e-3
+                assert round(float(window["velocities"][step, drum]) * 127) == velocity
+            played = groove.to_notes(window)
+            assert len(played) == len(cells)
+            assert all(abs(n.start - max(0.0, s + cells[(s, int(PITCH_TO_CLASS[n.pitch]))][0])) < 1e-3
+                       for n, s in zip(played, [int(np.floor(n.start + 0.5)) for n in played]))
+            cells_checked += len(cells)
+    assert cells_checked > 500
+
+
+def test_the_two_groovae_models_read_what_their_names_say(tmp_path):
+    """humanize reads the quantized pattern (hits, no velocity, no timing); tap reads one voice: a tap where
+    any drum is hit, with the loudest hit's velocity and offset."""
+    performance = {"hits": np.zeros((1, 32, 9), np.uint8), "velocities": np.zeros((1, 32, 9), np.float32),
+                   "offsets": np.zeros((1, 32, 9), np.float32)}
+    for step, drum, velocity, offset in ((0, 0, 100, -0.1), (0, 2, 60, 0.2), (4, 1, 90, 0.05), (6, 2, 30, -0.3)):
+        performance["hits"][0, step, drum] = 1
+        performance["velocities"][0, step, drum] = velocity / 127
+        performance["offsets"][0, step, drum] = offset
+    humanize, tap = get_encoding("groove_humanize"), get_encoding("groove_tap")
+    assert [s.name for s in humanize.encoder_streams] == ["pattern"]
+    assert [s.name for s in tap.encoder_streams] == ["tap_hits", "tap_velocities", "tap_offsets"]
+    pattern = humanize.inputs_of(performance)
+    np.testing.assert_array_equal(pattern["pattern"], performance["hits"])
+    taps = tap.inputs_of(performance)
+    assert np.flatnonzero(taps["tap_hits"][0]).tolist() == [0, 4, 6]
+    np.testing.assert_allclose(taps["tap_velocities"][0, [0, 4, 6]], np.array([100, 90, 30]) / 127, rtol=1e-6)
+    np.testing.assert_allclose(taps["tap_offsets"][0, [0, 4, 6]], [-0.1, 0.05, -0.3], rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def groove_runs(tmp_path_factory):
+    """Tiny humanize and tap models trained on three hand-made beats until they know them."""
+    root = tmp_path_factory.mktemp("groove")
+    (root / "beats").mkdir()
+    for kind in range(3):
+        notes = [(p, s, e) for p, s, e in beat(kind)]
+        (root / "beats" / f"beat{kind}.mid").write_bytes(notes_file([notes], drums=(0,)))
+    runs = {}
+    for reads in ("humanize", "tap"):
+        data = root / f"data-{reads}"
+        assert main(["prepare", str(root / "beats"), "--encoding", f"groove_{reads}", "--out", str(data), "--workers",
+                     "1", "--no-cache", "--valid-fraction", "0"]) == 0
+        runs[reads] = root / f"run-{reads}"
+        assert main(["train", "--data", str(data), "--out", str(runs[reads]), "--config", f"groovae_2bar_{reads}_tiny",
+                     "--steps", "300", "--lr", "0.01", "--eval-every", "0", "--checkpoint-every", "300",
+                     "--no-progress"]) == 0
+    return root, runs
+
+
+def test_humanize_and_drumify_write_drum_midi_at_the_input_tempo(groove_runs, tmp_path, capsys):
+    root, runs = groove_runs
+    slow = tmp_path / "slow.mid"  # a beat at 90 qpm: the output must keep it
+    midi = pretty_midi.PrettyMIDI(initial_tempo=90)
+    kit = pretty_midi.Instrument(0, is_drum=True)
+    kit.notes = [pretty_midi.Note(100, p, s / 6, s / 6 + 0.1) for p, s, _ in beat(0)]  # 1/6 s = a 16th at 90
+    midi.instruments.append(kit)
+    midi.write(str(slow))
+    result = run(capsys, "humanize", slow, "--checkpoint", runs["humanize"], "--out", tmp_path / "h")
+    assert result["qpm"] == pytest.approx(90) and result["windows"] == 2
+    out = drum_midi(result["output_midi"])
+    assert out.get_tempo_changes()[1][0] == pytest.approx(90, abs=1e-3)
+    assert result["hits_kept_f1"] > 0.9  # the pattern learned from three beats comes back
+    assert open(result["drum_grid"], "rb").read(4) == b"\x89PNG" and open(result["wav"], "rb").read(4) == b"RIFF"
+    melody = tmp_path / "tune.mid"
+    melody.write_bytes(notes_file([[(60 + i % 5, 2 * i, 2 * i + 2) for i in range(32)]]))
+    tapped = run(capsys, "drumify", melody, "--checkpoint", runs["tap"], "--out", tmp_path / "d")
+    drum_midi(tapped["output_midi"])
+    taps = pretty_midi.PrettyMIDI(tapped["input_midi"])
+    assert len([n for i in taps.instruments for n in i.notes]) == 32  # every onset of the melody is a tap
+    for job, other in (("humanize", "tap"), ("drumify", "humanize")):
+        code = main([job, str(slow), "--checkpoint", str(runs[other]), "--out", str(tmp_path / "x")])
+        err = capsys.readouterr().err
+        assert code == 2 and "needs a GrooVAE model that reads" in err and err.count("\n") == 1, err
+    code = main(["humanize", str(melody), "--checkpoint", str(runs["humanize"]), "--out", str(tmp_path / "y")])
+    assert code == 2 and "no drum notes" in capsys.readouterr().err

@@ -165,6 +165,9 @@ class ExtractOptions(CheckedConfig):
     """Bars between window starts (MusicVAE: 1)."""
     deduplicate: bool = True
     """Drop repeated windows within a file (MusicVAE does); off keeps windows in order for playback."""
+    any_notes: bool = False
+    """Encodings that read a rhythm (groove_tap, for drumify): a piece with no drums gives its taps from the
+    onsets of all its notes (a melody's rhythm)."""
 
     def check(self) -> None:
         require(self.bars >= 1, "bars", self.bars, "must be at least 1")

@@ -7,7 +7,7 @@ The outputs are always the performance. What the encoder reads makes the model:
     groove_humanize   the quantized pattern, hits only: velocities and timing are the model's to invent
     groove_tap        the rhythm collapsed onto one voice, with its timing and velocity (Drumify)
 
-Drum classes and pitches are MusicVAE's 9 (drums.py). Two hits of one class in one step keep the louder.
+Drum classes and pitches are MusicVAE's 9 (drums.py). Two hits of one class in one step keep the louder (the earlier if equal).
 Drum tracks and windows are cut as for the drum encoding: from the bar of a hit to a silence of `gap_bars`.
 """
 
@@ -40,7 +40,8 @@ def performance_grid(onsets: np.ndarray, pitches: np.ndarray, velocities: np.nda
     drum = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
     step = np.floor(onsets + 0.5).astype(np.int64)
     keep = (drum >= 0) & (step >= 0) & (step < length)
-    order = np.argsort(velocities[keep], kind="stable")  # the louder of two hits in one cell is written last
+    # written in order of loudness, so the louder of two hits in one cell wins (the earlier on a tie)
+    order = np.lexsort((-onsets[keep], velocities[keep]))
     step, drum = step[keep][order], drum[keep][order]
     hits = np.zeros((length, NUM_DRUM_CLASSES), np.uint8)
     vel = np.zeros((length, NUM_DRUM_CLASSES), np.float32)
@@ -88,9 +89,9 @@ class GrooveEncoding(SequenceEncoding):
             return tap_inputs(performance)
         return Rows()
 
-    def extract(self, segments, options, source: str = "", any_notes: bool = False) -> Extraction:
-        """Windows of the drum performance; with `any_notes` (a rhythm given to drumify) a piece with no drums
-        is read as taps from all its notes' onsets."""
+    def extract(self, segments, options, source: str = "") -> Extraction:
+        """Windows of the drum performance; with `options.any_notes` (a rhythm given to drumify) a piece with no
+        drums is read as taps from all its notes' onsets."""
         steps = options.bars * STEPS_PER_BAR
         counts = {"notes": 0, "drum_notes": 0, "unknown_drum_pitches": 0, "segments": len(segments), "tracks": 0}
         windows, origins, meters, longest = [], [], set(), 0
@@ -98,7 +99,7 @@ class GrooveEncoding(SequenceEncoding):
             if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
                 return self.empty(steps, "too_long", f"a piece lasts {float(segment.end.max()):.3g} steps, over the "
                                                      f"{MAX_STEPS} (65,536 bars) windowed")
-        use_all = any_notes and not any((s.is_drum & (s.velocity > 0)).any() for s in segments)
+        use_all = options.any_notes and not any((s.is_drum & (s.velocity > 0)).any() for s in segments)
         for index, segment in enumerate(segments):
             counts["notes"] += len(segment.pitch)
             chosen = (segment.velocity > 0) & (True if use_all else segment.is_drum)

@@ -26,8 +26,30 @@ class NoWindows(ValueError):
     """An input gave no usable window; the message says why and what to try."""
 
 
+def midi_qpm(data: bytes) -> float | None:
+    """The tempo a MIDI file starts at (quarter notes per minute), or None when it names none or is unreadable:
+    what the commands write their output at, so that it lines up with the input."""
+    import symusic
+
+    try:
+        tempos = symusic.Score.from_midi(data).tempos
+    except Exception:
+        return None
+    first = min(tempos, key=lambda t: t.time, default=None)
+    # MIDI stores whole microseconds per quarter: 90 qpm reads back as 90.00009
+    return round(float(first.qpm), 3) if first is not None and 1 <= first.qpm <= 1000 else None
+
+
+def file_qpm(path: Path) -> float | None:
+    try:
+        return midi_qpm(read_input_bytes(Path(path)))
+    except (BadInput, OSError):
+        return None
+
+
 def windows_from_midi_bytes(data: bytes, bars: int, hop_bars: int | None = None, name: str = "<MIDI bytes>",
-                            encoding: SequenceEncoding | str | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> Extraction:
+                            encoding: SequenceEncoding | str | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB,
+                            any_notes: bool = False) -> Extraction:
     """Windows of MIDI bytes in order (not deduplicated), `hop_bars` apart (default: one window apart),
     each with its origin (segment, track, start step, start bar from the start of the file).
 
@@ -39,7 +61,8 @@ def windows_from_midi_bytes(data: bytes, bars: int, hop_bars: int | None = None,
     except BadInput as err:
         raise NoWindows(f"{name}: {err.detail}") from None
     codec = encoding_of(encoding)
-    options = ExtractOptions(bars=bars, hop_bars=bars if hop_bars is None else hop_bars, deduplicate=False)
+    options = ExtractOptions(bars=bars, hop_bars=bars if hop_bars is None else hop_bars, deduplicate=False,
+                             any_notes=any_notes)
     result = codec.extract(segments, options, name)
     if len(result.windows) == 0 and result.reason == "meter":
         result = codec.extract(segments, replace(options, any_meter=True), name)
@@ -49,14 +72,14 @@ def windows_from_midi_bytes(data: bytes, bars: int, hop_bars: int | None = None,
 
 
 def windows_from_midi_file(path: Path, bars: int, hop_bars: int | None = None,
-                           encoding: SequenceEncoding | str | None = None) -> Extraction:
+                           encoding: SequenceEncoding | str | None = None, any_notes: bool = False) -> Extraction:
     try:
         data = read_input_bytes(Path(path))
     except BadInput as err:
         raise NoWindows(f"{path}: {err.detail}") from None
     except FileNotFoundError:
         raise NoWindows(f"{path}: no such file") from None
-    return windows_from_midi_bytes(data, bars, hop_bars, str(path), encoding)
+    return windows_from_midi_bytes(data, bars, hop_bars, str(path), encoding, any_notes=any_notes)
 
 
 def window_at_bar(extraction: Extraction, bar: int, name: str, flag: str = "--bar") -> np.ndarray:

@@ -19,7 +19,7 @@ from torch import nn
 from musicae.autoencoding import DiagonalGaussian
 from musicae.autoencoding.config import Registry
 from musicae.music.models.configs import SequenceVAEConfig
-from musicae.music.models.heads import StepInputs, output_heads
+from musicae.music.models.heads import StepInputs, masked_picks, output_heads
 
 Streams = dict[str, torch.Tensor]
 
@@ -119,6 +119,8 @@ class ConditionedLSTM(nn.Module):
                 p = step_params[name][:, 0]
                 chosen[name] = head.sample(p, temperature, generator)
                 params[name].append(p)
+            chosen = masked_picks(chosen, self.out)
+            for name in self.out:
                 picks[name].append(chosen[name])
             if targets is not None:
                 batch = len(cond)

@@ -162,5 +162,17 @@ class ContinuousHead(_ValuesHead):
         return self.values(raw)
 
 
+def masked_picks(picks: dict[str, torch.Tensor], heads) -> dict[str, torch.Tensor]:
+    """Picks with each masked stream zeroed where its mask stream was not hit: a velocity without its hit is
+    none, as in the data, and a decoder fed its own picks must see what it was trained on."""
+    out = dict(picks)
+    for name, head in heads.items():
+        mask = head.stream.mask
+        if mask is not None and mask in out:
+            value = out[name]
+            out[name] = value * out[mask].to(value.dtype).view(*value.shape[:2], *out[mask].shape[2:])
+    return out
+
+
 def output_heads(streams: list[Stream], hidden: int) -> nn.ModuleDict:
     return nn.ModuleDict({s.name: HEADS[s.kind](s, hidden) for s in streams})

@@ -24,6 +24,7 @@ from musicae.autoencoding.distributed import batch_noise
 from musicae.autoencoding.runs import register_model_kind
 from musicae.music.models.configs import SequenceVAEConfig
 from musicae.music.models.decoders import DECODERS, ENCODERS, Streams
+from musicae.music.models.heads import masked_picks
 
 # Round 1-2 checkpoints held one categorical stream without names: where its weights now live.
 LEGACY_KEYS = {"inputs.embed.weight": "inputs.embed.{stream}.weight", "out.weight": "out.{stream}.weight",
@@ -51,14 +52,14 @@ class SequenceVAE(nn.Module):
                     state_dict[key[: -len(old)] + new.format(stream=stream)] = state_dict.pop(key)
 
     # -- batches
-    def _checked(self, batch: Batch | dict) -> Batch:
-        """The batch with every stream the encoding needs, categorical ones as integers."""
+    def _checked(self, batch: Batch | dict, needed=None) -> Batch:
+        """The batch with every stream the encoding needs (or the `needed` ones), categorical ones as integers."""
         if torch.is_tensor(batch):  # a one-stream model's bare (B, T) tokens
             batch = {self.outputs[0].name: batch}
         if not isinstance(batch, Batch):
             batch = Batch(dict(batch))
         streams = {}
-        for s in self.encoding.streams:
+        for s in needed if needed is not None else self.encoding.streams:
             if s.name not in batch:
                 raise ValueError(f"encoding {self.encoding.name!r} needs the stream {s.name!r}; the batch has "
                                  f"{', '.join(batch.streams) or 'none'}")
@@ -87,7 +88,8 @@ class SequenceVAE(nn.Module):
                 for s in self.outputs}
 
     def encode(self, batch: Batch | dict) -> DiagonalGaussian:
-        batch = self._checked(batch)
+        """q(z | what the encoder reads): the other streams need not be there (humanize has no performance)."""
+        batch = self._checked(batch, self.encoding.encoder_streams)
         return self.encoder({s.name: batch[s.name] for s in self.encoding.encoder_streams})
 
     # -- training
@@ -101,8 +103,8 @@ class SequenceVAE(nn.Module):
         # two-pass scheduled sampling: sample every step from a teacher-forced pass, mix, decode again
         with torch.no_grad():
             teacher = self.decoder.params(z, self.shift_right(targets), controls)
-            sampled = {s.name: self.head(s.name).sample(teacher[s.name], 1.0).to(targets[s.name].dtype)
-                       for s in self.outputs}
+            sampled = masked_picks({s.name: self.head(s.name).sample(teacher[s.name], 1.0).to(targets[s.name].dtype)
+                                    for s in self.outputs}, self.decoder.step_lstm.out)
         first = targets[self.outputs[0].name]
         use_sample = batch_noise(torch.rand, first.shape[:2], device=first.device) < sampling_probability
         mixed = {n: torch.where(use_sample.view(*use_sample.shape, *[1] * (v.dim() - 2)), sampled[n], v)

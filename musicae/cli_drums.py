@@ -1,0 +1,34 @@
+"""`musicae humanize` and `musicae drumify`: GrooVAE's two jobs (see music/inference/groove_commands.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from musicae.autoencoding.cli import non_negative_float, print_json
+
+
+def cmd_groove(args) -> int:
+    from musicae.music.inference.groove_commands import groove
+
+    print_json(groove(args.command, args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
+                      seed=args.seed, wav=not args.no_wav, png=not args.no_png))
+    return 0
+
+
+def add_drums(sub) -> None:
+    from musicae.music.inference.groove_commands import JOBS
+
+    helps = {"humanize": "give a quantized drum beat a drummer's timing and dynamics (GrooVAE)",
+             "drumify": "turn a rhythm (taps on one drum, or a melody) into a full drum beat (GrooVAE)"}
+    for job, (_, default_model, wanted) in JOBS.items():
+        p = sub.add_parser(job, help=helps[job], description=f"{helps[job]}. The input: {wanted}, as MIDI; the "
+                           "output: MIDI on channel 10 at the input's tempo, a drum grid (PNG) and a WAV.")
+        p.add_argument("input", help="MIDI file")
+        p.add_argument("--out", required=True, help="output folder")
+        p.add_argument("--checkpoint", help=f"a GrooVAE checkpoint, run folder or shipped model (default: {default_model})")
+        p.add_argument("--temperature", type=non_negative_float, default=0.0,
+                       help="0 = the most likely hits (default); above 0, hits are sampled")
+        p.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
+        p.add_argument("--no-png", action="store_true", help="skip the drum grid")
+        p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
+        p.set_defaults(func=cmd_groove)

@@ -1,0 +1,57 @@
+"""GrooVAE's two jobs as commands: humanize a quantized beat, drumify a rhythm (Magenta Studio's Groove and
+Drumify). Each reads its input with the model's encoding, encodes what the encoder reads (the pattern, or the
+taps) and decodes a performance: hits with velocities and timing, on channel 10 at the input's tempo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from musicae.autoencoding.config import ConfigError
+from musicae.music.inference.commands import check_temperature, output_folder, write_file
+from musicae.music.inference.conversions import file_qpm, midi_bytes, png_of, wav_of, windows_from_midi_file
+from musicae.music.inference.trained_model import TrainedModel
+
+JOBS = {
+    "humanize": ("pattern", "groovae_humanize", "a quantized beat (its drum hits)"),
+    "drumify": ("taps", "groovae_tap", "a rhythm (taps on one drum, or a melody's onsets)"),
+}
+
+
+def hit_f1(found: np.ndarray, wanted: np.ndarray) -> float:
+    """F1 of 0/1 hits against the hits wanted (1.0 when both are empty)."""
+    found, wanted = np.asarray(found) > 0, np.asarray(wanted) > 0
+    both = int((found & wanted).sum())
+    total = int(found.sum()) + int(wanted.sum())
+    return 1.0 if total == 0 else 2 * both / total
+
+
+def groove(job: str, checkpoint, path: Path, out: Path, temperature: float = 0.0, seed: int = 0, wav: bool = True,
+           png: bool = True) -> dict:
+    """Write input.mid (what the model read), output.mid (the performance), a drum grid of both and a WAV."""
+    reads, default_model, wanted = JOBS[job]
+    check_temperature(temperature)
+    model = TrainedModel.load(checkpoint or default_model)
+    encoding = model.encoding
+    if getattr(encoding, "reads", None) != reads:
+        raise ConfigError(f"{model.cfg.name}: {job} needs a GrooVAE model that reads {wanted} ({default_model}); "
+                          f"this one reads {getattr(encoding, 'reads', encoding.name)}")
+    found = windows_from_midi_file(path, model.cfg.bars, None, encoding, any_notes=job == "drumify")
+    inputs = found.rows.only([s.name for s in encoding.encoder_streams])
+    performance = model.decode_rows(model.encode(inputs), temperature, seed)
+    qpm = file_qpm(path)
+    out = output_folder(out)
+    result = {"job": job, "input": str(path), "checkpoint": model.source, "windows": len(found),
+              "qpm": qpm or encoding.qpm,
+              "input_midi": write_file(out / "input.mid", midi_bytes(inputs, encoding=encoding, qpm=qpm)),
+              "output_midi": write_file(out / "output.mid", midi_bytes(performance, encoding=encoding, qpm=qpm))}
+    if job == "humanize":  # the pattern's hits should survive: how many did
+        result["hits_kept_f1"] = round(hit_f1(performance["hits"], inputs["pattern"]), 4)
+    if png:
+        result["drum_grid"] = write_file(out / f"{job}.png", png_of(
+            [inputs.joined(), performance.joined()], ["input", "output"], f"{path.name}: {job}", encoding=encoding))
+    if wav:
+        data, result["synth"] = wav_of(performance, encoding=encoding, qpm=qpm)
+        result["wav"] = write_file(out / "output.wav", data)
+    return result
