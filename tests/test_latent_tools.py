@@ -118,12 +118,15 @@ def test_quality_report_on_real_folk_windows(tiny, folk_data, tmp_path, capsys):
     assert set(stats["temperatures"]) == {"0.5", "1.0"}
     for t in stats["temperatures"].values():
         assert set(t) == {*attr.SCALAR_STATISTICS, "interval_histogram"}
-        assert all(entry["distance"] >= 0 for entry in t.values())
-        assert 0 <= t["interval_histogram"]["distance"] <= 1
+        # a barely trained model's samples are not the data: its statistics are apart, the histograms too
+        # (bar repetition may be 0 on both sides: 2-bar windows of a tiny model rarely repeat a bar)
+        assert all(entry["distance"] > 0 for name, entry in t.items() if name != "bar_repetition"), t
+        assert 0 < t["interval_histogram"]["distance"] <= 1
     analysis = report["interpolation"]
     assert len(analysis["alphas"]) == 11
     data_path = analysis["data"]["hamming_to_start"]
-    assert data_path[0] == 0 and data_path[-1] > 0.3 and data_path == sorted(data_path) or data_path[-1] > data_path[0]
+    assert data_path[0] == 0 and data_path[-1] > 0.3  # from the first window to another one
+    assert all(b >= a - 1e-9 for a, b in zip(data_path, data_path[1:])), data_path  # moving away all the way
     assert all(ll < 0 for ll in analysis["latent"]["log_likelihood"] + analysis["data"]["log_likelihood"])
     effects = report["attribute_effects"]
     vectors = json.loads((tmp_path / "v.json").read_text())

@@ -53,15 +53,24 @@ class ModelKind:
 
 
 MODEL_KINDS = Registry("model kind")
-# Where each kind is registered, imported on first need: a checkpoint names its kind, and loading it must not
-# depend on which modules the caller happened to import.
-KIND_MODULES = {"sequence_vae": "musicae.music.models.sequence_vae", "melody_vae": "musicae.music.models.sequence_vae",
-                "melody_lm": "musicae.music.models.language_model", "image_ae": "image_ae.tasks"}
+KIND_ENTRY_POINTS = "musicae.model_kinds"
+"""The entry-point group where a branch names the module that registers each of its model kinds
+(pyproject.toml): a checkpoint names its kind, and loading it must not depend on which modules the caller
+happened to import, nor the core on which branches exist."""
+
+
+def kind_modules() -> dict[str, str]:
+    """Kind name -> the module that registers it, from the installed packages' entry points."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group=KIND_ENTRY_POINTS)}
 
 
 def model_kind(name: str) -> ModelKind:
-    if name not in MODEL_KINDS and name in KIND_MODULES:
-        importlib.import_module(KIND_MODULES[name])
+    if name not in MODEL_KINDS:
+        module = kind_modules().get(name)
+        if module is not None:
+            importlib.import_module(module)
     return MODEL_KINDS[name]
 
 
