@@ -80,10 +80,9 @@ def test_batch_noise_does_not_depend_on_the_number_of_processes():
 
 
 def test_bf16_autocast_trains_on_the_cpu_and_fp16_asks_for_a_gpu(folk_data, tmp_path, capsys):
+    from musicae.autoencoding.trainer import cpu_has_bf16
     from musicae.cli import main
     from musicae.music.models.training import train_sequence_vae
-
-    from musicae.autoencoding.trainer import cpu_has_bf16
 
     common = dict(config="mel_2bar_tiny", steps=6, log_every=1, eval_every=0, device="cpu", progress=False)
     if not cpu_has_bf16():  # an AVX2-only CPU: refused in one line, before any step

@@ -101,7 +101,7 @@ def test_real_groove_performances_land_in_their_classes():
 
 
 def test_a_split_file_places_every_file_and_leaves_test_out(tmp_path, capsys):
-    paths = write_beats(tmp_path / "in", kinds=(0, 1, 2))
+    write_beats(tmp_path / "in", kinds=(0, 1, 2))
     (tmp_path / "in" / "extra.mid").write_bytes(notes_file([beat(0, bars=3)], drums=(0,)))
     table = tmp_path / "info.csv"
     table.write_text("midi_filename,split\nbeat0.mid,train\nbeat1.mid,validation\nbeat2.mid,test\n")

@@ -1,6 +1,7 @@
 """The studio: its API through the framework's test client, and the page in real headless Chromium."""
 
 import base64
+import contextlib
 import io
 import os
 import shutil
@@ -42,7 +43,7 @@ def test_interpolate_answers_notes_per_step_and_the_whole_path_as_midi(client):
     result = response.json()
     assert len(result["steps"]) == 5
     for step in result["steps"]:
-        assert step["notes"] and all(len(n) == 3 and n[1] < n[2] for n in step["notes"])
+        assert step["notes"] and all(len(n) == 4 and n[1] < n[2] and 1 <= n[3] <= 127 for n in step["notes"])
         assert 21 <= min(n[0] for n in step["notes"]) <= max(n[0] for n in step["notes"]) <= 108
     path = midi_of(result["midi"])
     assert len(path.instruments[0].notes) == sum(len(s["notes"]) for s in result["steps"])
@@ -122,22 +123,64 @@ def chromium():
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def serving(app):
     import uvicorn
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
     while not instance.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving(create_app()) as url:
+        yield url
+
+
+def test_the_page_draws_and_plays_drums_and_humanizes(tmp_path):
+    """A drum model: beats to pick, interpolation drawn as drum grids and played with the drum kit; a GrooVAE
+    model: its panel humanizes an example beat."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chromium()
+    try:
+        for config in ("drums_2bar_tiny", "groovae_2bar_humanize_tiny"):
+            app = studio_of(tmp_path, config).app
+            with serving(app) as url:
+                driver.get(url + "/")
+                wait = WebDriverWait(driver, 30)
+                wait.until(lambda d: any(o.text.startswith("beat: ") for o in d.find_elements(
+                    By.CSS_SELECTOR, '[data-testid="example-a"] option')))
+                panel = driver.find_element(By.CSS_SELECTOR, '[data-testid="groove-panel"]')
+                if config.startswith("drums"):
+                    assert not panel.is_displayed()
+                    driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+                    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="drum-grid"]')) == 6)
+                else:
+                    assert panel.is_displayed()
+                    driver.find_element(By.CSS_SELECTOR, '[data-testid="groove"]').click()
+                    wait.until(lambda d: len(d.find_elements(
+                        By.CSS_SELECTOR, '[data-testid="grooved"] [data-testid="drum-grid"]')) == 2)
+                driver.find_elements(By.CSS_SELECTOR, '[data-testid="play"]')[0].click()
+                time.sleep(0.4)
+                severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+                assert not severe, severe
+                assert not driver.find_element(By.CSS_SELECTOR, '[data-testid="error"]').text
+    finally:
+        driver.quit()
 
 
 def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path):
@@ -211,6 +254,46 @@ def test_a_port_in_use_is_one_line(capsys):
         assert main(["studio", "--port", str(port)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"--port {port}: cannot listen there" in err, err
+
+
+def studio_of(tmp_path, config: str) -> TestClient:
+    from musicae.autoencoding.checkpoint import save_model
+    from musicae.autoencoding.runs import model_record
+    from musicae.music.models.configs import get_config
+    from musicae.music.models.sequence_vae import SequenceVAE
+
+    cfg = get_config(config)
+    save_model(tmp_path / config, SequenceVAE(cfg), model_record(cfg))
+    return TestClient(create_app(checkpoint=str(tmp_path / config)))
+
+
+def test_drum_models_get_beats_lanes_and_their_groove_job(tmp_path):
+    drums = studio_of(tmp_path, "drums_2bar_tiny")
+    model = drums.get("/api/models").json()[0]
+    assert model["drums"] and model["job"] is None and [lane[0] for lane in model["lanes"]][:3] == [
+        "kick", "snare", "closed hi-hat"]
+    beats = drums.get("/api/examples", params={"kind": "drums"}).json()
+    melodies = drums.get("/api/examples", params={"kind": "melody"}).json()
+    assert "beat: funk" in beats and not set(beats) & set(melodies) and "example a" in melodies
+    path = drums.post("/api/interpolate", data={"example_a": "beat: funk", "example_b": "beat: rock", "steps": "3"}).json()
+    assert len(path["steps"]) == 3 and all(midi_of(s["midi"]).instruments[0].is_drum for s in path["steps"])
+    lane_pitches = {lane[1] for lane in model["lanes"]}
+    assert path["inputs"][0]["notes"] and {n[0] for n in path["inputs"][0]["notes"]} <= lane_pitches
+    assert drums.post("/api/sample", data={"n": "2"}).status_code == 200
+    refused = drums.post("/api/groove", data={"example_a": "beat: rock quantized"})
+    assert refused.status_code == 400 and "not a GrooVAE model" in refused.json()["error"]
+    humanize = studio_of(tmp_path, "groovae_2bar_humanize_tiny")
+    assert humanize.get("/api/models").json()[0]["job"] == "humanize"
+    done = humanize.post("/api/groove", data={"example_a": "beat: rock quantized"}).json()
+    assert done["job"] == "humanize" and len(done["input"]["notes"]) > 20  # the pattern the encoder read
+    assert all(n[1] * 8 == pytest.approx(round(n[1] * 8)) for n in done["input"]["notes"])  # on the grid
+    assert midi_of(done["output"]["midi"]).instruments[0].is_drum
+    no = humanize.post("/api/interpolate", data={"example_a": "beat: funk", "example_b": "beat: rock"})
+    assert no.status_code == 400 and "GrooVAE model" in no.json()["error"]
+    tap = studio_of(tmp_path, "groovae_2bar_tap_tiny")
+    tapped = tap.post("/api/groove", files={"a": (A.name, A.read_bytes(), "audio/midi")}).json()
+    assert tapped["job"] == "drumify"  # a melody's onsets are taps, one voice
+    assert len({n[0] for n in tapped["input"]["notes"]}) == 1 and len(tapped["input"]["notes"]) > 4
 
 
 def test_a_chord_model_takes_a_progression(tmp_path):

@@ -74,8 +74,19 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         return await run(studio.models)
 
     @app.get("/api/examples")
-    async def examples():
-        return await run(lambda: sorted(studio.examples()))
+    async def examples(kind: str | None = None):
+        if kind not in (None, "melody", "drums"):
+            return JSONResponse({"error": "kind: melody or drums"}, status_code=400)
+        return await run(lambda: sorted(studio.example_names(kind)))
+
+    @app.post("/api/groove")
+    async def groove(a: UploadFile | None = File(None), example_a: str | None = Form(None),
+                     model: str | None = Form(None), temperature: float = Form(0.0), seed: int = Form(0)):
+        try:
+            data, name = await read(a)
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=413)
+        return await run(studio.groove, data, name or "A", example_a, model, temperature, seed)
 
     @app.post("/api/interpolate")
     async def interpolate(a: UploadFile | None = File(None), b: UploadFile | None = File(None), steps: int = Form(5),

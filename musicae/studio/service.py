@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from musicae.music.data.inputs import BadInput, _quiet_fds, folk_corpus_dir, split_abc_tunes
+from musicae.music.encodings import get_encoding
 from musicae.music.encodings.melody import DEFAULT_QPM, STEPS_PER_QUARTER
 from musicae.music.inference.commands import output_only
 from musicae.music.inference.conversions import NoWindows, midi_bytes, windows_from_midi_bytes
@@ -28,15 +30,17 @@ class StudioError(ValueError):
     """A request the studio cannot serve; the message is shown in the page."""
 
 
-def notes_json(model: TrainedModel, windows: np.ndarray, gap_steps: int = 0) -> list[list[float]]:
-    """(N, T) windows of the model's first stream played in order -> [[pitch, start_seconds, end_seconds], ...]."""
+def notes_json(model: TrainedModel, windows, gap_steps: int = 0) -> list[list[float]]:
+    """Rows (as given: say, a performance, or what a GrooVAE encoder read) or (N, T) windows of the model's first
+    stream, played in order -> [[pitch, start_seconds, end_seconds, velocity], ...]."""
+    rows = windows if isinstance(windows, Mapping) else {model.output_names[0]: np.atleast_2d(windows)}
     notes, offset = [], 0
-    first = model.output_names[0]
-    for window in np.atleast_2d(windows):
-        for note in model.encoding.to_notes({first: window}):
+    for i in range(len(next(iter(rows.values())))):
+        row = {name: np.asarray(values[i]) for name, values in rows.items()}
+        for note in model.encoding.to_notes(row):
             notes.append([int(note.pitch), round((offset + note.start) * SECONDS_PER_STEP, 4),
-                          round((offset + note.end) * SECONDS_PER_STEP, 4)])
-        offset += window.shape[-1] + gap_steps
+                          round((offset + note.end) * SECONDS_PER_STEP, 4), int(note.velocity)])
+        offset += next(iter(row.values())).shape[0] + gap_steps
     return notes
 
 
@@ -86,6 +90,20 @@ def abc_to_midi(data: bytes, name: str) -> bytes:
         raise StudioError(f"{name}: unreadable ABC ({' '.join(str(err).split())[:100]})") from None
 
 
+def kind_json(encoding) -> dict:
+    """What the page needs to know of a model's music: chords to type, drum lanes to draw, a GrooVAE job."""
+    reads = getattr(encoding, "reads", None)
+    return {"chords": "chords" in [s.name for s in encoding.controls], "drums": bool(encoding.lanes),
+            "lanes": [[name, pitches[0]] for name, pitches in encoding.lanes],
+            "job": {"pattern": "humanize", "taps": "drumify"}.get(reads)}
+
+
+def drum_examples() -> dict[str, bytes]:
+    """The drum examples shipped with the package (excerpts of the Groove MIDI Dataset's validation split)."""
+    folder = Path(__file__).resolve().parents[1] / "assets" / "examples" / "drums"
+    return {f"beat: {p.stem.replace('_', ' ')}": p.read_bytes() for p in sorted(folder.glob("*.mid"))}
+
+
 class Studio:
     """Models loaded once (thread-safe), examples, and the operations the page calls."""
 
@@ -103,9 +121,9 @@ class Studio:
         if self.checkpoint:
             model = self.model("custom")
             return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True,
-                     "chords": "chords" in [s.name for s in model.encoding.controls], "attributes": sorted(self.vectors("custom"))}]
+                     **kind_json(model.encoding), "attributes": sorted(self.vectors("custom"))}]
         return [{**{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")},
-                 "chords": "chords" in [s["name"] for s in card.get("streams", [])] or card["encoding"].endswith("_chords"), "attributes": sorted(self.vectors(card["name"]))}
+                 **kind_json(get_encoding(card["encoding"])), "attributes": sorted(self.vectors(card["name"]))}
                 for card in map(model_card, shipped_names())]
 
     def vectors(self, name: str | None) -> dict[str, np.ndarray]:
@@ -136,8 +154,15 @@ class Studio:
                         found[f"folk: {title}"] = abc_to_midi((header + tune).encode("latin-1"), title)
                     except StudioError:
                         continue
-            self._examples = found
+            self._examples = {**found, **drum_examples()}
         return self._examples
+
+    def example_names(self, kind: str | None = None) -> list[str]:
+        """Every example, or those for drum models (kind "drums") or for melody models (kind "melody")."""
+        names = list(self.examples())
+        if kind is None:
+            return names
+        return [n for n in names if n.startswith("beat: ") == (kind == "drums")]
 
     def melody(self, data: bytes | None, name: str, example: str | None, model: TrainedModel) -> np.ndarray:
         """The windows of an upload (MIDI or ABC) or of a named example."""
@@ -149,8 +174,13 @@ class Studio:
             data, name = self.examples()[example], example
         elif name.lower().endswith(".abc") or data.lstrip()[:2] in (b"X:", b"%a", b"%%"):
             data = abc_to_midi(data, name)
+        return self.rows(data, name, model).windows
+
+    def rows(self, data: bytes, name: str, model: TrainedModel, any_notes: bool = False):
+        """The rows of MIDI bytes for the model (its controls left to the request), one window apart."""
+        encoding = output_only(model) if model.control_names else model.encoding
         try:
-            return windows_from_midi_bytes(data, model.cfg.bars, name=name, encoding=output_only(model)).windows
+            return windows_from_midi_bytes(data, model.cfg.bars, name=name, encoding=encoding, any_notes=any_notes)
         except NoWindows as err:
             raise StudioError(str(err)) from None
 
@@ -161,6 +191,7 @@ class Studio:
         if not 2 <= steps <= MAX_STEPS:
             raise StudioError(f"steps must be in 2..{MAX_STEPS}")
         model = self.model(model_name)
+        self._not_groove(model, "interpolate")
         wa, wb = self.melody(a, a_name, example_a, model), self.melody(b, b_name, example_b, model)
         paired = min(len(wa), len(wb), 4)  # the first windows: a page plays seconds, not whole tunes
         under, _ = progression_or_none(model, chords, paired)  # a chord model: every step over the progression
@@ -183,6 +214,7 @@ class Studio:
         if not 0 <= temperature <= 5:
             raise StudioError("temperature must be in 0..5")
         model = self.model(model_name)
+        self._not_groove(model, "sample")
         under, bars = progression_or_none(model, chords, None)
         if under is None:
             windows = model.sample(n, temperature, seed)
@@ -198,6 +230,36 @@ class Studio:
                             for m in melodies],
                 "chords": chord_notes_json(steps[None]),
                 "midi": b64_midi(model, melodies, gap_steps=model.cfg.steps_per_bar, chords=np.tile(steps, (n, 1)))}
+
+    @staticmethod
+    def _not_groove(model: TrainedModel, what: str) -> None:
+        from musicae.music.inference.groove_commands import job_of
+
+        job = job_of(model)
+        if job is not None:
+            raise StudioError(f"{model.cfg.name} is a GrooVAE model: it does one job ({job}, in its own panel); "
+                              f"pick a drum model such as drums_2bar to {what} beats")
+
+    def groove(self, a: bytes | None, a_name: str, example: str | None = None, model_name: str | None = None,
+               temperature: float = 0.0, seed: int = 0) -> dict:
+        """Humanize or drumify (the model's job) the first windows of an upload or example."""
+        from musicae.music.inference.groove_commands import job_of, perform
+
+        if not 0 <= temperature <= 5:
+            raise StudioError("temperature must be in 0..5")
+        model = self.model(model_name)
+        job = job_of(model)
+        if job is None:
+            raise StudioError(f"{model_name or 'this model'} is not a GrooVAE model: pick groovae_humanize or "
+                              f"groovae_tap to humanize or drumify")
+        if not a:
+            if example not in self.examples():
+                raise StudioError(f"{a_name}: choose a file or an example")
+            a, a_name = self.examples()[example], example
+        found = self.rows(a, a_name, model, any_notes=job == "drumify")
+        inputs, performance = perform(model, found.rows.take(slice(0, 4)), temperature, seed)
+        return {"job": job, "input": {"notes": notes_json(model, inputs)},
+                "output": {"notes": notes_json(model, performance), "midi": b64_midi(model, performance)}}
 
     def similar(self, a: bytes | None, a_name: str, example: str | None = None, n: int = 4,
                 similarity: float = 0.8, model_name: str | None = None, seed: int = 0) -> dict:

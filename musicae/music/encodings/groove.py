@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from musicae.music.encodings.base import MAX_STEPS, Extraction, Note, Rows, SequenceEncoding, Stream, capped_rows
+from musicae.music.encodings.base import (
+    MAX_STEPS,
+    Extraction,
+    Note,
+    Rows,
+    SequenceEncoding,
+    Stream,
+    capped_rows,
+)
 from musicae.music.encodings.drums import (
     DRUM_CLASSES,
     DRUM_PITCHES,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from musicae.autoencoding.config import ConfigError
+from musicae.music.encodings.base import Rows
 from musicae.music.inference.commands import check_temperature, output_folder, write_file
 from musicae.music.inference.conversions import file_qpm, midi_bytes, png_of, wav_of, windows_from_midi_file
 from musicae.music.inference.trained_model import TrainedModel
@@ -27,19 +28,34 @@ def hit_f1(found: np.ndarray, wanted: np.ndarray) -> float:
     return 1.0 if total == 0 else 2 * both / total
 
 
+def job_of(model: TrainedModel) -> str | None:
+    """The job a model does: humanize or drumify for GrooVAE models that read a pattern or taps, else None."""
+    reads = getattr(model.encoding, "reads", None)
+    return next((job for job, (r, _, _) in JOBS.items() if r == reads), None)
+
+
+def check_job(model: TrainedModel, job: str) -> None:
+    if job_of(model) != job:
+        _, default_model, wanted = JOBS[job]
+        raise ConfigError(f"{model.cfg.name}: {job} needs a GrooVAE model that reads {wanted} ({default_model}); "
+                          f"this one reads {getattr(model.encoding, 'reads', model.encoding.name)}")
+
+
+def perform(model: TrainedModel, inputs: Rows, temperature: float = 0.0, seed: int = 0) -> tuple[Rows, Rows]:
+    """(what the encoder read, the performance decoded from it) for rows of the model's encoding."""
+    inputs = inputs.only([s.name for s in model.encoding.encoder_streams])
+    return inputs, model.decode_rows(model.encode(inputs), temperature, seed)
+
+
 def groove(job: str, checkpoint, path: Path, out: Path, temperature: float = 0.0, seed: int = 0, wav: bool = True,
            png: bool = True) -> dict:
     """Write input.mid (what the model read), output.mid (the performance), a drum grid of both and a WAV."""
-    reads, default_model, wanted = JOBS[job]
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint or default_model)
+    model = TrainedModel.load(checkpoint or JOBS[job][1])
+    check_job(model, job)
     encoding = model.encoding
-    if getattr(encoding, "reads", None) != reads:
-        raise ConfigError(f"{model.cfg.name}: {job} needs a GrooVAE model that reads {wanted} ({default_model}); "
-                          f"this one reads {getattr(encoding, 'reads', encoding.name)}")
     found = windows_from_midi_file(path, model.cfg.bars, None, encoding, any_notes=job == "drumify")
-    inputs = found.rows.only([s.name for s in encoding.encoder_streams])
-    performance = model.decode_rows(model.encode(inputs), temperature, seed)
+    inputs, performance = perform(model, found.rows, temperature, seed)
     qpm = file_qpm(path)
     out = output_folder(out)
     result = {"job": job, "input": str(path), "checkpoint": model.source, "windows": len(found),

@@ -21,8 +21,38 @@ function midiUrl(base64) {
   return URL.createObjectURL(new Blob([bytes], { type: "audio/midi" }));
 }
 
+let currentModel = null;   // the entry of /api/models picked in the model menu
+
+// --- drum grid: the model's instruments as rows, hits as cells shaded by velocity ---
+function drawGrid(canvas, notes, duration, playhead) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth * ratio, height = canvas.clientHeight * ratio;
+  canvas.width = width; canvas.height = height;
+  const g = canvas.getContext("2d");
+  g.clearRect(0, 0, width, height);
+  const lanes = canvas.lanes, laneOf = new Map(lanes.map(([, pitch], i) => [pitch, i]));
+  const x = (t) => (t / duration) * width, rowHeight = height / lanes.length;
+  const step = 0.125;  // a sixteenth at 120 qpm, in seconds
+  g.strokeStyle = "#e3e3ea";
+  for (let i = 1; i < lanes.length; i++) { g.beginPath(); g.moveTo(0, i * rowHeight); g.lineTo(width, i * rowHeight); g.stroke(); }
+  for (let bar = 0; bar <= duration; bar += 2) { g.beginPath(); g.moveTo(x(bar), 0); g.lineTo(x(bar), height); g.stroke(); }
+  for (const [pitch, start, , velocity] of notes) {
+    const lane = laneOf.get(pitch);
+    if (lane === undefined) continue;
+    g.fillStyle = `rgba(59, 110, 168, ${0.25 + 0.75 * (velocity || 100) / 127})`;
+    g.fillRect(x(start), lane * rowHeight + 1, Math.max(2, x(start + step) - x(start) - 1), rowHeight - 2);
+  }
+  g.fillStyle = "#666"; g.font = `${Math.max(8, rowHeight * 0.6)}px sans-serif`;
+  lanes.forEach(([name], i) => g.fillText(name, 2, (i + 0.75) * rowHeight));
+  if (playhead !== undefined) {
+    g.strokeStyle = "#d33"; g.lineWidth = 2 * ratio;
+    g.beginPath(); g.moveTo(x(playhead), 0); g.lineTo(x(playhead), height); g.stroke();
+  }
+}
+
 // --- piano roll ---
 function drawRoll(canvas, notes, duration, playhead, chordNotes) {
+  if (canvas.lanes && canvas.lanes.length) { drawGrid(canvas, notes, duration, playhead); return; }
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth * ratio, height = canvas.clientHeight * ratio;
   canvas.width = width; canvas.height = height;
@@ -63,7 +93,9 @@ function play(notes, canvas, duration) {
   if (audio.state === "suspended") audio.resume();
   const start = audio.currentTime + 0.05;
   const voices = [];
-  for (const [pitch, on, off] of notes) {
+  const drums = canvas.lanes && canvas.lanes.length;
+  for (const [pitch, on, off, velocity] of notes) {
+    if (drums) { voices.push(drumVoice(pitch, start + on, (velocity || 100) / 127)); continue; }
     const osc = audio.createOscillator(), gain = audio.createGain();
     osc.type = "triangle";
     osc.frequency.value = 440 * Math.pow(2, (pitch - 69) / 12);
@@ -87,6 +119,40 @@ function play(notes, canvas, duration) {
   tick();
 }
 
+// A small synthetic kit: kicks and toms are falling sine tones, snares, hi-hats and cymbals filtered noise.
+const KIT = { 36: [110, 45, 0, 0.35], 38: [190, 170, 0.7, 0.16], 42: [0, 0, 1, 0.05], 46: [0, 0, 1, 0.35],
+              45: [110, 95, 0.1, 0.3], 48: [150, 130, 0.1, 0.28], 50: [200, 175, 0.1, 0.25], 49: [0, 0, 1, 1.2],
+              51: [620, 600, 0.6, 0.7] };
+let noiseBuffer = null;
+
+function drumVoice(pitch, at, level) {
+  const [from, to, noise, decay] = KIT[pitch] || [0, 0, 1, 0.1];
+  const gain = audio.createGain();
+  gain.gain.setValueAtTime(0.6 * level, at);
+  gain.gain.exponentialRampToValueAtTime(0.001, at + decay * 3);
+  gain.connect(audio.destination);
+  let source;
+  if (noise > 0.5) {
+    if (!noiseBuffer) {
+      noiseBuffer = audio.createBuffer(1, audio.sampleRate, audio.sampleRate);
+      const data = noiseBuffer.getChannelData(0);
+      for (let i = 0; i < data.length; i++) data[i] = Math.random() * 2 - 1;
+    }
+    source = audio.createBufferSource();
+    source.buffer = noiseBuffer;
+    const filter = audio.createBiquadFilter();
+    filter.type = "highpass"; filter.frequency.value = pitch === 38 ? 1500 : 6000;
+    source.connect(filter).connect(gain);
+  } else {
+    source = audio.createOscillator();
+    source.frequency.setValueAtTime(from, at);
+    source.frequency.exponentialRampToValueAtTime(to, at + decay);
+    source.connect(gain);
+  }
+  source.start(at); source.stop(at + decay * 3 + 0.05);
+  return source;
+}
+
 // --- results ---
 function addRoll(container, label, notes, duration, midi, name, chordNotes) {
   const row = document.createElement("div");
@@ -94,7 +160,8 @@ function addRoll(container, label, notes, duration, midi, name, chordNotes) {
   const title = document.createElement("span");
   title.className = "label"; title.textContent = label;
   const canvas = document.createElement("canvas");
-  canvas.setAttribute("data-testid", "piano-roll");
+  canvas.lanes = (currentModel && currentModel.drums) ? currentModel.lanes : null;
+  canvas.setAttribute("data-testid", canvas.lanes ? "drum-grid" : "piano-roll");
   canvas.chordNotes = chordNotes || [];
   const tools = document.createElement("span");
   const button = document.createElement("button");
@@ -230,18 +297,49 @@ async function transformA() {
   } catch (err) { showError(err.message); }
 }
 
+async function groove() {
+  showError(""); stop();
+  const form = new FormData();
+  fileOrExample(form, "a", $("file-groove"), $("example-groove"));
+  form.append("model", $("model").value);
+  try {
+    const result = await api("/api/groove", form);
+    const container = $("grooved");
+    container.innerHTML = "";
+    const duration = Math.max(durationOf(result.input.notes), durationOf(result.output.notes));
+    addRoll(container, "input", result.input.notes, duration, null, "");
+    addRoll(container, result.job === "humanize" ? "humanized" : "drumified", result.output.notes, duration,
+            result.output.midi, `${result.job}.mid`);
+  } catch (err) { showError(err.message); }
+}
+
+async function configure(models) {
+  // the examples, panels and pictures that fit the picked model: beats for drum models, melodies otherwise
+  currentModel = models.find((m) => m.name === $("model").value) || models[0];
+  const drums = Boolean(currentModel && currentModel.drums);
+  const examples = await api(`/api/examples?kind=${drums ? "drums" : "melody"}`);
+  for (const id of ["example-a", "example-b", "example-groove"]) $(id).innerHTML = "";
+  examples.forEach((name, i) => {
+    $("example-a").add(new Option(name, name, i === 0, i === 0));
+    $("example-b").add(new Option(name, name, i === 1, i === 1));
+    $("example-groove").add(new Option(name, name, i === 0, i === 0));
+  });
+  const job = currentModel && currentModel.job;
+  $("groove-panel").hidden = !job;
+  $("groove").textContent = job === "drumify" ? "Drumify" : "Humanize";
+  $("interpolate-title").textContent = drums ? "Interpolate between two beats" : "Interpolate between two melodies";
+  $("model-info").textContent = `${models.length} model(s), ${examples.length} examples`;
+  showAttributes(models);
+}
+
 async function start() {
   try {
-    const [models, examples] = await Promise.all([api("/api/models"), api("/api/examples")]);
+    const models = await api("/api/models");
     for (const m of models) $("model").add(new Option(`${m.name} (${m.bars} bars)`, m.name, m.default, m.default));
-    examples.forEach((name, i) => {
-      $("example-a").add(new Option(name, name, i === 0, i === 0));
-      $("example-b").add(new Option(name, name, i === 1, i === 1));
-    });
-    $("model-info").textContent = `${models.length} model(s), ${examples.length} examples`;
-    showAttributes(models);
-    $("model").addEventListener("change", () => showAttributes(models));
+    await configure(models);
+    $("model").addEventListener("change", () => configure(models).catch((err) => showError(err.message)));
   } catch (err) { showError(err.message); }
+  $("groove").addEventListener("click", groove);
   $("interpolate").addEventListener("click", interpolate);
   $("similar").addEventListener("click", similarToA);
   $("sample").addEventListener("click", sample);
