@@ -11,7 +11,8 @@ def cmd_groove(args) -> int:
     from musicae.music.inference.groove_commands import groove
 
     print_json(groove(args.command, args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
-                      seed=args.seed, wav=not args.no_wav, png=not args.no_png))
+                      seed=args.seed, wav=not args.no_wav, png=not args.no_png,
+                      keep_hits=not getattr(args, "free_hits", False)))
     return 0
 
 
@@ -31,4 +32,7 @@ def add_drums(sub) -> None:
         p.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
         p.add_argument("--no-png", action="store_true", help="skip the drum grid")
         p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
+        if job == "humanize":
+            p.add_argument("--free-hits", action="store_true", help="let the model pick the hits too (its "
+                           "reconstruction of the pattern) instead of keeping the input's")
         p.set_defaults(func=cmd_groove)

@@ -29,6 +29,7 @@ import torch
 
 from musicae.music.data.prepare import load_streams
 from musicae.music.encodings.groove import TAP_CLASS
+from musicae.music.inference.groove_commands import perform
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.models.evaluation import evaluate_rows
 
@@ -70,8 +71,8 @@ def timing_velocity(hits, offsets, velocities, truth, ms_per_step) -> dict:
             "hit_f1": round(f1(hits, truth["hits"]), 4), "hits_compared": int(both.sum())}
 
 
-def decode(model: TrainedModel, inputs, batch: int = 256):
-    parts = [model.decode_rows(model.encode(inputs.take(slice(i, i + batch))), 0.0, 0) for i in range(0, len(inputs), batch)]
+def decode(model: TrainedModel, inputs, keep_hits: bool = False, batch: int = 256):
+    parts = [perform(model, inputs.take(slice(i, i + batch)), keep_hits=keep_hits)[1] for i in range(0, len(inputs), batch)]
     return {name: np.concatenate([p[name] for p in parts]).astype(np.float32) for name in parts[0]}
 
 
@@ -81,9 +82,10 @@ def bench_humanize(checkpoint: str, data: Path, groove: Path, limit: int) -> Non
     ms_per_step = 60000.0 / valid_tempos(data, groove) / 4
     valid, ms_per_step = valid.take(slice(0, limit or None)), ms_per_step[: limit or None]
     truth = {k: np.asarray(valid[k], np.float32) for k in ("hits", "velocities", "offsets")}
-    out = decode(model, valid.only(["pattern"]))
-    emit({"bench": "humanize", "model": checkpoint, "windows": len(valid),
-          **timing_velocity(out["hits"], out["offsets"], out["velocities"], truth, ms_per_step)})
+    for keep_hits in (True, False):  # the command's default keeps the pattern's hits; --free-hits does not
+        out = decode(model, valid.only(["pattern"]), keep_hits)
+        emit({"bench": "humanize", "model": checkpoint, "hits": "kept" if keep_hits else "decoded",
+              "windows": len(valid), **timing_velocity(out["hits"], out["offsets"], out["velocities"], truth, ms_per_step)})
     hit = np.asarray(train["hits"], np.float32)
     mean_velocity = float((np.asarray(train["velocities"], np.float32) * hit).sum() / hit.sum())
     pattern = truth["hits"]
@@ -105,7 +107,7 @@ def bench_drumify(checkpoint: str, data: Path, limit: int) -> None:
     train, valid = load_streams(data, "train"), load_streams(data, "valid")
     valid = valid.take(slice(0, limit or None))
     truth = np.asarray(valid["hits"], np.float32)
-    out = decode(model, valid.only([s.name for s in model.encoding.encoder_streams]))
+    out = decode(model, valid)
     emit({"bench": "drumify", "model": checkpoint, "windows": len(valid), "hit_f1": round(f1(out["hits"], truth), 4)})
     flat = np.asarray(train["hits"]).reshape(len(train), -1)
     patterns, counts = np.unique(flat, axis=0, return_counts=True)

@@ -287,7 +287,11 @@ def test_humanize_and_drumify_write_drum_midi_at_the_input_tempo(groove_runs, tm
     assert result["qpm"] == pytest.approx(90) and result["windows"] == 2
     out = drum_midi(result["output_midi"])
     assert out.get_tempo_changes()[1][0] == pytest.approx(90, abs=1e-3)
-    assert result["hits_kept_f1"] > 0.9  # the pattern learned from three beats comes back
+    assert result["hits_kept_f1"] == 1.0  # humanize keeps the pattern's hits...
+    velocities = [n.velocity for n in out.instruments[0].notes]
+    assert abs(np.mean(velocities) - 80) < 12  # ...and plays them as the training beats were (80), not the input (100)
+    free = run(capsys, "humanize", slow, "--checkpoint", runs["humanize"], "--out", tmp_path / "f", "--free-hits")
+    assert free["hits_kept_f1"] > 0.9  # its own reconstruction of the pattern, learned from three beats
     assert open(result["drum_grid"], "rb").read(4) == b"\x89PNG" and open(result["wav"], "rb").read(4) == b"RIFF"
     melody = tmp_path / "tune.mid"
     melody.write_bytes(notes_file([[(60 + i % 5, 2 * i, 2 * i + 2) for i in range(32)]]))

@@ -41,21 +41,25 @@ def check_job(model: TrainedModel, job: str) -> None:
                           f"this one reads {getattr(model.encoding, 'reads', model.encoding.name)}")
 
 
-def perform(model: TrainedModel, inputs: Rows, temperature: float = 0.0, seed: int = 0) -> tuple[Rows, Rows]:
-    """(what the encoder read, the performance decoded from it) for rows of the model's encoding."""
+def perform(model: TrainedModel, inputs: Rows, temperature: float = 0.0, seed: int = 0,
+            keep_hits: bool = True) -> tuple[Rows, Rows]:
+    """(what the encoder read, the performance decoded from it) for rows of the model's encoding. Humanizing
+    keeps the pattern's hits (`keep_hits`) and decodes their velocities and timing; without it the model
+    also picks the hits (its reconstruction of the pattern through z)."""
     inputs = inputs.only([s.name for s in model.encoding.encoder_streams])
-    return inputs, model.decode_rows(model.encode(inputs), temperature, seed)
+    fixed = Rows(hits=inputs["pattern"]) if keep_hits and "pattern" in inputs else None
+    return inputs, model.decode_rows(model.encode(inputs), temperature, seed, fixed=fixed)
 
 
 def groove(job: str, checkpoint, path: Path, out: Path, temperature: float = 0.0, seed: int = 0, wav: bool = True,
-           png: bool = True) -> dict:
+           png: bool = True, keep_hits: bool = True) -> dict:
     """Write input.mid (what the model read), output.mid (the performance), a drum grid of both and a WAV."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint or JOBS[job][1])
     check_job(model, job)
     encoding = model.encoding
     found = windows_from_midi_file(path, model.cfg.bars, None, encoding, any_notes=job == "drumify")
-    inputs, performance = perform(model, found.rows, temperature, seed)
+    inputs, performance = perform(model, found.rows, temperature, seed, keep_hits)
     qpm = file_qpm(path)
     out = output_folder(out)
     result = {"job": job, "input": str(path), "checkpoint": model.source, "windows": len(found),

@@ -79,12 +79,13 @@ class TrainedModel:
 
     @torch.no_grad()
     def decode_rows(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
-                    controls: Rows | None = None) -> Rows:
+                    controls: Rows | None = None, fixed: Rows | None = None) -> Rows:
         """(N, Z) -> Rows of the output streams (and the controls they were decoded over); temperature 0 decodes
-        greedily (argmax), else samples from `seed`."""
+        greedily (argmax), else samples from `seed`. `fixed` output streams are kept as given."""
         z = torch.as_tensor(np.asarray(z), dtype=torch.float32, device=self.device)
         given = None if not controls else self._tensors(Rows(controls).only(self.control_names))
-        out = self.model.decode(z, temperature, given, generator=self._device_generator(seed))
+        kept = None if not fixed else self._tensors(fixed)
+        out = self.model.decode(z, temperature, given, generator=self._device_generator(seed), fixed=kept)
         decoded = Rows({s.name: out[s.name].cpu().numpy().astype(s.dtype) for s in self.encoding.outputs})
         return decoded.merged(None if not controls else Rows(controls).only(self.control_names))
 

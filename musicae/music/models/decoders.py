@@ -105,9 +105,10 @@ class ConditionedLSTM(nn.Module):
         return {name: head.start(batch, device) for name, head in self.out.items()}
 
     def loop(self, cond, first: Streams, steps: int, controls: Streams, targets: Streams | None = None,
-             sampling_probability=1.0, temperature=1.0, generator=None, state=None):
+             sampling_probability=1.0, temperature=1.0, generator=None, state=None, fixed: Streams | None = None):
         """Step by step. Each next input is the model's own pick, or with targets given, the target except
         with probability `sampling_probability` (scheduled sampling, one draw per step for all streams).
+        `fixed` streams are not picked but given (humanize keeps the pattern's hits and decodes the rest).
         Returns each head's parameters (B, steps, ...), picks (B, steps, ...), state."""
         state = state if state is not None else self.initial_state(cond)
         previous, params, picks = first, {n: [] for n in self.out}, {n: [] for n in self.out}
@@ -118,6 +119,8 @@ class ConditionedLSTM(nn.Module):
             for name, head in self.out.items():
                 p = step_params[name][:, 0]
                 chosen[name] = head.sample(p, temperature, generator)
+                if fixed is not None and name in fixed:
+                    chosen[name] = fixed[name][:, t].to(chosen[name].dtype)
                 params[name].append(p)
             chosen = masked_picks(chosen, self.out)
             for name in self.out:
@@ -154,9 +157,10 @@ class FlatDecoder(nn.Module):
         """(B, Z), shifted outputs and controls (B, T, ...) -> each head's parameters (B, T, ...)."""
         return self.core(z, previous, controls)[0]
 
-    def loop(self, z, controls: Streams, targets=None, sampling_probability=1.0, temperature=1.0, generator=None):
+    def loop(self, z, controls: Streams, targets=None, sampling_probability=1.0, temperature=1.0, generator=None,
+             fixed: Streams | None = None):
         params, picks, _ = self.core.loop(z, self.core.start(len(z), z.device), self.steps, controls, targets,
-                                          sampling_probability, temperature, generator)
+                                          sampling_probability, temperature, generator, fixed=fixed)
         return params, picks
 
 
@@ -194,7 +198,8 @@ class HierarchicalDecoder(nn.Module):
         params, _ = self.bar(embeddings, _per_segment(previous, self.segments), _per_segment(controls, self.segments))
         return {name: p.reshape(batch, self.segments * self.segment_steps, *p.shape[2:]) for name, p in params.items()}
 
-    def loop(self, z, controls: Streams, targets=None, sampling_probability=1.0, temperature=1.0, generator=None):
+    def loop(self, z, controls: Streams, targets=None, sampling_probability=1.0, temperature=1.0, generator=None,
+             fixed: Streams | None = None):
         embeddings = self.bar_embeddings(z)
         previous = self.bar.start(len(z), z.device)
         all_params, all_picks = [], []
@@ -202,7 +207,8 @@ class HierarchicalDecoder(nn.Module):
             lo, hi = u * self.segment_steps, (u + 1) * self.segment_steps
             bar_targets = None if targets is None else _steps(targets, lo, hi)
             params, picks, _ = self.bar.loop(embeddings[:, u], previous, self.segment_steps, _steps(controls, lo, hi),
-                                             bar_targets, sampling_probability, temperature, generator)
+                                             bar_targets, sampling_probability, temperature, generator,
+                                             fixed=None if fixed is None else _steps(fixed, lo, hi))
             all_params.append(params)
             all_picks.append(picks)
             last = {n: v[:, -1] for n, v in picks.items()}

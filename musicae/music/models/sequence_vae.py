@@ -151,9 +151,11 @@ class SequenceVAE(nn.Module):
     # -- inference
     @torch.no_grad()
     def decode(self, z: torch.Tensor, temperature: float = 0.0, controls: Streams | None = None,
-               generator: torch.Generator | None = None) -> Streams:
-        """(B, Z) -> each output stream (B, T, ...); temperature 0 is the most likely value, else sampled."""
-        return self.decoder.loop(z, self._controls(controls, len(z)), temperature=temperature, generator=generator)[1]
+               generator: torch.Generator | None = None, fixed: Streams | None = None) -> Streams:
+        """(B, Z) -> each output stream (B, T, ...); temperature 0 is the most likely value, else sampled.
+        `fixed` output streams are given, not decoded (the others are decoded after them, step by step)."""
+        return self.decoder.loop(z, self._controls(controls, len(z)), temperature=temperature, generator=generator,
+                                 fixed=fixed)[1]
 
     @torch.no_grad()
     def teacher_forced(self, z: torch.Tensor, batch: Batch | dict, controls: Streams | None = None) -> Streams:
