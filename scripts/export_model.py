@@ -28,11 +28,10 @@ import torch
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
 from musicae.autoencoding.cli import OneLineParser, run_main
 from musicae.autoencoding.runs import load_model
-from musicae.music.data.prepare import load_windows
+from musicae.music.data.prepare import load_streams
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent.moves import VECTORS_FILE, attribute_vectors
-from musicae.music.models.evaluation import evaluate_windows
-from musicae.music.models.training import dataset_conditions
+from musicae.music.models.evaluation import evaluate_rows
 
 TOLERANCE = 0.001
 COMPARED = ("teacher_forced_accuracy", "sampled_accuracy", "free_running_accuracy")
@@ -47,16 +46,17 @@ class _Weights:  # save_model wants something with state_dict()
 
 
 def figures(model, heldout: Path) -> dict:
-    windows = load_windows(heldout, "valid", model.encoding)
-    return evaluate_windows(model, windows, progress=True, conditions=dataset_conditions(heldout, "valid", model.cfg))
+    """`musicae evaluate`'s figures on the held-out rows (every stream of the model's encoding)."""
+    return evaluate_rows(model, load_streams(heldout, "valid", model.encoding), progress=True)
 
 
 def vectors_json(model, data: Path, limit: int = 20000, seed: int = 0) -> str:
-    windows = load_windows(data, "train", model.encoding)
-    conditions = dataset_conditions(data, "train", model.cfg)
-    picked = np.sort(np.random.default_rng(seed).permutation(len(windows))[:limit])
-    result = attribute_vectors(TrainedModel(model, "export"), windows[picked], seed=seed,
-                               conditions=None if conditions is None else conditions[picked])
+    rows = load_streams(data, "train", model.encoding)
+    picked = np.sort(np.random.default_rng(seed).permutation(len(rows))[:limit])
+    rows = rows.take(picked)
+    controls = model.encoding.controls
+    result = attribute_vectors(TrainedModel(model, "export"), rows[model.encoding.outputs[0].name], seed=seed,
+                               conditions=rows[controls[0].name] if controls else None)
     return json.dumps({**result, "data": str(data), "split": "train"}, indent=1)
 
 

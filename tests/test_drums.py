@@ -305,3 +305,25 @@ def test_humanize_and_drumify_write_drum_midi_at_the_input_tempo(groove_runs, tm
         assert code == 2 and "needs a GrooVAE model that reads" in err and err.count("\n") == 1, err
     code = main(["humanize", str(melody), "--checkpoint", str(runs["humanize"]), "--out", str(tmp_path / "y")])
     assert code == 2 and "no drum notes" in capsys.readouterr().err
+
+
+def test_export_model_card_holds_what_evaluate_measures(drum_run, tmp_path, capsys):
+    """scripts/export_model.py on a drum run: float16 weights when the figures hold, and a card whose figures
+    are `musicae evaluate`'s on the same held-out rows."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("export_model", Path(__file__).parents[1] / "scripts" / "export_model.py")
+    export_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(export_model)
+    table = tmp_path / "split.csv"
+    table.write_text("midi_filename,split\nbeat0.mid,train\nbeat1.mid,validation\nbeat2.mid,train\n")
+    assert main(["prepare", str(drum_run / "beats"), "--encoding", "drums", "--split-file", str(table),
+                 "--out", str(tmp_path / "data"), "--no-cache", "--workers", "1"]) == 0
+    capsys.readouterr()
+    result = export_model.export(drum_run / "run", tmp_path / "model", fp16=True, heldout=tmp_path / "data",
+                                 description="drums", recipe="tests")
+    assert result["stored_dtype"] == "float16" and max(result["float16_check"]["differences"].values()) <= 0.001
+    card = json.loads((tmp_path / "model" / "card.json").read_text())
+    measured = run(capsys, "evaluate", "--checkpoint", tmp_path / "model", "--data", tmp_path / "data")
+    for key in ("teacher_forced_accuracy", "sampled_accuracy", "windows"):
+        assert card["figures"][key] == pytest.approx(measured[key], abs=1e-3), key
