@@ -18,6 +18,7 @@ from musicae.music.encodings.base import Rows
 from musicae.music.encodings.chords import parse_progression
 from musicae.music.inference.conversions import (
     NoWindows,
+    file_qpm,
     midi_bytes,
     png_of,
     row_at_bar,
@@ -109,19 +110,21 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
         notes.append(f"A has {len(rows_a)} windows and B {len(rows_b)}: interpolating the first {paired} of each")
     rows_a, rows_b = rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired))
     path = model.interpolate_rows(rows_a, rows_b, steps, temperature, seed)  # every step over A's controls
+    qpm = file_qpm(a)  # the path plays at A's tempo
     out = output_folder(out)
-    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding)) for i in range(steps)]
+    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding, qpm=qpm))
+             for i in range(steps)]
     whole_path = Rows.concat([p.joined() for p in path])  # each step's windows back to back
-    whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar))
+    whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
-              "path_midi": whole, "checkpoint": model.source}
+              "path_midi": whole, "qpm": qpm or encoding.qpm, "checkpoint": model.source}
     if png:
         rows = [rows_a.joined(), *[p.joined() for p in path], rows_b.joined()]
         result["piano_roll"] = write_file(out / "path.png", png_of(
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
             f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", encoding=encoding))
     if wav:
-        data, result["synth"] = wav_of(whole_path, encoding=encoding, gap_steps=steps_per_bar)
+        data, result["synth"] = wav_of(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm)
         result["wav"] = write_file(out / "path.wav", data)
     if notes:
         result["notes"] = notes
@@ -137,11 +140,13 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png
     rows = input_rows(model, midi, None, "--bar", chords)
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
     first = model.output_names[0]
+    qpm = file_qpm(midi)  # the output plays at the input's tempo
     out = output_folder(out)
-    result = {"input": str(midi), "windows": len(rows),
+    result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
-              "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, encoding=encoding))}
+              "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding, qpm=qpm)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, encoding=encoding,
+                                                                                      qpm=qpm))}
     if png:
         result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
             [rows.joined(), rebuilt.joined()], ["input", "output"], midi.name, encoding=encoding))
