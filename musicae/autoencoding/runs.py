@@ -217,7 +217,10 @@ def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: 
         init(model)
     trainer = Trainer(model, train_data, plan.trainer, run_dir, model_record(plan.config, **record_extra),
                       eval_data=eval_data)
-    summary = trainer.fit(resume=plan.resume_from or False)
+    try:
+        summary = trainer.fit(resume=plan.resume_from or False)
+    finally:
+        trainer.release_wrapper()
     finish_process_group()  # what follows (final evaluation, summary, curves) is rank 0's alone
     if is_main():
         plot_curves(run_dir, keys=curves)

@@ -275,6 +275,15 @@ class Trainer:
             raise KeyboardInterrupt
         self._interrupted = True
 
+    def release_wrapper(self) -> None:
+        """Drop DDP's wrapper (and its reducer) while the process group still exists: a reducer destroyed after
+        the group can abort the process at exit ("terminate called without an active exception")."""
+        if self.trained is not self.model:
+            import gc
+
+            self.trained = self.model
+            gc.collect()
+
     def fit(self, resume: bool | Path = False) -> dict[str, Any]:
         """Train to config.steps; `resume` is True (the newest intact checkpoint) or a checkpoint path.
 
