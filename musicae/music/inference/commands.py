@@ -5,6 +5,7 @@ Each computes in memory (conversions.py) and writes what it computed; none delet
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from musicae.autoencoding.checkpoint import atomic_write_bytes, atomic_write_text
 from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings import ENCODINGS, get_encoding
 from musicae.music.encodings.base import Rows
@@ -47,7 +49,8 @@ def output_folder(out: Path, flag: str = "--out") -> Path:
 
 
 def write_file(path: Path, data: bytes) -> str:
-    path.write_bytes(data)
+    """Atomically, and never through a symbolic link (see atomic_write_bytes)."""
+    atomic_write_bytes(path, data)
     return str(path)
 
 
@@ -224,6 +227,15 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
     return result
 
 
+def is_encode_sidecar(path: Path) -> bool:
+    """Whether `path` is a sources file that encode wrote (and may replace)."""
+    try:
+        found = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(found, dict) and {"checkpoint", "z_dim", "windows"} <= set(found)
+
+
 def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
     """Posterior means of every window (sliding one bar) of every input; bad inputs are reported, not fatal.
 
@@ -238,6 +250,9 @@ def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
     for target in (out, sidecar):
         if target.is_dir():
             raise IsADirectoryError(f"--out {target}: is an existing folder; give a file name such as z.npy")
+    if sidecar.exists() and not is_encode_sidecar(sidecar):  # --out names the .npy, not this file
+        raise FileExistsError(f"--out {out}: {sidecar.name} beside it is not one that encode wrote; it would be "
+                              f"replaced by the sources of the rows: choose another --out")
     model = TrainedModel.load(checkpoint)
     vectors, sources, failed = [], [], []
     for path in inputs:
@@ -252,6 +267,9 @@ def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
         raise NoWindows("no input gave a window: " + "; ".join(failed))
     z = np.concatenate(vectors).astype(np.float32)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, z)
-    sidecar.write_text(json.dumps({"checkpoint": model.source, "z_dim": int(z.shape[1]), "windows": sources}, indent=1))
+    buffer = io.BytesIO()
+    np.save(buffer, z)
+    write_file(out, buffer.getvalue())
+    atomic_write_text(sidecar, json.dumps({"checkpoint": model.source, "z_dim": int(z.shape[1]), "windows": sources},
+                                          indent=1))
     return {"out": str(out), "sources": str(sidecar), "shape": list(z.shape), "failed": failed}
