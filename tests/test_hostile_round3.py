@@ -51,3 +51,43 @@ def test_encode_keeps_a_json_file_it_did_not_write(tiny, tmp_path, capsys):
     assert main(["encode", str(A), "--out", str(tmp_path / "z.npy"), "--checkpoint", str(tiny)]) == 0
     assert main(["encode", str(B), "--out", str(tmp_path / "z.npy"), "--checkpoint", str(tiny)]) == 0  # its own: replaced
     assert json.loads((tmp_path / "z.json").read_text())["windows"][0]["source"] == str(B)
+
+
+def test_a_flipped_weight_or_an_edited_config_does_not_load(tiny, tmp_path, capsys):
+    import shutil
+
+    for name, edit in (("model.safetensors", "flip"), ("config.json", "z_dim")):
+        copy = tmp_path / name
+        shutil.copytree(tiny, copy)
+        target = copy / name
+        data = bytearray(target.read_bytes())
+        if edit == "flip":  # the sign bit of one float32 weight near the end (past the header)
+            data[-3] ^= 0x80
+        else:  # the same size: "z_dim": 8 -> 9
+            text = data.decode()
+            data = bytearray(text.replace('"z_dim": 8', '"z_dim": 9').encode())
+            assert len(data) == target.stat().st_size
+        target.write_bytes(bytes(data))
+        code = main(["sample", "-n", "1", "--out", str(tmp_path / "s"), "--checkpoint", str(copy)])
+        err = capsys.readouterr().err
+        assert code == 2 and f"{name} does not match its checksum" in err and err.count("\n") == 1, err
+
+
+def test_a_damaged_newest_checkpoint_is_named_when_an_older_one_is_used(tmp_path, capsys):
+    from musicae.music.models.training import train_sequence_vae
+    from tests.test_drums import write_beats
+
+    write_beats(tmp_path / "beats")
+    assert main(["prepare", str(tmp_path / "beats"), "--encoding", "drums", "--out", str(tmp_path / "data"),
+                 "--no-cache", "--workers", "1", "--valid-fraction", "0"]) == 0
+    train_sequence_vae(tmp_path / "data", tmp_path / "run", "drums_2bar_tiny", steps=4, checkpoint_every=2,
+                       eval_every=0, progress=False)
+    newest = tmp_path / "run" / "checkpoints" / "step-00000004" / "model.safetensors"
+    data = bytearray(newest.read_bytes())
+    data[-3] ^= 0x80
+    newest.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert main(["sample", "-n", "1", "--out", str(tmp_path / "s"), "--checkpoint", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "step-00000004 model.safetensors does not match its checksum; using step-00000002" in err
+    assert err.count("\n") == 1

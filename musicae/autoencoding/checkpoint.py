@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -274,14 +275,16 @@ def resolve_checkpoint(path: Path) -> Path:
     if path.is_file() and path.suffix == ".safetensors":
         path = path.parent
     if (path / "model.safetensors").exists() and (path / "config.json").exists():
-        problem = checkpoint_problem(path, full=False)
+        problem = checkpoint_problem(path, full=True)  # every load: a flipped byte must not load silently
         if problem:
             raise DamagedCheckpoint(f"{path}: damaged checkpoint ({problem})")
         return path
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such checkpoint or run directory")
-    latest, notes = intact_checkpoint(path)
+    latest, notes = intact_checkpoint(path, full=True)
     if latest is not None:
+        if notes:  # an older checkpoint than the run's newest: say so, in one line
+            print(f"note: {path}: {'; '.join(notes)}; using {latest.name}", file=sys.stderr)
         return latest
     if notes:
         raise DamagedCheckpoint(f"{path}: no intact checkpoint ({'; '.join(notes)})")
