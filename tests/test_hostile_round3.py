@@ -91,3 +91,37 @@ def test_a_damaged_newest_checkpoint_is_named_when_an_older_one_is_used(tmp_path
     err = capsys.readouterr().err
     assert "step-00000004 model.safetensors does not match its checksum; using step-00000002" in err
     assert err.count("\n") == 1
+
+
+# ----------------------------------------------------------------------------- the studio
+@pytest.fixture(scope="module")
+def studio(tiny):
+    from fastapi.testclient import TestClient
+
+    from musicae.studio.server import create_app
+
+    return TestClient(create_app(checkpoint=str(tiny)), base_url="http://127.0.0.1:8765")
+
+
+def test_the_studio_refuses_other_sites_and_other_host_names(studio, tiny):
+    evil = studio.post("/api/sample", data={"n": "1"}, headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 403 and "another site" in evil.json()["error"]
+    assert studio.post("/api/sample", data={"n": "1"}, headers={"Origin": "null"}).status_code == 403
+    mine = studio.post("/api/sample", data={"n": "1"}, headers={"Origin": "http://127.0.0.1:8765"})
+    assert mine.status_code == 200
+    rebound = studio.get("/api/models", headers={"Host": "rebind.attacker.example"})
+    assert rebound.status_code == 421 and "error" in rebound.json()
+    assert studio.get("/api/models", headers={"Host": "localhost:8765"}).status_code == 200
+    assert str(tiny) not in studio.get("/api/models").text  # no server path reaches the page
+
+
+@pytest.mark.parametrize("field, value", [("temperature", "nan"), ("temperature", "inf"), ("temperature", "-5"),
+                                          ("temperature", "1e308"), ("seed", str(10**30)), ("seed", "-1")])
+def test_studio_numbers_out_of_range_are_400s_with_an_error(studio, field, value):
+    a = ("a.mid", A.read_bytes(), "audio/midi")
+    for path, form, upload in (("/api/interpolate", {"steps": "3"}, {"a": a, "b": ("b.mid", B.read_bytes(), "audio/midi")}),
+                               ("/api/sample", {"n": "1"}, None), ("/api/similar", {}, {"a": a})):
+        if field == "temperature" and path == "/api/similar":
+            continue
+        response = studio.post(path, data={**form, field: value}, files=upload)
+        assert response.status_code == 400 and field in response.json()["error"], (path, response.text)

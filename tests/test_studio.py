@@ -26,7 +26,7 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(create_app(max_upload_mb=0.05))
+    return TestClient(base_url="http://127.0.0.1", app=create_app(max_upload_mb=0.05))
 
 
 def files(a=A, b=B):
@@ -264,7 +264,7 @@ def studio_of(tmp_path, config: str) -> TestClient:
 
     cfg = get_config(config)
     save_model(tmp_path / config, SequenceVAE(cfg), model_record(cfg))
-    return TestClient(create_app(checkpoint=str(tmp_path / config)))
+    return TestClient(base_url="http://127.0.0.1", app=create_app(checkpoint=str(tmp_path / config)))
 
 
 def test_drum_models_get_beats_lanes_and_their_groove_job(tmp_path):
@@ -304,7 +304,7 @@ def test_a_chord_model_takes_a_progression(tmp_path):
 
     cfg = get_config("mel_2bar_chords_tiny")
     save_model(tmp_path / "chords", SequenceVAE(cfg), model_record(cfg))
-    chords_client = TestClient(create_app(checkpoint=str(tmp_path / "chords")))
+    chords_client = TestClient(base_url="http://127.0.0.1", app=create_app(checkpoint=str(tmp_path / "chords")))
     assert chords_client.get("/api/models").json()[0]["chords"] is True
     result = chords_client.post("/api/interpolate", files=files(), data={"steps": "3", "chords": "C G Am F"}).json()
     assert [n[0] % 12 for n in result["chords"]] == [0, 4, 7, 7, 11, 2, 9, 0, 4, 5, 9, 0]
@@ -315,5 +315,5 @@ def test_a_chord_model_takes_a_progression(tmp_path):
     for bad, words in (({"chords": "C H"}, "unknown chord 'H'"), ({}, "chord-conditioned")):
         response = chords_client.post("/api/interpolate", files=files(), data={"steps": "3", **bad})
         assert response.status_code == 400 and words in response.json()["error"], response.text
-    plain = TestClient(create_app()).post("/api/interpolate", files=files(), data={"chords": "C G"})
+    plain = TestClient(base_url="http://127.0.0.1", app=create_app()).post("/api/interpolate", files=files(), data={"chords": "C G"})
     assert plain.status_code == 400 and "not chord-conditioned" in plain.json()["error"]

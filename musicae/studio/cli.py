@@ -18,7 +18,8 @@ def cmd_studio(args) -> int:
         print(f"warning: --host {args.host} serves the studio to other machines; it has no authentication",
               file=sys.stderr)
     _check_free(args.host, args.port)
-    app = create_app(args.checkpoint, args.max_upload_mb, args.workers)
+    hosts = tuple(dict.fromkeys((*LOOPBACK, args.host, *args.allow_host)))
+    app = create_app(args.checkpoint, args.max_upload_mb, args.workers, hosts=hosts)
     if args.checkpoint:
         app.state.studio.model("custom")  # a bad --checkpoint fails now, in one line, not at the first request
     print(f"musicae studio: http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
@@ -48,4 +49,7 @@ def add_studio(sub) -> None:
     p.add_argument("--checkpoint", help="serve this checkpoint as model `custom` instead of the shipped models")
     p.add_argument("--max-upload-mb", type=positive_float, default=2.0, help="larger uploads are answered 413")
     p.add_argument("--workers", type=positive_int, default=None, help="inference threads (default: one per core)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="another name the page may be reached by (with --host 0.0.0.0: the machine's name or "
+                        "address); requests naming any other Host, or posted from another site, are refused")
     p.set_defaults(func=cmd_studio)

@@ -17,6 +17,7 @@ from functools import partial
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from musicae.studio.service import Studio, StudioError, static_dir, transform_melody
 
@@ -25,8 +26,22 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; c
 DEFAULT_MAX_UPLOAD_MB = 2.0
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_SEED = 2**63 - 1
+
+
+def host_name(value: str) -> str:
+    """The host of a Host header or an Origin's netloc, without its port ("[::1]:8765" -> "::1")."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
 def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
-               workers: int | None = None) -> FastAPI:
+               workers: int | None = None, hosts: tuple[str, ...] = LOOPBACK_HOSTS) -> FastAPI:
+    """`hosts`: the names the studio answers to (the Host header, and the Origin of a page that posts); any
+    other is refused, so that neither another web site (cross-site forms) nor a rebound DNS name reaches it."""
     studio = Studio(checkpoint)
     pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="studio")
     limit = int(max_upload_mb * 1024 * 1024)
@@ -40,6 +55,21 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
             return await asyncio.get_running_loop().run_in_executor(pool, partial(function, *args, **kwargs))
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
+
+    allowed = {h.lower() for h in hosts}
+
+    @app.middleware("http")
+    async def same_origin(request: Request, call_next):
+        host = host_name(request.headers.get("host", ""))
+        if host not in allowed:
+            return JSONResponse({"error": f"this studio answers to {', '.join(sorted(allowed))}, not {host!r}"},
+                                status_code=421)
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD") and origin is not None:
+            netloc = origin.split("://", 1)[-1]
+            if origin == "null" or host_name(netloc) not in allowed:
+                return JSONResponse({"error": "a request from another site is refused"}, status_code=403)
+        return await call_next(request)
 
     @app.middleware("http")
     async def upload_limit(request: Request, call_next):
@@ -136,5 +166,9 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     @app.exception_handler(404)
     async def not_found(request: Request, exc):
         return JSONResponse({"error": "not found"}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):  # multipart parse errors among them
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
     return app

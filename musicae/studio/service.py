@@ -30,6 +30,14 @@ class StudioError(ValueError):
     """A request the studio cannot serve; the message is shown in the page."""
 
 
+def check_randomness(temperature: float, seed: int) -> None:
+    """A finite temperature in 0..5 and a seed a torch.Generator takes, or a StudioError naming the field."""
+    if not 0 <= temperature <= 5:  # false for nan as well
+        raise StudioError(f"temperature must be a number in 0..5 (got {temperature})")
+    if not 0 <= seed < 2**63:
+        raise StudioError(f"seed must be a whole number in 0..2**63-1 (got {seed})")
+
+
 def notes_json(model: TrainedModel, windows, gap_steps: int = 0) -> list[list[float]]:
     """Rows (as given: say, a performance, or what a GrooVAE encoder read) or (N, T) windows of the model's first
     stream, played in order -> [[pitch, start_seconds, end_seconds, velocity], ...]."""
@@ -120,7 +128,7 @@ class Studio:
     def models(self) -> list[dict]:
         if self.checkpoint:
             model = self.model("custom")
-            return [{"name": "custom", "bars": model.cfg.bars, "path": model.source, "default": True,
+            return [{"name": "custom", "bars": model.cfg.bars, "default": True,  # never the server's paths
                      **kind_json(model.encoding), "attributes": sorted(self.vectors("custom"))}]
         return [{**{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")},
                  **kind_json(get_encoding(card["encoding"])), "attributes": sorted(self.vectors(card["name"]))}
@@ -190,6 +198,7 @@ class Studio:
                     temperature: float = 0.0, seed: int = 0, chords: str | None = None) -> dict:
         if not 2 <= steps <= MAX_STEPS:
             raise StudioError(f"steps must be in 2..{MAX_STEPS}")
+        check_randomness(temperature, seed)
         model = self.model(model_name)
         self._not_groove(model, "interpolate")
         wa, wb = self.melody(a, a_name, example_a, model), self.melody(b, b_name, example_b, model)
@@ -211,8 +220,7 @@ class Studio:
                chords: str | None = None) -> dict:
         if not 1 <= n <= MAX_SAMPLES:
             raise StudioError(f"n must be in 1..{MAX_SAMPLES}")
-        if not 0 <= temperature <= 5:
-            raise StudioError("temperature must be in 0..5")
+        check_randomness(temperature, seed)
         model = self.model(model_name)
         self._not_groove(model, "sample")
         under, bars = progression_or_none(model, chords, None)
@@ -245,8 +253,7 @@ class Studio:
         """Humanize or drumify (the model's job) the first windows of an upload or example."""
         from musicae.music.inference.groove_commands import job_of, perform
 
-        if not 0 <= temperature <= 5:
-            raise StudioError("temperature must be in 0..5")
+        check_randomness(temperature, seed)
         model = self.model(model_name)
         job = job_of(model)
         if job is None:
@@ -265,6 +272,7 @@ class Studio:
                 similarity: float = 0.8, model_name: str | None = None, seed: int = 0) -> dict:
         if not 1 <= n <= MAX_SAMPLES or not 0 <= similarity <= 1:
             raise StudioError(f"n must be in 1..{MAX_SAMPLES} and similarity in [0, 1]")
+        check_randomness(0.0, seed)
         model = self.model(model_name)
         window = self.melody(a, a_name, example, model)[0]
         variations = similar(model, window, n, similarity, seed=seed)
