@@ -13,6 +13,7 @@ from musicae.autoencoding.cli import (
     positive_int,
     print_json,
     run_main,
+    seed,
 )
 
 
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=positive_float, default=None, help="passes over the training images (default: 10; "
                    "on --resume, the stored run's unless given to extend it)")
     p.add_argument("--limit", type=positive_int, help="use only the first N training images")
-    p.add_argument("--seed", type=int, default=None, help="seed for weights, data order and noise (default: 0)")
+    p.add_argument("--seed", type=seed, default=None, help="seed for weights, data order and noise (default: 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "
                                                    "process takes cuda:LOCAL_RANK)")
     p.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],

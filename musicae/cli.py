@@ -15,6 +15,7 @@ from musicae.autoencoding.cli import (
     positive_int,
     print_json,
     run_main,
+    seed,
 )
 
 
@@ -79,7 +80,7 @@ def add_prepare(sub) -> None:
                    help="local process pool, or a dask.distributed cluster (pip install 'dask[distributed]')")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT (default: start a "
                                                      "local cluster)")
-    p.add_argument("--seed", type=int, default=0, help="seed for sampling windows and the train/valid split")
+    p.add_argument("--seed", type=seed, default=0, help="seed for sampling windows and the train/valid split")
     p.add_argument("--corpus", choices=["folk"], help="add the folk melodies bundled with music21")
     p.add_argument("--any-meter", action="store_true", help="also window pieces whose bars are not 16 steps")
     p.add_argument("--gap-bars", type=positive_int, default=1, help="a silence this many bars long ends a melody")
@@ -134,7 +135,7 @@ def add_train(sub) -> None:
                    help="a new run's segment encoder and decoder start as this trained flat model of one segment's "
                         "length (checkpoint, run directory or shipped model name; configs with segments, such as "
                         "mel_16bar_hier2_cpu); ignored on --resume, where the stored weights win")
-    p.add_argument("--seed", type=int, default=None, help="seed for weights, data order and noise (default: 0)")
+    p.add_argument("--seed", type=seed, default=None, help="seed for weights, data order and noise (default: 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "
                                                    "process takes cuda:LOCAL_RANK)")
     p.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"],
@@ -185,7 +186,7 @@ def add_evaluate(sub) -> None:
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
     p.add_argument("--split", default="valid", choices=["valid", "train", "all"])
     p.add_argument("--limit", type=positive_int, default=None, help="evaluate a fixed random subset of N windows")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subset and of the posterior samples")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the subset and of the posterior samples")
     p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--temperature", type=non_negative_float, default=1.0,
                    help="softmax temperature of sampled_accuracy (MusicVAE's Table 1: 1.0)")
@@ -233,7 +234,7 @@ def add_generation(sub) -> None:
         if temperature is not None:
             p.add_argument("--temperature", type=non_negative_float, default=temperature,
                            help=f"softmax temperature, finite and >= 0; 0 = greedy (default: {temperature})")
-            p.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
+            p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")
             p.add_argument("--no-png", action="store_true", help="skip the piano-roll picture")
 
     p = sub.add_parser("sample", help="sample melodies from the prior and write MIDI")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from musicae.autoencoding.cli import non_negative_float, print_json
+from musicae.autoencoding.cli import non_negative_float, print_json, seed
 
 
 def cmd_groove(args) -> int:
@@ -29,7 +29,7 @@ def add_drums(sub) -> None:
         p.add_argument("--checkpoint", help=f"a GrooVAE checkpoint, run folder or shipped model (default: {default_model})")
         p.add_argument("--temperature", type=non_negative_float, default=0.0,
                        help="0 = the most likely hits (default); above 0, hits are sampled")
-        p.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
+        p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")
         p.add_argument("--no-png", action="store_true", help="skip the drum grid")
         p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
         if job == "humanize":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from musicae.autoencoding.cli import (
@@ -10,6 +11,7 @@ from musicae.autoencoding.cli import (
     non_negative_int,
     positive_int,
     print_json,
+    seed,
     unit_interval,
 )
 
@@ -75,10 +77,18 @@ def cmd_train_lm(args) -> int:
 def _generation_flags(p, bar: bool = True) -> None:
     p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
     p.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 = greedy decoding (default)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the noise")
     if bar:
         p.add_argument("--bar", type=non_negative_int, default=None,
                        help="use the window starting at this bar of each file (default: the first window)")
+
+
+def vector_amount(text: str) -> float:
+    """Units of an attribute vector: past +-10 the latent leaves anywhere the model was trained (and 1e308 is inf)."""
+    value = finite_float(text)
+    if not -10 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"{text}: must be in -10..10 (units of the vector)")
+    return value
 
 
 def add_latent(sub) -> None:
@@ -90,15 +100,15 @@ def add_latent(sub) -> None:
     p.add_argument("--out", required=True, help="vectors.json to write")
     p.add_argument("--split", default="train", choices=["train", "valid", "all"])
     p.add_argument("--limit", type=positive_int, default=20000, help="a fixed random subset of N windows")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.set_defaults(func=cmd_attributes)
 
     p = sub.add_parser("transform", help="add attribute vectors to a melody's latent code; MIDI, piano roll, WAV")
     p.add_argument("input", help="MIDI file (transformed window by window)")
     p.add_argument("--attribute", action="append", required=True, choices=ATTRIBUTES.names(),
                    help="attribute to change (repeat for several)")
-    p.add_argument("--amount", action="append", required=True, type=finite_float,
-                   help="how much, in units of the vector (one per --attribute)")
+    p.add_argument("--amount", action="append", required=True, type=vector_amount,
+                   help="how much, in units of the vector, in -10..10 (one per --attribute)")
     p.add_argument("--vectors", help="attribute JSON (default: the one shipped beside the model)")
     p.add_argument("--out", required=True)
     p.add_argument("--no-wav", action="store_true", help="skip the WAV")
@@ -131,14 +141,14 @@ def add_latent(sub) -> None:
     p.add_argument("--effect-windows", type=positive_int, default=256, help="held-out windows to transform")
     p.add_argument("--lm", help="language model judging realism (default: the shipped one)")
     p.add_argument("--vectors", help="attribute JSON (default: the one shipped beside the model)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.set_defaults(func=cmd_quality)
 
     p = sub.add_parser("train-lm", help="train the small melody language model the quality report uses")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--steps", type=positive_int, default=3000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--no-progress", action="store_true")

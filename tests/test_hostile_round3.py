@@ -125,3 +125,14 @@ def test_studio_numbers_out_of_range_are_400s_with_an_error(studio, field, value
             continue
         response = studio.post(path, data={**form, field: value}, files=upload)
         assert response.status_code == 400 and field in response.json()["error"], (path, response.text)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["sample", "-n", "1", "--seed", str(10**30)], "--seed"),
+    (["sample", "-n", "1", "--seed", "-1"], "--seed"),
+    (["transform", str(A), "--attribute", "note_density", "--amount", "1e308"], "--amount"),
+])
+def test_numbers_out_of_range_name_their_flag(tiny, tmp_path, capsys, argv, words):
+    code = main(argv + ["--out", str(tmp_path / "o"), "--checkpoint", str(tiny)])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and err.count("\n") == 1, err

@@ -40,6 +40,11 @@ def _number(kind: Callable, text: str, low=None, high=None, low_open=False, high
     return value
 
 
+def seed(text: str) -> int:
+    """A seed torch.Generator takes (0..2**63-1): a larger one would fail later, without naming --seed."""
+    return _number(int, text, low=0, high=2**63 - 1, what="a whole number in 0..2**63-1")
+
+
 def positive_int(text: str) -> int:
     return _number(int, text, low=1, what="at least 1")
 
