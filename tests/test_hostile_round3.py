@@ -136,3 +136,60 @@ def test_numbers_out_of_range_name_their_flag(tiny, tmp_path, capsys, argv, word
     code = main(argv + ["--out", str(tmp_path / "o"), "--checkpoint", str(tiny)])
     err = capsys.readouterr().err
     assert code == 2 and words in err and err.count("\n") == 1, err
+
+
+# ----------------------------------------------------------------------------- runs
+@pytest.fixture(scope="module")
+def beats_data(tmp_path_factory):
+    from tests.test_drums import write_beats
+
+    root = tmp_path_factory.mktemp("beats")
+    write_beats(root / "beats")
+    assert main(["prepare", str(root / "beats"), "--encoding", "drums", "--out", str(root / "data"), "--no-cache",
+                 "--workers", "1", "--valid-fraction", "0"]) == 0
+    return root / "data"
+
+
+def test_train_keeps_a_folder_of_the_users_that_holds_no_run(beats_data, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.json").write_text("my summary")
+    (mine / "curves.png").write_bytes(b"my picture")
+    for extra in ([], ["--overwrite"]):
+        code = main(["train", "--data", str(beats_data), "--out", str(mine), "--config", "drums_2bar_tiny",
+                     "--steps", "2", "--no-progress", *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and "holds curves.png, summary.json but no training run" in err and err.count("\n") == 1
+    assert (mine / "summary.json").read_text() == "my summary" and (mine / "curves.png").read_bytes() == b"my picture"
+    fresh = tmp_path / "never"
+    assert main(["train", "--data", str(tmp_path / "nothing"), "--out", str(fresh), "--config", "drums_2bar_tiny"]) == 2
+    assert not fresh.exists()  # a run that never started leaves no folder
+
+
+def test_a_second_training_into_a_busy_run_is_refused(beats_data, tmp_path, capsys):
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-m", "musicae", "train", "--data", str(beats_data), "--out", str(run),
+                              "--config", "drums_2bar_tiny", "--steps", "100000", "--eval-every", "0",
+                              "--checkpoint-every", "5", "--no-progress"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.time() + 120
+        while not (run / "checkpoints" / "latest").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert (run / "checkpoints" / "latest").exists()
+        code = main(["train", "--data", str(beats_data), "--out", str(run), "--resume", "--steps", "100000",
+                     "--no-progress"])
+        err = capsys.readouterr().err
+        assert code == 2 and f"in use by another training (pid {first.pid})" in err and err.count("\n") == 1, err
+    finally:
+        first.kill()
+        first.wait()
+    # killed with -9: the OS dropped the lock, and the run resumes (to a step a little past the newest checkpoint)
+    step = int((run / "checkpoints" / "latest").read_text().strip().split("-")[-1])
+    assert main(["train", "--data", str(beats_data), "--out", str(run), "--resume", "--no-progress",
+                 "--steps", str(step + 2)]) == 0

@@ -10,9 +10,11 @@ model record `{"kind": ..., "config": {...}, ...}` built here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -142,6 +144,36 @@ class RunPlan:
     trainer: TrainerConfig
     resume_from: Path | None
     notes: list[str]
+    lock: Any = None
+    """The run's lock, held by this process until it exits (see lock_run)."""
+    created: bool = False
+    """Whether planning made the run folder (then abandon_run removes it again)."""
+
+
+LOCK_FILE = ".lock"
+
+
+def lock_run(run_dir: Path):
+    """An exclusive OS lock on the run folder (made if missing), or FileExistsError naming who holds it: two
+    trainings in one run would log steps twice and prune each other's checkpoints. The OS drops the lock when
+    the process ends, kill -9 included, so a stale lock never blocks."""
+    import fcntl
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(run_dir / LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise FileExistsError(f"{run_dir}: in use by another training ({holder}); wait for it to finish, or "
+                              f"train into another --out") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle
 
 
 def plan_run(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool = False, overwrite: bool = False,
@@ -155,9 +187,29 @@ def plan_run(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool = 
     - a damaged newest checkpoint is passed over for the newest intact one, and the notes say so.
     """
     ensure_process_group(resolve_device(trainer.device).type)  # under torchrun, every process plans the same run
-    plan = _plan(run_dir, config, trainer, resume, overwrite, requested, expect)
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise FileExistsError(f"{run_dir}: is an existing file, not a run folder; choose another --out")
+    created = not run_dir.exists()
+    lock = lock_run(run_dir) if is_main() else None
+    try:
+        plan = dataclasses.replace(_plan(run_dir, config, trainer, resume, overwrite, requested, expect), lock=lock,
+                                   created=created)
+    except BaseException:
+        abandon_run(RunPlan(config, trainer, None, [], lock, created), run_dir)
+        raise
     barrier()  # nobody writes into the run before every process has looked at it
     return plan
+
+
+def abandon_run(plan: RunPlan, run_dir: Path) -> None:
+    """A run that never started (bad data, say): release its lock, and leave no folder that planning made."""
+    if plan.lock is not None:
+        plan.lock.close()
+    if plan.created and is_main():
+        (Path(run_dir) / LOCK_FILE).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: something else was written there, keep it
+            Path(run_dir).rmdir()
 
 
 def _plan(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool, overwrite: bool,
@@ -167,6 +219,9 @@ def _plan(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool, over
     if run_dir.exists() and not run_dir.is_dir():
         raise FileExistsError(f"{run_dir}: is an existing file, not a run folder; choose another --out")
     has_run = any((run_dir / name).exists() for name in (CHECKPOINTS_DIR, METRICS_FILE))
+    foreign = [name for name in RUN_FILES if (run_dir / name).exists()] if not has_run else []
+    if foreign:  # a summary.json or curves.png with no run beside it is the user's, not ours to replace
+        raise FileExistsError(f"{run_dir}: holds {', '.join(foreign)} but no training run; choose another --out")
     if not resume:
         if has_run and not overwrite:
             raise FileExistsError(f"{run_dir}: already holds a training run; continue it with --resume, or replace it "

@@ -11,7 +11,7 @@ import torch
 
 from musicae.autoencoding.batch import StreamData
 from musicae.autoencoding.distributed import is_main
-from musicae.autoencoding.runs import plan_run, train_run
+from musicae.autoencoding.runs import abandon_run, plan_run, train_run
 from musicae.autoencoding.trainer import TrainerConfig
 from musicae.music.data.prepare import load_streams
 from musicae.music.encodings.base import Rows
@@ -69,16 +69,20 @@ def train_sequence_vae(
     plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,
                     expect=MODEL_KIND.name)
     cfg = plan.config
-    train = load_streams(data_dir, "train", cfg.encoding_spec)
-    valid = load_streams(data_dir, "valid", cfg.encoding_spec)
-    steps = next(iter(train.values())).shape[1]
-    if steps != cfg.steps:
-        raise ValueError(
-            f"{data_dir}: windows have {steps} steps but config {cfg.name} expects {cfg.steps} "
-            f"({cfg.bars} bars); prepare with --bars {cfg.bars}"
-        )
-    if len(train) == 0:
-        raise ValueError(f"{data_dir}: no training windows")
+    try:
+        train = load_streams(data_dir, "train", cfg.encoding_spec)
+        valid = load_streams(data_dir, "valid", cfg.encoding_spec)
+        steps = next(iter(train.values())).shape[1]
+        if steps != cfg.steps:
+            raise ValueError(
+                f"{data_dir}: windows have {steps} steps but config {cfg.name} expects {cfg.steps} "
+                f"({cfg.bars} bars); prepare with --bars {cfg.bars}"
+            )
+        if len(train) == 0:
+            raise ValueError(f"{data_dir}: no training windows")
+    except BaseException:
+        abandon_run(plan, out)
+        raise
     warm_start = None if source is None else (lambda model: model.init_from(source))
     summary, trainer = train_run(
         plan, out, stream_data(train), init=warm_start,
