@@ -193,3 +193,26 @@ def test_a_second_training_into_a_busy_run_is_refused(beats_data, tmp_path, caps
     step = int((run / "checkpoints" / "latest").read_text().strip().split("-")[-1])
     assert main(["train", "--data", str(beats_data), "--out", str(run), "--resume", "--no-progress",
                  "--steps", str(step + 2)]) == 0
+
+
+def test_a_failed_rewrite_of_the_log_on_resume_keeps_every_line(beats_data, tmp_path, monkeypatch):
+    """--resume drops the log lines after its checkpoint by rewriting the log: atomically, so that a kill or
+    a full disk during the rewrite leaves the old log whole (it used to be truncated in place)."""
+    from musicae.autoencoding import checkpoint
+    from musicae.music.models.training import train_sequence_vae
+
+    run = tmp_path / "run"
+    train_sequence_vae(beats_data, run, "drums_2bar_tiny", steps=6, checkpoint_every=4, log_every=1, eval_every=0,
+                       progress=False)
+    log = run / "metrics.jsonl"
+    before = log.read_text()
+    assert before.count("\n") >= 6  # steps 5 and 6 are past the checkpoint at 4: the rewrite must drop them
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "fsync", full_disk)
+    (run / "checkpoints" / "latest").write_text("step-00000004")
+    with pytest.raises(OSError, match="No space left"):
+        train_sequence_vae(beats_data, run, None, resume=True, steps=8, progress=False)
+    assert log.read_text() == before

@@ -30,6 +30,7 @@ import torch
 from tqdm.auto import tqdm
 
 from musicae.autoencoding.checkpoint import (
+    atomic_write_text,
     latest_checkpoint,
     load_training_state,
     load_weights,
@@ -208,8 +209,9 @@ class Trainer:
         path = self.run_dir / METRICS_FILE
         if not self.place.main or not path.exists():
             return
-        kept = [json.dumps(record) for record in read_jsonl(path) if record.get("step", 0) <= step]
-        path.write_text("".join(line + "\n" for line in kept))
+        kept = "".join(json.dumps(record) + "\n" for record in read_jsonl(path) if record.get("step", 0) <= step)
+        if kept != path.read_text(errors="replace"):  # atomically: a kill mid-write must not empty the log
+            atomic_write_text(path, kept)
 
     @torch.no_grad()
     def evaluate(self, data: BatchSource | None = None, max_batches: int | None = None) -> dict[str, float]:
