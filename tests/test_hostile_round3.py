@@ -216,3 +216,41 @@ def test_a_failed_rewrite_of_the_log_on_resume_keeps_every_line(beats_data, tmp_
     with pytest.raises(OSError, match="No space left"):
         train_sequence_vae(beats_data, run, None, resume=True, steps=8, progress=False)
     assert log.read_text() == before
+
+
+# ----------------------------------------------------------------------------- prepare's inputs
+def test_odd_names_links_loops_fifos_and_locked_folders_are_each_accounted_for(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    inputs = tmp_path / "in"
+    (inputs / "sub").mkdir(parents=True)
+    (inputs / "locked").mkdir()
+    odd = os.fsdecode(b"caf\xe9.mid")  # not UTF-8
+    (inputs / odd).write_bytes(A.read_bytes())
+    (inputs / "sub" / "b.mid").write_bytes(B.read_bytes())
+    (inputs / "locked" / "c.mid").write_bytes(B.read_bytes())
+    os.symlink(tmp_path / "elsewhere", inputs / "linked")  # a link to a folder outside the input
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "d.mid").write_bytes(A.read_bytes())
+    os.symlink("loop1.mid", inputs / "loop2.mid")
+    os.symlink("loop2.mid", inputs / "loop1.mid")
+    os.mkfifo(inputs / "pipe.mid")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):  # what a mode-000 folder answers a user who is not root
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    out = tmp_path / "out"
+    assert main(["prepare", str(inputs), "--out", str(out), "--no-cache", "--workers", "1"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    by_name = {os.path.basename(r["source"]): r for r in records}
+    assert by_name[odd]["status"] == "ok"
+    assert by_name["d.mid"]["status"] == "ok" and by_name["b.mid"]["status"] == "ok"  # the linked folder is read
+    assert by_name["loop1.mid"]["reason"] == by_name["loop2.mid"]["reason"] == "link_loop"
+    assert by_name["pipe.mid"]["reason"] == "not_regular" and "FIFO" in by_name["pipe.mid"]["detail"]
+    assert by_name["locked"]["reason"] == "unreadable" and "permission denied" in by_name["locked"]["detail"]
+    assert stats["items"] == len(records) == 7

@@ -48,45 +48,65 @@ def folk_corpus_files() -> list[InputFile]:
     return files
 
 
-def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str, str]]]:
-    """MIDI and ABC files among `inputs` (directories searched recursively).
-
-    Returns the files and the inputs that could not be used, as (path, reason).
-    """
+def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str, str, str]]]:
+    """MIDI and ABC files among `inputs` (directories searched recursively, symbolic links to folders followed
+    once each), and the inputs that could not be used as (path, reason code, detail): nothing is skipped
+    without a line in the manifest."""
     found: list[InputFile] = []
-    problems: list[tuple[str, str]] = []
-    suffixes = MIDI_SUFFIXES | ABC_SUFFIXES
+    problems: list[tuple[str, str, str]] = []
     for raw in inputs:
         path = Path(raw)
         if path.is_dir():
-            candidates = []
-            for p in sorted(path.rglob("*")):
-                if p.suffix.lower() not in suffixes:
-                    continue
-                if p.is_file():
-                    candidates.append(p)
-                elif not p.exists() and p.is_symlink():  # is_file() is False for a link to nothing
-                    problems.append((str(p), "broken symbolic link (its target does not exist)"))
-                elif not p.is_dir():
-                    problems.append((str(p), not_regular_reason(p)))
-            if not candidates and not problems:
-                problems.append((str(path), "directory holds no .mid/.midi/.abc files"))
-        elif path.is_file():
-            candidates = [path]
-        elif path.exists():
-            problems.append((str(path), not_regular_reason(path)))
-            continue
-        elif path.is_symlink():
-            problems.append((str(path), "broken symbolic link (its target does not exist)"))
-            continue
+            before = len(found), len(problems)
+            _walk(path, found, problems, set())
+            if (len(found), len(problems)) == before:
+                problems.append((str(path), "no_inputs", "directory holds no .mid/.midi/.abc files"))
         else:
-            problems.append((str(path), "no such file or directory"))
-            continue
-        for p in candidates:
-            suffix = p.suffix.lower()
-            kind = "abc" if suffix in ABC_SUFFIXES else "midi"
-            found.append(InputFile(p, kind, str(p)))
+            _one_file(path, found, problems)
     return found, problems
+
+
+def _one_file(path: Path, found: list[InputFile], problems: list) -> None:
+    """A file given or met: an input, or a problem named for what it is."""
+    if path.is_file():
+        found.append(InputFile(path, "abc" if path.suffix.lower() in ABC_SUFFIXES else "midi", str(path)))
+    elif path.is_symlink() and not path.exists():
+        try:
+            path.resolve(strict=True)
+            problems.append((str(path), "missing", "broken symbolic link (its target does not exist)"))
+        except RuntimeError:  # Python 3.11 and 3.12: a loop
+            problems.append((str(path), "link_loop", "symbolic link loop (the links point at each other)"))
+        except OSError as err:
+            loop = getattr(err, "errno", None) == 40  # ELOOP
+            problems.append((str(path), "link_loop" if loop else "missing",
+                             "symbolic link loop (the links point at each other)" if loop
+                             else "broken symbolic link (its target does not exist)"))
+    elif path.exists():
+        problems.append((str(path), "not_regular", not_regular_reason(path)))
+    else:
+        problems.append((str(path), "missing", "no such file or directory"))
+
+
+def _walk(folder: Path, found: list[InputFile], problems: list, seen: set) -> None:
+    """Every input below `folder`, in name order; a folder that cannot be listed is reported, and a folder
+    reached twice through links is read once."""
+    try:
+        real = folder.resolve()
+        if real in seen:
+            return
+        seen.add(real)
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except PermissionError:
+        problems.append((str(folder), "unreadable", "folder cannot be listed (permission denied)"))
+        return
+    except OSError as err:
+        problems.append((str(folder), "unreadable", f"folder cannot be listed ({err.strerror or err})"))
+        return
+    for entry in entries:
+        if entry.is_dir():
+            _walk(entry, found, problems, seen)
+        elif entry.suffix.lower() in MIDI_SUFFIXES | ABC_SUFFIXES:
+            _one_file(entry, found, problems)
 
 
 def not_regular_reason(path: Path) -> str:

@@ -278,8 +278,8 @@ def prepare(
     units, failed = plan_units(files)
     writer = DatasetWriter(out_dir, options, get_encoding(options.encoding), started)
     try:
-        for path, why in problems:
-            writer.add(_record(path, "error", "missing", why), None)
+        for path, reason, why in problems:
+            writer.add(_record(path, "error", reason, why), None)
         for record, windows in failed:
             writer.add(record, windows)
         with tqdm(total=len(units), desc="prepare", unit="unit", disable=not options.progress,

@@ -36,7 +36,7 @@ def _digest(row: list[np.ndarray]) -> bytes:
 
 def is_validation(source: str, fraction: float, seed: int) -> bool:
     """Split by source name, so that a source never has windows on both sides."""
-    digest = hashlib.sha256(f"{seed}:{source}".encode()).digest()
+    digest = hashlib.sha256(f"{seed}:{source}".encode(errors="surrogateescape")).digest()  # any file name
     return int.from_bytes(digest[:8], "little") / 2**64 < fraction
 
 

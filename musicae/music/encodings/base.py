@@ -182,7 +182,7 @@ def capped_rows(count: int, options: ExtractOptions, source: str) -> np.ndarray:
     name and --seed (the same whichever worker or run draws it)."""
     if not options.max_windows_per_file or count <= options.max_windows_per_file:
         return np.arange(count)
-    digest = hashlib.sha256(f"{options.seed}:{source}".encode()).digest()
+    digest = hashlib.sha256(f"{options.seed}:{source}".encode(errors="surrogateescape")).digest()  # any file name
     rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
     return np.sort(rng.choice(count, options.max_windows_per_file, replace=False))
 
