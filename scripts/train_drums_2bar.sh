@@ -2,9 +2,10 @@
 # The shipped 2-bar drum model (musicae/assets/drums_2bar): MusicVAE's cat-drums_2bar_small at this CPU's size
 # (config drums_2bar), on the Groove MIDI Dataset's official train split; every figure on its validation split,
 # which training never reads (info.csv places each performance). Resumable: run it again to go on.
-# Usage: bash scripts/train_drums_2bar.sh [STEPS] [GROOVE_DIR]   (shipped: 4000 steps, ~100 min on one core)
+# Usage: bash scripts/train_drums_2bar.sh [STEPS] [GROOVE_DIR]   (shipped: 3000 steps, about 95 min on one core of
+# this 2-core machine while the other trains too)
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-STEPS="${1:-4000}"
+STEPS="${1:-3000}"
 GROOVE="${2:-../shared/data/groove}"
 [ -f data/prepared/groove/stats.json ] || musicae prepare "$GROOVE" --encoding drums \
   --split-file "$GROOVE/info.csv" --out data/prepared/groove

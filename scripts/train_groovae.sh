@@ -3,7 +3,7 @@
 # groovae_2bar_humanize / groovae_2bar_tap at this CPU's size, on the Groove MIDI Dataset's official train split;
 # every figure on its validation split, which training never reads. Resumable: run it again to go on.
 # Usage: bash scripts/train_groovae.sh humanize|tap [STEPS] [GROOVE_DIR]
-#   shipped: `humanize 3000` and `tap 2000` (about 75 and 50 minutes on one core of this 2-core machine)
+#   shipped: `humanize 3000` and `tap 1500` (about 80 and 40 minutes on one core of this 2-core machine)
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 READS="${1:?give humanize or tap}"
 STEPS="${2:-3000}"
