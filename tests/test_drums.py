@@ -204,8 +204,8 @@ def loudest_per_cell(notes, first: int, steps: int) -> dict[tuple[int, int], tup
     for step, drum, velocity in notes:
         cell = (int(np.floor(step + 0.5)) - first, drum)
         offset = step - np.floor(step + 0.5)
-        if 0 <= cell[0] < steps and (cell not in cells or (velocity, -offset) > (cells[cell][1], -cells[cell][0])):
-            cells[cell] = (offset, velocity)  # the louder wins, the earlier on a tie
+        if 0 <= cell[0] < steps and (cell not in cells or (velocity, offset) >= (cells[cell][1], cells[cell][0])):
+            cells[cell] = (offset, velocity)  # the louder wins, the later on a tie
     return cells
 
 

@@ -84,6 +84,70 @@ def drum_tracks(bits: np.ndarray, steps_per_bar: int, gap_bars: int) -> list[tup
     return tracks
 
 
+class DrumScan:
+    """How both drum encodings walk a piece: per segment in 16-step bars (any meter with `--any-meter`), drum
+    tracks from the bar of a hit to a silence of `gap_bars` bars, windows sliding by `hop_bars`. It counts
+    what it meets, and names the reason when no window came out."""
+
+    def __init__(self, segments, options):
+        self.segments, self.options = segments, options
+        self.steps = options.bars * STEPS_PER_BAR
+        self.counts = {"notes": 0, "drum_notes": 0, "unknown_drum_pitches": 0, "segments": len(segments), "tracks": 0}
+        self.meters: set[str] = set()
+        self.longest = 0
+        ends = [float(s.end.max()) for s in segments if len(s.end)]
+        self.too_long = next((f"a piece lasts {end:.3g} steps, over the {MAX_STEPS} (65,536 bars) windowed"
+                              for end in ends if end > MAX_STEPS), None)
+
+    def pieces(self, select):
+        """(segment index, segment, its chosen notes, steps per bar) of each segment to window; `select(segment)`
+        picks the notes (the drums, say)."""
+        for index, segment in enumerate(self.segments):
+            self.counts["notes"] += len(segment.pitch)
+            chosen = select(segment)
+            if not chosen.any():
+                continue
+            self.counts["drum_notes"] += int(chosen.sum())
+            spb = segment.steps_per_bar
+            if spb != STEPS_PER_BAR and not (self.options.any_meter and spb == int(spb) and spb > 0):
+                self.meters.add(f"{segment.numerator}/{segment.denominator}")
+                continue
+            yield index, segment, chosen, int(spb)
+
+    def known(self, pitches: np.ndarray) -> None:
+        self.counts["unknown_drum_pitches"] += int((PITCH_TO_CLASS[np.clip(pitches, 0, 127)] < 0).sum())
+
+    def window_starts(self, bits: np.ndarray, spb: int) -> list[int]:
+        """The first step of each window of the drum tracks of `bits` (step classes, nonzero at a hit). The
+        caller's arrays must run a bar past the last hit: a track is padded with silence to whole bars."""
+        starts = []
+        for start, classes in drum_tracks(bits, spb, self.options.gap_bars):
+            self.counts["tracks"] += 1
+            self.longest = max(self.longest, len(classes) // spb)
+            starts += range(start, start + len(classes) - self.steps + 1, spb * self.options.hop_bars)
+        return starts
+
+    def nothing(self, encoding) -> Extraction:
+        """No window: why, with the counts."""
+        if self.too_long:
+            reason, detail = "too_long", self.too_long
+        elif self.counts["notes"] == 0:
+            reason, detail = "no_notes", "no notes"
+        elif self.counts["drum_notes"] == 0:
+            reason, detail = "no_drums", "no drum notes (no track on channel 10 / marked as drums)"
+        elif self.meters and self.counts["tracks"] == 0:
+            reason, detail = "meter", (f"no section with 16-step bars (meters found: {', '.join(sorted(self.meters))}); "
+                                       f"--any-meter windows them")
+        else:
+            reason, detail = "too_short", (f"no drum track as long as a {self.options.bars}-bar window (longest: "
+                                           f"{self.longest} bars)")
+        return Extraction(encoding.empty_rows(self.steps), reason=reason, detail=detail, counts=self.counts)
+
+
+def sounding_drums(segment) -> np.ndarray:
+    return segment.is_drum & (segment.velocity > 0)
+
+
 class DrumEncoding(SequenceEncoding):
     """One `drums` stream of 512 classes per sixteenth (MusicVAE's `cat-drums_2bar`)."""
 
@@ -94,53 +158,27 @@ class DrumEncoding(SequenceEncoding):
     lanes = tuple(zip(DRUM_CLASSES, DRUM_PITCHES))
 
     def extract(self, segments, options, source: str = "") -> Extraction:
-        steps = options.bars * STEPS_PER_BAR
-        counts = {"notes": 0, "drum_notes": 0, "unknown_drum_pitches": 0, "segments": len(segments), "tracks": 0}
-        windows, origins, meters, longest = [], [], set(), 0
-        for segment in segments:
-            if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
-                return self.empty(steps, "too_long", f"a piece lasts {float(segment.end.max()):.3g} steps, over the "
-                                                     f"{MAX_STEPS} (65,536 bars) windowed")
-        for index, segment in enumerate(segments):
-            counts["notes"] += len(segment.pitch)
-            drums = segment.is_drum & (segment.velocity > 0)
-            if not drums.any():
-                continue
-            counts["drum_notes"] += int(drums.sum())
-            spb = segment.steps_per_bar
-            if spb != STEPS_PER_BAR and not (options.any_meter and spb == int(spb) and spb > 0):
-                meters.add(f"{segment.numerator}/{segment.denominator}")
-                continue
-            spb = int(spb)
+        scan = DrumScan(segments, options)
+        if scan.too_long:
+            return scan.nothing(self)
+        windows, origins = [], []
+        for index, segment, drums, spb in scan.pieces(sounding_drums):
             onsets = np.floor(segment.start[drums] + 0.5).astype(np.int64)
             pitches = segment.pitch[drums].astype(np.int64)
-            counts["unknown_drum_pitches"] += int((PITCH_TO_CLASS[np.clip(pitches, 0, 127)] < 0).sum())
-            bits = drum_steps(onsets, pitches, int(onsets.max()) + 1)
+            scan.known(pitches)
+            bits = drum_steps(onsets, pitches, int(onsets.max()) + 1 + spb)
             track = int(segment.instrument[drums].min())
-            for start, classes in drum_tracks(bits, spb, options.gap_bars):
-                counts["tracks"] += 1
-                longest = max(longest, len(classes) // spb)
-                for offset in range(0, len(classes) - steps + 1, spb * options.hop_bars):
-                    step = start + offset
-                    windows.append(classes[offset : offset + steps])
-                    origins.append((index, track, step, segment.start_bar + step // spb))
-        rows = Rows(drums=np.array(windows, np.uint16).reshape(-1, steps))
+            for step in scan.window_starts(bits, spb):
+                windows.append(bits[step : step + scan.steps])
+                origins.append((index, track, step, segment.start_bar + step // spb))
+        rows = Rows(drums=np.array(windows, np.uint16).reshape(-1, scan.steps))
         origins = np.array(origins, np.int64).reshape(-1, 4)
         keep = deduplicated(rows) if options.deduplicate else np.arange(len(origins))
         keep = keep[capped_rows(len(keep), options, source)]
-        counts["windows"] = len(keep)
-        if len(keep):
-            return Extraction(rows.take(keep), origins[keep], counts=counts)
-        if counts["notes"] == 0:
-            reason, detail = "no_notes", "no notes"
-        elif counts["drum_notes"] == 0:
-            reason, detail = "no_drums", "no drum notes (no track on channel 10 / marked as drums)"
-        elif meters and counts["tracks"] == 0:
-            reason, detail = "meter", (f"no section with 16-step bars (meters found: {', '.join(sorted(meters))}); "
-                                       f"--any-meter windows them")
-        else:
-            reason, detail = "too_short", f"no drum track as long as a {options.bars}-bar window (longest: {longest} bars)"
-        return Extraction(self.empty_rows(steps), reason=reason, detail=detail, counts=counts)
+        scan.counts["windows"] = len(keep)
+        if not len(keep):
+            return scan.nothing(self)
+        return Extraction(rows.take(keep), origins[keep], counts=scan.counts)
 
     def to_notes(self, row) -> list[Note]:
         notes = []

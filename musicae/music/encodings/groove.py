@@ -7,7 +7,7 @@ The outputs are always the performance. What the encoder reads makes the model:
     groove_humanize   the quantized pattern, hits only: velocities and timing are the model's to invent
     groove_tap        the rhythm collapsed onto one voice, with its timing and velocity (Drumify)
 
-Drum classes and pitches are MusicVAE's 9 (drums.py). Two hits of one class in one step keep the louder (the earlier if equal).
+Drum classes and pitches are MusicVAE's 9 (drums.py). Two hits of one class in one step keep the louder (the later if equal).
 Drum tracks and windows are cut as for the drum encoding: from the bar of a hit to a silence of `gap_bars`.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from musicae.music.encodings.base import (
-    MAX_STEPS,
     Extraction,
     Note,
     Rows,
@@ -30,8 +29,9 @@ from musicae.music.encodings.drums import (
     NUM_DRUM_CLASSES,
     PITCH_TO_CLASS,
     STEPS_PER_BAR,
-    drum_tracks,
+    DrumScan,
     hits_to_classes,
+    sounding_drums,
 )
 
 TAP_CLASS = DRUM_CLASSES.index("closed hi-hat")
@@ -48,8 +48,9 @@ def performance_grid(onsets: np.ndarray, pitches: np.ndarray, velocities: np.nda
     drum = PITCH_TO_CLASS[np.clip(pitches, 0, 127)]
     step = np.floor(onsets + 0.5).astype(np.int64)
     keep = (drum >= 0) & (step >= 0) & (step < length)
-    # written in order of loudness, so the louder of two hits in one cell wins (the earlier on a tie)
-    order = np.lexsort((-onsets[keep], velocities[keep]))
+    # written in order of loudness, so the louder of two hits in one cell wins (on a tie, the later: a stable
+    # sort keeps the notes' own time order)
+    order = np.argsort(velocities[keep], kind="stable")
     step, drum = step[keep][order], drum[keep][order]
     hits = np.zeros((length, NUM_DRUM_CLASSES), np.uint8)
     vel = np.zeros((length, NUM_DRUM_CLASSES), np.float32)
@@ -100,59 +101,32 @@ class GrooveEncoding(SequenceEncoding):
     def extract(self, segments, options, source: str = "") -> Extraction:
         """Windows of the drum performance; with `options.any_notes` (a rhythm given to drumify) a piece with no
         drums is read as taps from all its notes' onsets."""
-        steps = options.bars * STEPS_PER_BAR
-        counts = {"notes": 0, "drum_notes": 0, "unknown_drum_pitches": 0, "segments": len(segments), "tracks": 0}
-        windows, origins, meters, longest = [], [], set(), 0
-        for segment in segments:
-            if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
-                return self.empty(steps, "too_long", f"a piece lasts {float(segment.end.max()):.3g} steps, over the "
-                                                     f"{MAX_STEPS} (65,536 bars) windowed")
-        use_all = options.any_notes and not any((s.is_drum & (s.velocity > 0)).any() for s in segments)
-        for index, segment in enumerate(segments):
-            counts["notes"] += len(segment.pitch)
-            chosen = (segment.velocity > 0) & (True if use_all else segment.is_drum)
-            if not chosen.any():
-                continue
-            counts["drum_notes"] += int(chosen.sum())
-            spb = segment.steps_per_bar
-            if spb != STEPS_PER_BAR and not (options.any_meter and spb == int(spb) and spb > 0):
-                meters.add(f"{segment.numerator}/{segment.denominator}")
-                continue
-            spb = int(spb)
+        scan = DrumScan(segments, options)
+        if scan.too_long:
+            return scan.nothing(self)
+        use_all = options.any_notes and not any(sounding_drums(s).any() for s in segments)
+        select = (lambda s: s.velocity > 0) if use_all else sounding_drums
+        windows, origins = [], []
+        for index, segment, chosen, spb in scan.pieces(select):
             onsets = segment.start[chosen].astype(np.float64)
             pitches = segment.pitch[chosen].astype(np.int64)
             if use_all:  # a melody's onsets: every note a tap
                 pitches = np.full_like(pitches, DRUM_PITCHES[TAP_CLASS][0])
-            counts["unknown_drum_pitches"] += int((PITCH_TO_CLASS[np.clip(pitches, 0, 127)] < 0).sum())
+            scan.known(pitches)
             last = int(np.floor(onsets.max() + 0.5)) + 1
             grid = performance_grid(onsets, pitches, segment.velocity[chosen].astype(np.float64), last + spb)
             track = int(segment.instrument[chosen].min())
-            # the grid runs a bar past the last hit: a track padded to whole bars always fits in it
-            for start, classes in drum_tracks(hits_to_classes(grid["hits"][:last]), spb, options.gap_bars):
-                counts["tracks"] += 1
-                longest = max(longest, len(classes) // spb)
-                for offset in range(start, start + len(classes) - steps + 1, spb * options.hop_bars):
-                    windows.append({n: v[offset:offset + steps] for n, v in grid.items()})
-                    origins.append((index, track, offset, segment.start_bar + offset // spb))
+            for step in scan.window_starts(hits_to_classes(grid["hits"]), spb):
+                windows.append({n: v[step : step + scan.steps] for n, v in grid.items()})
+                origins.append((index, track, step, segment.start_bar + step // spb))
         if not windows:
-            return self._nothing(steps, counts, meters, longest, options)
+            return scan.nothing(self)
         performance = Rows({n: np.stack([w[n] for w in windows]) for n in ("hits", "velocities", "offsets")})
         rows = performance.merged(self.inputs_of(performance))
         keep = capped_rows(len(rows), options, source)
-        counts["windows"] = len(keep)
-        return Extraction(self.check_rows(rows.take(keep), source), np.array(origins, np.int64)[keep], counts=counts)
-
-    def _nothing(self, steps, counts, meters, longest, options) -> Extraction:
-        if counts["notes"] == 0:
-            reason, detail = "no_notes", "no notes"
-        elif counts["drum_notes"] == 0:
-            reason, detail = "no_drums", "no drum notes (no track on channel 10 / marked as drums)"
-        elif meters and counts["tracks"] == 0:
-            reason, detail = "meter", (f"no section with 16-step bars (meters found: {', '.join(sorted(meters))}); "
-                                       f"--any-meter windows them")
-        else:
-            reason, detail = "too_short", f"no drum track as long as a {options.bars}-bar window (longest: {longest} bars)"
-        return Extraction(self.empty_rows(steps), reason=reason, detail=detail, counts=counts)
+        scan.counts["windows"] = len(keep)
+        return Extraction(self.check_rows(rows.take(keep), source), np.array(origins, np.int64)[keep],
+                          counts=scan.counts)
 
     def to_notes(self, row) -> list[Note]:
         """The performance's hits at their offsets and velocities; a row of inputs alone plays those (a
