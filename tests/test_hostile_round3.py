@@ -254,3 +254,19 @@ def test_odd_names_links_loops_fifos_and_locked_folders_are_each_accounted_for(t
     assert by_name["pipe.mid"]["reason"] == "not_regular" and "FIFO" in by_name["pipe.mid"]["detail"]
     assert by_name["locked"]["reason"] == "unreadable" and "permission denied" in by_name["locked"]["detail"]
     assert stats["items"] == len(records) == 7
+
+
+def test_a_chunked_upload_stops_at_the_limit(tiny):
+    from fastapi.testclient import TestClient
+
+    from musicae.studio.server import create_app
+
+    client = TestClient(create_app(checkpoint=str(tiny), max_upload_mb=0.05), base_url="http://127.0.0.1")
+    def body():  # a multipart body with no Content-Length, far past the limit
+        yield b'--x\r\nContent-Disposition: form-data; name="a"; filename="a.mid"\r\n\r\n'
+        for _ in range(400):
+            yield b"\0" * 65536
+
+    response = client.post("/api/similar", content=body(),
+                           headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 413 and "limit" in response.json()["error"]

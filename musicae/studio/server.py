@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -36,6 +37,52 @@ def host_name(value: str) -> str:
     if value.startswith("["):
         return value[1:value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class BodyLimit:
+    """Counts a request's body as it streams in and stops reading at the limit, answering 413: a chunked upload
+    has no Content-Length to refuse it by, and must not be read (or spooled to disk) whole first. The
+    outermost layer: past the limit the app is told the client left, and whatever it answers is replaced."""
+
+    def __init__(self, app, limit: int, megabytes: float):
+        self.app, self.limit, self.megabytes = app, limit, megabytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        state = {"received": 0, "over": False, "answered": False}
+
+        async def counted():
+            if state["over"]:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > self.limit:
+                    state["over"] = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def too_large():
+            if not state["answered"]:
+                state["answered"] = True
+                body = json.dumps({"error": f"upload over the {self.megabytes:g} MB limit"}).encode()
+                await send({"type": "http.response.start", "status": 413,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+
+        async def guarded(message):
+            if state["over"]:
+                await too_large()
+            else:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not state["over"]:
+                raise
+            await too_large()
 
 
 def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
@@ -171,4 +218,5 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     async def http_error(request: Request, exc: StarletteHTTPException):  # multipart parse errors among them
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
+    app.add_middleware(BodyLimit, limit=limit, megabytes=max_upload_mb)  # added last: the outermost layer
     return app
