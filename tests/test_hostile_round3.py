@@ -270,3 +270,26 @@ def test_a_chunked_upload_stops_at_the_limit(tiny):
     response = client.post("/api/similar", content=body(),
                            headers={"Content-Type": "multipart/form-data; boundary=x"})
     assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+def test_long_inputs_are_encoded_and_decoded_in_bounded_batches(tiny):
+    """Past BATCH_ROWS rows the work goes batch by batch (a 10^6-note file took 12 GB at once) and gives what
+    one batch would; the picture of a 500-bar path draws its first 128 bars."""
+    import numpy as np
+
+    from musicae.music.encodings.base import Note
+    from musicae.music.inference import render, trained_model
+
+    model = trained_model.TrainedModel.load(tiny)
+    rng = np.random.default_rng(0)
+    windows = rng.integers(0, 90, (trained_model.BATCH_ROWS * 2 + 7, 32)).astype(np.uint8)
+    z = model.encode(windows)
+    assert z.shape == (len(windows), 8)
+    np.testing.assert_allclose(z[-7:], model.encode(windows[-7:]), atol=1e-5)
+    decoded = model.decode(z)
+    np.testing.assert_array_equal(decoded[-7:], model.decode(z[-7:]))
+    long_row = [Note(60 + i % 12, 2 * i, 2 * i + 2) for i in range(4000)]  # 500 bars
+    png = render.piano_roll_png([long_row], ["long"], "a long path")
+    assert png[:4] == b"\x89PNG"
+    cut, steps, title = render._first_steps([long_row], 8000, 16, "a long path")
+    assert steps == render.MAX_ROLL_STEPS and title.endswith("(first 128 bars)") and max(n.start for n in cut[0]) < 2048

@@ -14,6 +14,8 @@ from musicae.music.encodings.base import Note
 
 MAX_ROLL_ROWS = 24
 """A piano roll draws at most this many rows: its cost stays bounded however many melodies there are."""
+MAX_ROLL_STEPS = 2048
+"""...and at most this many steps (128 bars) of each: a 500-bar input draws its first 128 bars."""
 
 
 def _first_rows(rows: list, titles: list[str] | None, title: str) -> tuple[list, list[str] | None, str]:
@@ -22,6 +24,14 @@ def _first_rows(rows: list, titles: list[str] | None, title: str) -> tuple[list,
         title = f"{title} (first {MAX_ROLL_ROWS} of {len(rows)})".strip()
         rows, titles = rows[:MAX_ROLL_ROWS], titles[:MAX_ROLL_ROWS] if titles else titles
     return rows, titles, title
+
+
+def _first_steps(rows: list[list[Note]], steps: int, steps_per_bar: int, title: str) -> tuple[list, int, str]:
+    """The notes that start within MAX_ROLL_STEPS, the steps to draw, and a title that says so when cut."""
+    if steps <= MAX_ROLL_STEPS:
+        return rows, steps, title
+    title = f"{title} (first {MAX_ROLL_STEPS // steps_per_bar} bars)".strip()
+    return [[n for n in ns if n.start < MAX_ROLL_STEPS] for ns in rows], MAX_ROLL_STEPS, title
 
 
 def _png(fig, axes, title: str) -> bytes:
@@ -54,15 +64,18 @@ def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, titl
     low, high = min(pitches) - 2, max(pitches) + 2
     steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
     steps += -steps % steps_per_bar
+    rows, steps, title = _first_steps(rows, steps, steps_per_bar, title)
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 10, 30), 0.3 + 1.1 * len(rows)),
                              sharex=True, squeeze=False)
     cmap = plt.get_cmap("viridis")
     for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):
         color = cmap(row / max(len(rows) - 1, 1))
         lead = notes[0].part if notes else None
-        for n in sorted(notes, key=lambda n: n.part == lead):  # accompaniment first, under the lead
-            ax.broken_barh([(n.start, n.end - n.start - 0.1)], (n.pitch - 0.4, 0.8),
-                           color=color if n.part == lead else "0.75")
+        bars: dict[tuple[bool, int], list] = {}  # one call per pitch and layer: thousands of notes draw fast
+        for n in notes:
+            bars.setdefault((n.part == lead, n.pitch), []).append((n.start, n.end - n.start - 0.1))
+        for (is_lead, pitch), spans in sorted(bars.items()):  # accompaniment first, under the lead
+            ax.broken_barh(spans, (pitch - 0.4, 0.8), color=color if is_lead else "0.75")
         for bar in range(0, steps + 1, steps_per_bar):
             ax.axvline(bar, color="0.8", lw=0.6, zorder=0)
         ax.set_ylim(low, high)
@@ -87,6 +100,7 @@ def drum_grid_png(rows: list[list[Note]], lanes, titles: list[str] | None = None
     lane_of = {pitch: i for i, (_, pitches) in enumerate(lanes) for pitch in pitches}
     steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
     steps += -steps % steps_per_bar
+    rows, steps, title = _first_steps(rows, steps, steps_per_bar, title)
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 8, 30), 0.3 + 0.22 * len(lanes) * len(rows)),
                              sharex=True, squeeze=False)
     for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):

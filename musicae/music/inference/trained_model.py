@@ -22,6 +22,10 @@ from musicae.music.models.sequence_vae import MODEL_KIND, SequenceVAE
 __all__ = ["NoWindows", "TrainedModel", "melody_windows", "shipped_model_dir", "example_melodies"]
 
 
+BATCH_ROWS = 512
+"""Rows encoded or decoded at once: the memory of a command stays bounded for a file of any length."""
+
+
 def example_melodies(long: bool = False) -> list[Path]:
     """The built-in held-out melodies: a.mid and b.mid (4 bars), or with `long` the 16-bar ones."""
     return sorted((assets_dir() / "examples").glob("long_*.mid" if long else "[!l]*.mid"))
@@ -75,18 +79,27 @@ class TrainedModel:
         """Rows (or windows) -> (N, Z) posterior means."""
         rows = self.encoding.rows(windows, conditions)
         self._check(rows)
-        return self.model.encode(self._tensors(rows)).mode().cpu().numpy()
+        if len(rows) <= BATCH_ROWS:
+            return self.model.encode(self._tensors(rows)).mode().cpu().numpy()
+        # in batches: a long file's thousands of windows at once would take gigabytes
+        return np.concatenate([self.encode(rows.take(slice(i, i + BATCH_ROWS))) for i in range(0, len(rows), BATCH_ROWS)])
 
     @torch.no_grad()
     def decode_rows(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
                     controls: Rows | None = None, fixed: Rows | None = None) -> Rows:
         """(N, Z) -> Rows of the output streams (and the controls they were decoded over); temperature 0 decodes
         greedily (argmax), else samples from `seed`. `fixed` output streams are kept as given."""
-        z = torch.as_tensor(np.asarray(z), dtype=torch.float32, device=self.device)
-        given = None if not controls else self._tensors(Rows(controls).only(self.control_names))
-        kept = None if not fixed else self._tensors(fixed)
-        out = self.model.decode(z, temperature, given, generator=self._device_generator(seed), fixed=kept)
-        decoded = Rows({s.name: out[s.name].cpu().numpy().astype(s.dtype) for s in self.encoding.outputs})
+        z = np.asarray(z)
+        generator = self._device_generator(seed)
+        parts = []
+        for i in range(0, max(len(z), 1), BATCH_ROWS):  # in batches: memory bounded whatever the number of rows
+            part = slice(i, i + BATCH_ROWS)
+            given = None if not controls else self._tensors(Rows(controls).only(self.control_names).take(part))
+            kept = None if not fixed else self._tensors(Rows(fixed).take(part))
+            out = self.model.decode(torch.as_tensor(z[part], dtype=torch.float32, device=self.device), temperature,
+                                    given, generator=generator, fixed=kept)
+            parts.append(Rows({s.name: out[s.name].cpu().numpy().astype(s.dtype) for s in self.encoding.outputs}))
+        decoded = parts[0] if len(parts) == 1 else Rows.concat(parts)
         return decoded.merged(None if not controls else Rows(controls).only(self.control_names))
 
     def decode(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
