@@ -72,3 +72,23 @@ def test_nothing_matching_and_a_bad_archive_are_one_line_errors(archive_site, tm
     assert not (tmp_path / "b").exists() and not (tmp_path / ".b.download").exists()
     json.dumps(expected_songs())  # the shipped list is plain JSON of 909 songs
     assert len(expected_songs()) == 909
+
+
+def test_the_users_files_in_song_folders_survive_a_download(archive_site, tmp_path):
+    """The songs already there are kept, and so is everything else in the folder: the download adds each
+    song's three files and touches nothing else (it used to swap the whole folder)."""
+    site, url = archive_site
+    expected = {song: expected_songs()[song] for song in SONGS}
+    out = tmp_path / "pop909"
+    (out / "001").mkdir(parents=True)
+    (out / "001" / "my_labels.txt").write_text("mine")
+    (out / "001" / "001_audio.txt").write_text("audio notes")
+    (out / ".notes").write_text("my notes")
+    (out / ".git").mkdir()
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    result = download_pop909(out, mirrors=(url,), expected=expected, progress=False)
+    assert result["songs"] == 3
+    assert (out / "001" / "my_labels.txt").read_text() == "mine"
+    assert (out / "001" / "001_audio.txt").read_text() == "audio notes"
+    assert (out / ".notes").read_text() == "my notes" and (out / ".git" / "HEAD").exists()
+    assert all(song_digest(out / s) == expected[s] for s in SONGS)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import zipfile
 from importlib import resources
 from pathlib import Path
 
-from musicae.autoencoding.checkpoint import replace_dir, temp_sibling
+from musicae.autoencoding.checkpoint import temp_sibling
 from musicae.autoencoding.fetch import DownloadError, Resource
 from musicae.autoencoding.fetch import download as fetch
 
@@ -69,11 +70,23 @@ def extract(archive: Path, target: Path, expected: dict[str, str]) -> dict:
         if not verified:
             raise DownloadError(f"{archive}: no song of the archive matches POP909's checksums "
                                 f"({len(mismatched)} differ, {len(missing)} missing)")
-        replace_dir(tmp, target)
+        install_songs(tmp, target, verified)
+        shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {"songs": len(verified), "mismatched": mismatched, "missing": missing}
+
+
+def install_songs(source: Path, target: Path, songs: list[str]) -> None:
+    """Move each verified song's three files into `target/SONG/`, file by file (each rename atomic): whatever
+    else is in `target` or in a song's folder (your labels, audio, a .git) is left where it is."""
+    target.mkdir(parents=True, exist_ok=True)
+    for song in songs:
+        (target / song).mkdir(exist_ok=True)
+        for pattern in FILES:
+            name = pattern.format(song=song)
+            os.replace(source / song / name, target / song / name)
 
 
 def download_pop909(out: Path, mirrors=MIRRORS, expected: dict[str, str] | None = None, progress: bool = True,
