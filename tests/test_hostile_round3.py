@@ -293,3 +293,24 @@ def test_long_inputs_are_encoded_and_decoded_in_bounded_batches(tiny):
     assert png[:4] == b"\x89PNG"
     cut, steps, title = render._first_steps([long_row], 8000, 16, "a long path")
     assert steps == render.MAX_ROLL_STEPS and title.endswith("(first 128 bars)") and max(n.start for n in cut[0]) < 2048
+
+
+@pytest.mark.parametrize("edit, words", [("tiny", "apart; a beat is at least 10 ms"), ("nan", "not a finite number")])
+def test_pop909_beats_too_close_or_not_numbers_are_bad_annotations(tmp_path, edit, words):
+    """Beats 1 µs apart once made a song of billions of steps (a MemoryError of 5-7 GiB, reported as
+    `internal`); a `nan` beat time was taken."""
+    from musicae.music.data.prepare import PrepareOptions, prepare
+    from tests.midi_bytes import notes_file
+
+    song = tmp_path / "001"
+    song.mkdir()
+    (song / "001.mid").write_bytes(notes_file([[(60 + i % 5, 2 * i, 2 * i + 2) for i in range(64)]]))
+    beats = [f"{i * (1e-6 if edit == 'tiny' else 0.5):.9f}\t1.0\t{1.0 if i % 4 == 0 else 0.0}" for i in range(64)]
+    if edit == "nan":
+        beats[3] = "nan\t1.0\t0.0"
+    (song / "beat_midi.txt").write_text("\n".join(beats) + "\n")
+    (song / "chord_midi.txt").write_text("0.0\t100.0\tC:maj\n")
+    stats = prepare([song], tmp_path / "d", PrepareOptions(encoding="melody_chords", workers=1, progress=False,
+                                                            use_cache=False))
+    record = json.loads((tmp_path / "d" / "manifest.jsonl").read_text().splitlines()[0])
+    assert stats["by_reason"] == {"bad_annotation": 1} and words in record["detail"], record

@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from musicae.music.data.segments import STEPS_PER_QUARTER, BadInput, Segment
+from musicae.music.encodings.base import MAX_STEPS
 from musicae.music.encodings.chords import NO_CHORD, UnknownChord, parse_chord
 
 BEATS = "beat_midi.txt"
+MIN_BEAT_SECONDS = 0.01
 CHORDS = "chord_midi.txt"
 MELODY_TRACK = "MELODY"
 
@@ -47,8 +49,13 @@ def beat_grid(path: Path) -> tuple[np.ndarray, int]:
         downbeat = np.array([float(r[2]) == 1.0 for r in rows])
     except ValueError as err:
         raise BadInput("bad_annotation", f"{path.name}: {err}") from None
+    if not np.isfinite(times).all():
+        raise BadInput("bad_annotation", f"{path.name}: a beat time is not a finite number")
     if len(times) < 2 or not downbeat.any() or np.any(np.diff(times) <= 0):
         raise BadInput("bad_annotation", f"{path.name}: needs increasing beat times and at least one downbeat")
+    if np.diff(times).min() < MIN_BEAT_SECONDS:  # 6,000 beats a minute: the steps of a song would number billions
+        raise BadInput("bad_annotation", f"{path.name}: beats {np.diff(times).min():.3g} s apart; a beat is at least "
+                                         f"{MIN_BEAT_SECONDS * 1000:g} ms")
     first = int(np.argmax(downbeat))
     gaps = np.diff(np.flatnonzero(downbeat))
     beats_per_bar = int(np.bincount(gaps).argmax()) if len(gaps) else 4
@@ -106,6 +113,9 @@ def annotated_segments(path: Path) -> list[Segment]:
                       pitch=np.array(columns[2], dtype=np.int64), velocity=np.array(columns[3], dtype=np.int64),
                       instrument=np.array(columns[4], dtype=np.int64), is_drum=np.array(columns[5], dtype=bool),
                       numerator=beats_per_bar, denominator=4)
+    if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
+        raise BadInput("too_long", f"the song lasts {float(segment.end.max()):.3g} steps on its beats, over the "
+                                   f"{MAX_STEPS} (65,536 bars) windowed")
     if (path.parent / CHORDS).is_file():
         total = int(np.ceil(segment.end.max())) + 1 if len(segment.end) else 0
         segment.chords = chord_steps(path.parent / CHORDS, beats, total)
