@@ -314,3 +314,12 @@ def test_pop909_beats_too_close_or_not_numbers_are_bad_annotations(tmp_path, edi
                                                             use_cache=False))
     record = json.loads((tmp_path / "d" / "manifest.jsonl").read_text().splitlines()[0])
     assert stats["by_reason"] == {"bad_annotation": 1} and words in record["detail"], record
+
+
+def test_an_abc_file_over_the_size_limit_is_reported_not_read(tmp_path, capsys):
+    big = tmp_path / "big.abc"
+    big.write_text("".join(f"X:{i}\nT:t\nM:4/4\nL:1/8\nK:C\nCDEF GABc|\n" for i in range(40000)))  # 1.4 MB
+    code = main(["prepare", str(big), "--out", str(tmp_path / "d"), "--max-file-mb", "1", "--no-cache",
+                 "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code == 1 and "'too_large': 1" in captured.err.splitlines()[-1], captured.err

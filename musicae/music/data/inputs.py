@@ -190,7 +190,11 @@ def split_abc_tunes(text: str) -> tuple[str, list[str]]:
     return header, tunes
 
 
-def read_abc(path: Path) -> str:
+def read_abc(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> str:
+    """An ABC file's text (UTF-8, else Latin-1); over `max_file_mb` it is reported, not read."""
+    size = path.stat().st_size
+    if size > max_file_mb * 1024 * 1024:
+        raise BadInput("too_large", f"{size / 1024 / 1024:.1f} MB, over the {max_file_mb:g} MB limit (--max-file-mb)")
     data = path.read_bytes()
     if not data.strip():
         raise BadInput("empty_file", "empty file")

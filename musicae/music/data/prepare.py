@@ -132,7 +132,7 @@ def process_unit(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.nda
             return [(_record(label, "error", "internal", f"{type(err).__name__}: {err}"[:200]), empty)]
     results = []
     try:
-        header, tunes = split_abc_tunes(read_abc(unit.file.path))
+        header, tunes = split_abc_tunes(read_abc(unit.file.path, options.max_file_mb))
     except (BadInput, OSError) as err:
         return [(_record(label, "error", getattr(err, "reason_code", "unreadable"), str(err)), empty)]
     parse = ABC_PARSERS[options.abc_parser]
@@ -241,15 +241,16 @@ def usable_cache(options: PrepareOptions) -> bool:
         return False
 
 
-def plan_units(files: list[InputFile]) -> tuple[list[Unit], list[tuple[dict, np.ndarray]]]:
-    """Work units, and records for files that fail before any parsing (unreadable ABC)."""
+def plan_units(files: list[InputFile], max_file_mb: float = DEFAULT_MAX_FILE_MB
+               ) -> tuple[list[Unit], list[tuple[dict, np.ndarray]]]:
+    """Work units, and records for files that fail before any parsing (unreadable or oversized ABC)."""
     units, failed = [], []
     for f in files:
         if f.kind == "midi":
             units.append(Unit(f))
             continue
         try:
-            _, tunes = split_abc_tunes(read_abc(f.path))
+            _, tunes = split_abc_tunes(read_abc(f.path, max_file_mb))
         except (BadInput, OSError) as err:
             failed.append((_record(f.label, "error", getattr(err, "reason_code", "unreadable"), str(err)), None))
             continue
@@ -275,7 +276,7 @@ def prepare(
     files, problems = discover(inputs)
     if folk:
         files = folk_corpus_files() + files
-    units, failed = plan_units(files)
+    units, failed = plan_units(files, options.max_file_mb)
     writer = DatasetWriter(out_dir, options, get_encoding(options.encoding), started)
     try:
         for path, reason, why in problems:
