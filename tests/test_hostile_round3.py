@@ -323,3 +323,44 @@ def test_an_abc_file_over_the_size_limit_is_reported_not_read(tmp_path, capsys):
                  "--workers", "1"])
     captured = capsys.readouterr()
     assert code == 1 and "'too_large': 1" in captured.err.splitlines()[-1], captured.err
+
+
+def test_a_killed_drivers_workers_and_temporaries_do_not_stay(tmp_path):
+    """kill -9 of prepare's driver used to leave its pool workers blocked for good, and a hidden temporary
+    beside --out; the workers now follow their parent, and the next run removes a dead process's leftovers."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from musicae.autoencoding.checkpoint import remove_stale_temporaries
+
+    code = ("from musicae.music.data.executors import local_results; import time; "
+            "list(local_results(time.sleep, [60] * 4, 2))")
+    driver = subprocess.Popen([sys.executable, "-c", code])
+    children = Path(f"/proc/{driver.pid}/task/{driver.pid}/children")
+    deadline = time.time() + 60
+    while time.time() < deadline and len(children.read_text().split()) < 2:
+        time.sleep(0.1)
+    workers = [int(p) for p in children.read_text().split()]
+    assert len(workers) >= 2
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    deadline = time.time() + 15
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() and
+                                         "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2] for w in workers):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
+                   for w in workers)
+    host = socket.gethostname()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".data.{host}-{dead.pid}.abc.tmp"
+    live = tmp_path / f".data.{host}-{os.getpid()}.abc.tmp"
+    other = tmp_path / f".data.elsewhere-{dead.pid}.abc.tmp"
+    for folder in (stale, live, other):
+        folder.mkdir()
+    assert remove_stale_temporaries(tmp_path, "data") == [stale]
+    assert not stale.exists() and live.exists() and other.exists()

@@ -14,10 +14,12 @@ previous checkpoint intact and `latest` pointing at it.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -37,11 +39,44 @@ class DamagedCheckpoint(ValueError):
     """No intact checkpoint where one was expected; the message says which and why."""
 
 
+def _owner() -> str:
+    """This process, as temporary names carry it: host and pid."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def remove_stale_temporaries(folder: Path, name: str) -> list[Path]:
+    """Remove the temporaries of `name` in `folder` left by a process of this host that is gone (a kill -9
+    mid-write): they would stay hidden there for good. Another host's, or a live process's, are left alone."""
+    host = socket.gethostname()
+    removed = []
+    for tmp in Path(folder).glob(f".{glob.escape(name)}.{glob.escape(host)}-*.tmp"):
+        pid = tmp.name[len(f".{name}.{host}-"):].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a temporary file beside `path` and rename it over `path`: readers never see half a file, and a
     symbolic link at `path` is replaced by the file, never written through (its target stays as it was)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temporaries(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_owner()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -131,7 +166,8 @@ def temp_sibling(target: Path) -> Path:
     if target.exists() and not target.is_dir():
         raise FileExistsError(f"{target}: is an existing file, not a folder; choose another --out")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    remove_stale_temporaries(target.parent, target.name)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{_owner()}.", suffix=".tmp"))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp's 0700 would otherwise become the folder's mode

@@ -20,6 +20,20 @@ UNITS_PER_TASK = 128  # a Dask task carries this many files: scheduling and movi
 TASKS_AHEAD_PER_WORKER = 8  # how far the cluster may run ahead of the writer
 
 
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """A pool worker's initializer: a thread that ends the worker once its parent is gone (kill -9 of the
+    driver would otherwise leave the workers blocked on their queue for good)."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def _run_many(function: Callable, jobs: list) -> list:
     return [function(job) for job in jobs]
 
@@ -33,7 +47,7 @@ def local_results(function: Callable, jobs: list, workers: int, scheduler: str |
         return
     # small chunks keep the load balanced; not too small, or the hand-off costs more than a MIDI parse
     chunksize = max(1, min(64, len(jobs) // (workers * 16)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(function, jobs, chunksize=chunksize)
 
 
