@@ -364,3 +364,18 @@ def test_a_killed_drivers_workers_and_temporaries_do_not_stay(tmp_path):
         folder.mkdir()
     assert remove_stale_temporaries(tmp_path, "data") == [stale]
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_a_huge_progression_is_refused_at_once(tmp_path, capsys):
+    from fastapi.testclient import TestClient
+
+    from musicae.studio.server import create_app
+
+    cfg = get_config("mel_2bar_chords_tiny")
+    save_model(tmp_path / "chords", SequenceVAE(cfg), model_record(cfg))
+    client = TestClient(create_app(checkpoint=str(tmp_path / "chords")), base_url="http://127.0.0.1")
+    huge = " ".join(["C", "G", "Am", "F"] * 1250)  # 5,000 chords ran past 120 s at about 1 GB
+    response = client.post("/api/sample", data={"n": "1", "chords": huge})
+    assert response.status_code == 400 and "at most 256 chords" in response.json()["error"]
+    code = main(["sample", "--checkpoint", str(tmp_path / "chords"), "--chords", huge, "--out", str(tmp_path / "s")])
+    assert code == 2 and "at most 256 chords" in capsys.readouterr().err

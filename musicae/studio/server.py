@@ -97,6 +97,11 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     app = FastAPI(title="musicae studio", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.studio = studio
 
+    light = ThreadPoolExecutor(max_workers=2, thread_name_prefix="studio-light")  # lists: never behind inference
+
+    async def run_light(function):
+        return await asyncio.get_running_loop().run_in_executor(light, function)
+
     async def run(function, *args, **kwargs):
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, partial(function, *args, **kwargs))
@@ -148,13 +153,13 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
 
     @app.get("/api/models")
     async def models():
-        return await run(studio.models)
+        return await run_light(studio.models)
 
     @app.get("/api/examples")
     async def examples(kind: str | None = None):
         if kind not in (None, "melody", "drums"):
             return JSONResponse({"error": "kind: melody or drums"}, status_code=400)
-        return await run(lambda: sorted(studio.example_names(kind)))
+        return await run_light(lambda: sorted(studio.example_names(kind)))
 
     @app.post("/api/groove")
     async def groove(a: UploadFile | None = File(None), example_a: str | None = Form(None),

@@ -54,6 +54,8 @@ def write_file(path: Path, data: bytes) -> str:
     return str(path)
 
 
+MAX_PROGRESSION_BARS = 256
+"""A progression's length bounds the work of one command or studio request (a 5,000-chord one ran for minutes)."""
 CHORDS = "chords"
 """The control stream that --chords fills (an encoding with chords declares it)."""
 
@@ -167,6 +169,8 @@ def progression(model: TrainedModel, text: str | None, windows: int | None = Non
         return None, 0
     if not text:
         raise ConfigError(f"--chords: {model.cfg.name} is chord-conditioned; give a progression, e.g. --chords \"C G Am F\"")
+    if len(text) > 20 * MAX_PROGRESSION_BARS or len(text.split()) > MAX_PROGRESSION_BARS:
+        raise ConfigError(f"--chords: at most {MAX_PROGRESSION_BARS} chords (bars) in a progression")
     classes = parse_progression(text)
     bars, per_window = len(classes), model.cfg.bars
     if windows is None:
