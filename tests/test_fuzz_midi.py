@@ -75,3 +75,37 @@ def test_prepare_accounts_for_every_mutated_file(tmp_path, folk_midi_dir, music2
     assert stats["items"] == len(manifest) == 300
     assert stats["ok"] + stats["skipped"] + stats["error"] == 300
     assert "internal" not in stats["by_reason"], [r for r in manifest if r["reason"] == "internal"][:3]
+
+
+def test_mutated_drum_files_give_drum_and_groove_rows_or_a_reason():
+    """The drum encodings on mutated drum files (hand-made beats and, when ../shared has it, real GMD
+    performances): rows in range for every stream, or a reason; never an exception."""
+    from pathlib import Path
+
+    from musicae.music.encodings import get_encoding
+    from musicae.music.encodings.base import ExtractOptions as Options
+
+    groove = Path(__file__).resolve().parents[2] / "shared" / "data" / "groove"
+    beats = [notes_file([[(36 + (i * 7) % 16, i, i + 1) for i in range(0, 64, 2)]], drums=(0,))]
+    beats += [p.read_bytes() for p in sorted(groove.glob("drummer1/session1/*beat*.mid"))[:4]]
+    encodings = [get_encoding(name) for name in ("drums", "groove", "groove_humanize", "groove_tap")]
+    rng = random.Random(20261202)
+    outcomes = {"rows": 0, "no_row": 0, "bad_input": 0}
+    for _ in range(600):
+        data = mutate(rng.choice(beats), rng)
+        try:
+            segments = midi_segments_from_bytes(data)
+        except BadInput:
+            outcomes["bad_input"] += 1
+            continue
+        encoding = rng.choice(encodings)
+        options = Options(any_meter=rng.random() < 0.5, any_notes=rng.random() < 0.5)
+        found = encoding.extract(segments, options)
+        if len(found):
+            encoding.check_rows(found.rows)  # every stream in its range and dtype
+            assert len(found.origins) == len(found)
+            outcomes["rows"] += 1
+        else:
+            assert found.reason, found
+            outcomes["no_row"] += 1
+    assert all(outcomes.values()), outcomes

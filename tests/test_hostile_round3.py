@@ -379,3 +379,23 @@ def test_a_huge_progression_is_refused_at_once(tmp_path, capsys):
     assert response.status_code == 400 and "at most 256 chords" in response.json()["error"]
     code = main(["sample", "--checkpoint", str(tmp_path / "chords"), "--chords", huge, "--out", str(tmp_path / "s")])
     assert code == 2 and "at most 256 chords" in capsys.readouterr().err
+
+
+def test_random_form_fields_never_get_a_500(studio):
+    """A seeded fuzz of the studio's form fields: every answer is a 200, or a 4xx with {"error"}."""
+    import random
+
+    rng = random.Random(5)
+    values = ["", "0", "-1", "1", "3", "17", "nan", "inf", "-inf", "1e308", str(10**30), "abc", "0x10", " 2 ",
+              "C G Am F", "H", "\x00", "example a", "beat: funk", "../../etc/passwd", "custom", "mel_2bar_folk"]
+    endpoints = {"/api/interpolate": ["steps", "temperature", "seed", "model", "chords", "example_a", "example_b"],
+                 "/api/sample": ["n", "temperature", "seed", "model", "chords"],
+                 "/api/similar": ["n", "similarity", "seed", "model", "example_a"],
+                 "/api/transform": ["model", "example_a", "amount_note_density"],
+                 "/api/groove": ["model", "temperature", "seed", "example_a"]}
+    for _ in range(120):
+        path = rng.choice(list(endpoints))
+        form = {field: rng.choice(values) for field in endpoints[path] if rng.random() < 0.7}
+        response = studio.post(path, data=form)
+        assert response.status_code == 200 or (400 <= response.status_code < 500 and "error" in response.json()), \
+            (path, form, response.status_code, response.text[:200])
