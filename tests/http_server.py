@@ -32,8 +32,17 @@ class RangeHandler(http.server.SimpleHTTPRequestHandler):
             self.send_response(206)
         else:
             self.send_response(200)
+        if self.path.startswith("/nolength/"):  # streams with no length, closing the connection at the end
+            self.close_connection = True
+            self.end_headers()
+            self.wfile.write(data[start:])
+            return
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
+        if self.path.startswith("/drop/"):  # announces it all, sends half, hangs up
+            self.wfile.write(data[start:start + (len(data) - start) // 2])
+            self.close_connection = True
+            return
         self.wfile.write(data[start:])
 
 

@@ -92,3 +92,15 @@ def test_the_users_files_in_song_folders_survive_a_download(archive_site, tmp_pa
     assert (out / "001" / "001_audio.txt").read_text() == "audio notes"
     assert (out / ".notes").read_text() == "my notes" and (out / ".git" / "HEAD").exists()
     assert all(song_digest(out / s) == expected[s] for s in SONGS)
+
+
+def test_an_archive_member_that_would_expand_too_far_is_refused(tmp_path):
+    """A 1 MB zip holding a 1 GiB member once inflated it all (2.27 GB RSS, 1 GiB on disk)."""
+    from musicae.music.data.pop909 import MAX_MEMBER_BYTES, extract
+
+    archive = tmp_path / "master.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("POP909-Dataset-master/POP909/001/001.mid", b"\0" * (MAX_MEMBER_BYTES + 10))
+    with pytest.raises(DownloadError, match="would expand to"):
+        extract(archive, tmp_path / "pop909", {"001": "0" * 32})
+    assert not (tmp_path / "pop909").exists() and not list(tmp_path.glob(".pop909*"))

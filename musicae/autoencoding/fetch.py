@@ -6,6 +6,7 @@ Shared by the MNIST and POP909 downloaders; tested against loopback servers only
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import urllib.error
 import urllib.request
@@ -20,6 +21,14 @@ class Resource:
     filename: str
     md5: str | None = None
     """None: the file is verified by what it holds instead (see pop909.py)."""
+    size: int | None = None
+    """Its length in bytes, when known: a shorter file is resumed, never taken as whole; no more is read."""
+    max_bytes: int = 512 * 1024 * 1024
+    """With no known size, a mirror that streams more than this (no length given, or a wrong one) is cut off."""
+
+
+class ShortRead(OSError):
+    """The connection closed before the file was whole: the next attempt resumes where this one stopped."""
 
 
 CHUNK = 1 << 16
@@ -37,9 +46,13 @@ def md5sum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fetch(url: str, partial: Path, timeout: float, progress: bool) -> None:
-    """Append the rest of `url` to `partial`, resuming with an HTTP Range request."""
+def _fetch(url: str, partial: Path, timeout: float, progress: bool, resource: Resource | None = None) -> None:
+    """Append the rest of `url` to `partial`, resuming with an HTTP Range request. Raises ShortRead when the
+    body ends before its announced (or known) length, and stops a body that runs past it."""
+    resource = resource or Resource(partial.name)
     have = partial.stat().st_size if partial.exists() else 0
+    if resource.size is not None and have >= resource.size:
+        return
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
@@ -51,13 +64,22 @@ def _fetch(url: str, partial: Path, timeout: float, progress: bool) -> None:
         if have and response.status != 206:  # server ignored the range: start over
             have = 0
             partial.unlink(missing_ok=True)
-        total = response.headers.get("Content-Length")
-        total = int(total) + have if total else None
-        with open(partial, "ab") as f, tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=partial.name,
-                                             disable=not progress) as bar:
+        announced = response.headers.get("Content-Length")
+        total = int(announced) + have if announced and announced.isdigit() else None
+        if resource.size is not None and total is not None and total != resource.size:
+            raise ShortRead(f"the server announces {total} bytes, and the file has {resource.size}")
+        expected = resource.size if resource.size is not None else total
+        limit = expected if expected is not None else resource.max_bytes
+        with open(partial, "ab") as f, tqdm(total=expected, initial=have, unit="B", unit_scale=True,
+                                             desc=partial.name, disable=not progress) as bar:
             for block in iter(lambda: response.read(CHUNK), b""):
+                if have + len(block) > limit:
+                    raise ShortRead(f"more than the {limit} bytes expected: cut off")
                 f.write(block)
+                have += len(block)
                 bar.update(len(block))
+        if expected is not None and have < expected:
+            raise ShortRead(f"the connection closed at {have} of {expected} bytes")
 
 
 def download(data_dir: Path, resources, mirrors, timeout: float = 30.0, progress: bool = True) -> list[Path]:
@@ -75,9 +97,12 @@ def download(data_dir: Path, resources, mirrors, timeout: float = 30.0, progress
         for mirror in mirrors:
             url = mirror + resource.filename
             try:
-                _fetch(url, partial, timeout, progress)
-            except (urllib.error.URLError, OSError) as err:
+                _fetch(url, partial, timeout, progress, resource)
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as err:  # the part is kept: the
+                # next mirror resumes it
                 errors.append(f"{url}: {getattr(err, 'reason', err)}")
+                if "cut off" in str(err) or "announces" in str(err):
+                    partial.unlink(missing_ok=True)  # what it sent is not the file: start afresh elsewhere
                 continue
             if resource.md5 is None or md5sum(partial) == resource.md5:
                 os.replace(partial, target)

@@ -25,6 +25,8 @@ from musicae.autoencoding.fetch import download as fetch
 ARCHIVE = Resource("master.zip")
 MIRRORS = ("https://github.com/music-x-lab/POP909-Dataset/archive/refs/heads/",)
 FILES = ("{song}.mid", "beat_midi.txt", "chord_midi.txt")
+MAX_MEMBER_BYTES = 4 * 1024 * 1024
+"""POP909's largest file is a few hundred kB."""
 MEMBER = re.compile(r"^[^/]+/POP909/(\d{3})/(\d{3}\.mid|beat_midi\.txt|chord_midi\.txt)$")
 
 
@@ -53,9 +55,16 @@ def extract(archive: Path, target: Path, expected: dict[str, str]) -> dict:
                 for info in zipped.infolist():
                     match = MEMBER.match(info.filename)
                     if match and match.group(1) in expected:
+                        if info.file_size > MAX_MEMBER_BYTES:  # said before a byte is inflated: no zip bomb
+                            raise DownloadError(f"{archive.name}: {info.filename} would expand to {info.file_size:,} "
+                                                f"bytes; a POP909 file is under {MAX_MEMBER_BYTES:,}: not the archive")
                         folder = tmp / match.group(1)
                         folder.mkdir(exist_ok=True)
-                        (folder / match.group(2)).write_bytes(zipped.read(info))
+                        with zipped.open(info) as member:  # read no more than the bound, whatever the header says
+                            data = member.read(MAX_MEMBER_BYTES + 1)
+                        if len(data) > MAX_MEMBER_BYTES:
+                            raise DownloadError(f"{archive.name}: {info.filename} expands past {MAX_MEMBER_BYTES:,} bytes")
+                        (folder / match.group(2)).write_bytes(data)
         except zipfile.BadZipFile as err:
             raise DownloadError(f"{archive.name} from the mirror: not a readable zip archive ({err}); it was removed, "
                                 f"so the next run downloads it again") from None
