@@ -399,3 +399,17 @@ def test_random_form_fields_never_get_a_500(studio):
         response = studio.post(path, data=form)
         assert response.status_code == 200 or (400 <= response.status_code < 500 and "error" in response.json()), \
             (path, form, response.status_code, response.text[:200])
+
+
+def test_an_abc_error_names_no_server_path(studio, monkeypatch):
+    import sys
+    import types
+
+    class Score:  # symusic's Score is frozen: the studio is given one whose ABC route fails with a path
+        @staticmethod
+        def from_abc(text):
+            raise RuntimeError("abc2midi failed: /opt/site-packages/symusic/bin/abc2midi: bad note in line 3")
+
+    monkeypatch.setitem(sys.modules, "symusic", types.SimpleNamespace(Score=Score))
+    response = studio.post("/api/similar", files={"a": ("tune.abc", b"X:1\nK:C\nCDE|\n", "text/plain")})
+    assert response.status_code == 400 and "/opt/" not in response.text and "<path>" in response.json()["error"]

@@ -4,6 +4,7 @@ variations as JSON-ready notes plus base64 MIDI. The server (server.py) only mov
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,7 +96,8 @@ def abc_to_midi(data: bytes, name: str) -> bytes:
         with _quiet_fds():
             return symusic.Score.from_abc(header + tunes[0]).dumps_midi()
     except Exception as err:
-        raise StudioError(f"{name}: unreadable ABC ({' '.join(str(err).split())[:100]})") from None
+        reason = re.sub(r"(?:[A-Za-z]:)?[/\\][^\s:'\"]+", "<path>", " ".join(str(err).split()))  # no server path
+        raise StudioError(f"{name}: unreadable ABC ({reason[:100]})") from None
 
 
 def kind_json(encoding) -> dict:
