@@ -23,7 +23,8 @@ def cmd_studio(args) -> int:
     if args.checkpoint:
         app.state.studio.model("custom")  # a bad --checkpoint fails now, in one line, not at the first request
     print(f"musicae studio: http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # SIGTERM: requests in flight get 5 s, then the server stops (queued work is dropped, see create_app)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 
 

@@ -223,5 +223,10 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     async def http_error(request: Request, exc: StarletteHTTPException):  # multipart parse errors among them
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
+    @app.on_event("shutdown")
+    def drop_queued_work():  # a stopping server does not work through a queue of requests nobody waits for
+        pool.shutdown(wait=False, cancel_futures=True)
+        light.shutdown(wait=False, cancel_futures=True)
+
     app.add_middleware(BodyLimit, limit=limit, megabytes=max_upload_mb)  # added last: the outermost layer
     return app
