@@ -41,7 +41,9 @@ def test_every_shipped_model_loads_by_name_and_has_its_figures(capsys):
         assert card["bars"] == model.cfg.bars and card["parameters"] == sum(
             p.numel() for p in model.model.parameters())
         assert 0 < card["figures"]["sampled_accuracy"] < card["figures"]["teacher_forced_accuracy"] <= 1
-        vectors = load_vectors(model_vectors_path(model), model)  # every shipped model ships its vectors
+        if model.encoding.lanes:  # drums: no melody attributes to move along
+            continue
+        vectors = load_vectors(model_vectors_path(model), model)  # every melody model ships its vectors
         assert {"note_density", "average_interval", "in_scale", "syncopation_8th"} <= set(vectors)
     assert main(["models", "--json"]) == 0
     assert [c["name"] for c in json.loads(capsys.readouterr().out)] == names
