@@ -18,5 +18,5 @@ if musicae models | grep -q '^drums_2bar'; then
   musicae interpolate "$DRUMS/funk.mid" "$DRUMS/rock.mid" --checkpoint drums_2bar --steps 5 --out "$OUT/drums"
 fi
 if musicae models | grep -q '^groovae_humanize'; then
-  musicae humanize "$DRUMS/rock_quantized.mid" --out "$OUT/humanize"
+  musicae humanize "$DRUMS/funk_quantized.mid" --out "$OUT/humanize"
 fi

@@ -1,6 +1,6 @@
 """Write the studio's drum examples (musicae/assets/examples/drums/): bars 3-6 of six performances of the
 Groove MIDI Dataset's validation split, one per style, so the shipped drum models never trained on them; a
-quantized, one-velocity copy of the rock beat (an input for humanize) and the kick and snare of the hip-hop
+quantized, one-velocity copy of the funk beat (an input for humanize) and the kick and snare of the hip-hop
 beat as taps on one drum (an input for drumify). CREDITS.md beside them credits the dataset (CC BY 4.0).
 
 Usage: python scripts/make_drum_examples.py [GROOVE_DIR]
@@ -29,7 +29,7 @@ CC BY 4.0, https://creativecommons.org/licenses/by/4.0/), cut to four bars and w
 change, but for the two files marked below). The shipped drum models never trained on them.
 
 {lines}
-- `rock_quantized.mid`: `rock.mid` on the sixteenth grid at one velocity (an input for humanize)
+- `funk_quantized.mid`: `funk.mid` on the sixteenth grid at one velocity (an input for humanize)
 - `hiphop_taps.mid`: the kick and snare hits of `hiphop.mid` as taps on one drum (an input for drumify)
 """
 
@@ -55,10 +55,10 @@ def main(groove: str = "../shared/data/groove") -> None:
         kit(bpm, "drums", moved).write(str(OUT / f"{name}.mid"))
         lines.append(f"- `{name}.mid`: bars 3-6 of `{rel}` ({bpm:.0f} bpm)")
         step = bar / 16
-        if name == "rock":
+        if name == "funk":
             grid = [pretty_midi.Note(100, n.pitch, round(n.start / step) * step, round(n.start / step) * step + 0.05)
                     for n in moved if round(n.start / step) < 64]
-            kit(bpm, "drums", grid).write(str(OUT / "rock_quantized.mid"))
+            kit(bpm, "drums", grid).write(str(OUT / "funk_quantized.mid"))
         if name == "hiphop":
             seen, taps = set(), []
             for n in sorted(moved, key=lambda n: n.start):

@@ -280,11 +280,11 @@ def test_drum_models_get_beats_lanes_and_their_groove_job(tmp_path):
     lane_pitches = {lane[1] for lane in model["lanes"]}
     assert path["inputs"][0]["notes"] and {n[0] for n in path["inputs"][0]["notes"]} <= lane_pitches
     assert drums.post("/api/sample", data={"n": "2"}).status_code == 200
-    refused = drums.post("/api/groove", data={"example_a": "beat: rock quantized"})
+    refused = drums.post("/api/groove", data={"example_a": "beat: funk quantized"})
     assert refused.status_code == 400 and "not a GrooVAE model" in refused.json()["error"]
     humanize = studio_of(tmp_path, "groovae_2bar_humanize_tiny")
     assert humanize.get("/api/models").json()[0]["job"] == "humanize"
-    done = humanize.post("/api/groove", data={"example_a": "beat: rock quantized"}).json()
+    done = humanize.post("/api/groove", data={"example_a": "beat: funk quantized"}).json()
     assert done["job"] == "humanize" and len(done["input"]["notes"]) > 20  # the pattern the encoder read
     assert all(n[1] * 8 == pytest.approx(round(n[1] * 8)) for n in done["input"]["notes"])  # on the grid
     assert midi_of(done["output"]["midi"]).instruments[0].is_drum

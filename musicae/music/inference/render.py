@@ -106,7 +106,7 @@ def drum_grid_png(rows: list[list[Note]], lanes, titles: list[str] | None = None
     for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):
         grid = np.zeros((len(lanes), steps))
         for n in notes:
-            lane, step = lane_of.get(n.pitch), int(n.start)
+            lane, step = lane_of.get(n.pitch), int(np.floor(n.start + 0.5))  # a hit played early is still its step's
             if lane is not None and 0 <= step < steps:
                 grid[lane, step] = max(grid[lane, step], n.velocity / 127)
         ax.imshow(grid, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
