@@ -61,6 +61,8 @@ def chords_variant(encoding: str, registry) -> str:
 
 
 def add_prepare(sub) -> None:
+    from musicae.music.encodings.base import DEFAULT_ENCODING
+
     p = sub.add_parser("prepare", help="MIDI/ABC files and folders -> training windows (npy shards, manifest, stats)")
     p.add_argument("inputs", nargs="*", help="MIDI files, ABC files, directories (searched recursively)")
     p.add_argument("--out", required=True, help="output folder: new, empty, or one that prepare wrote (then replaced "
@@ -71,8 +73,9 @@ def add_prepare(sub) -> None:
     p.add_argument("--workers", type=non_negative_int, default=0,
                    help="worker processes (default: all cores); with --executor dask and no --scheduler, the local "
                         "cluster's workers")
-    p.add_argument("--encoding", default="melody", help="what the windows hold: melody (MusicVAE's 90 classes), "
-                   "melody_chords (with the chord of each step), drums (MusicVAE's 9 drum classes, 512 per step)")
+    p.add_argument("--encoding", default=DEFAULT_ENCODING, help="what the windows hold: melody (MusicVAE's 90 classes), "
+                   "melody_chords (with the chord of each step), drums (MusicVAE's 9 drum classes, 512 per step), "
+                   "groove, groove_humanize, groove_tap (GrooVAE: hits, velocities and timing)")
     p.add_argument("--chords", action="store_true",
                    help="store the chord of every step with each window (chord annotations beside the MIDI, as in "
                         "POP909); an input without chords is reported as no_chords")

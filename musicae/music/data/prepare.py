@@ -41,7 +41,7 @@ from musicae.music.data.inputs import (
 )
 from musicae.music.data.writer import DATASET_FORMAT, SHARD_SIZE, DatasetWriter, is_validation, write_dataset  # noqa: F401 (re-exported)
 from musicae.music.encodings import ENCODINGS, get_encoding
-from musicae.music.encodings.base import ExtractOptions, Rows
+from musicae.music.encodings.base import DEFAULT_ENCODING, ExtractOptions, Rows
 
 CACHE_VERSION = 4
 TUNES_PER_UNIT = 200
@@ -55,7 +55,7 @@ class UnsafeOutput(ValueError):
 @dataclass
 class PrepareOptions(CheckedConfig):
     extract: ExtractOptions = field(default_factory=ExtractOptions)
-    encoding: str = "melody"
+    encoding: str = DEFAULT_ENCODING
     """Which encoding turns scores into windows (see encodings.py)."""
     workers: int = 0
     """Parallel worker processes; 0 uses every core."""
@@ -325,7 +325,7 @@ def load_streams(data_dir: Path, split: str = "train", encoding=None) -> Rows:
     if stats.get("format", 1) < DATASET_FORMAT:
         raise ValueError(f"{data_dir}: prepared by an earlier musicae (one unnamed stream); run `musicae prepare` "
                          f"again")
-    name = stats.get("encoding", "melody")
+    name = stats.get("encoding", DEFAULT_ENCODING)
     if encoding is not None and encoding.name != name:
         raise ValueError(f"{data_dir}: a {name!r} dataset, and the model reads {encoding.name!r}; prepare the data "
                          f"with --encoding {encoding.name}")
@@ -346,7 +346,7 @@ def load_streams(data_dir: Path, split: str = "train", encoding=None) -> Rows:
 
 def dataset_encoding(data_dir: Path):
     """The encoding a prepared directory was made with."""
-    return get_encoding(_dataset_stats(Path(data_dir)).get("encoding", "melody"))
+    return get_encoding(_dataset_stats(Path(data_dir)).get("encoding", DEFAULT_ENCODING))
 
 
 def load_windows(data_dir: Path, split: str = "train", encoding=None) -> np.ndarray:

@@ -344,6 +344,8 @@ class SequenceEncoding:
 
 
 ENCODINGS = Registry("encoding")
+DEFAULT_ENCODING = "melody"
+"""The encoding of a config or dataset that names none (round 1 knew no other), and the CLI's default."""
 
 
 def register_encoding(encoding: SequenceEncoding) -> SequenceEncoding:

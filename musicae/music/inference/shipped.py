@@ -11,6 +11,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from musicae.music.encodings.base import DEFAULT_ENCODING
+
 DEFAULT_MODEL = "mel_2bar_folk"
 CARD = "card.json"
 
@@ -57,7 +59,7 @@ def model_card(name: str) -> dict:
         "config": config.get("name"),
         "bars": config.get("bars"),
         "decoder": config.get("decoder"),
-        "encoding": config.get("encoding", "melody"),
+        "encoding": config.get("encoding", DEFAULT_ENCODING),
         "z_dim": config.get("z_dim"),
         "parameters": card.get("parameters"),
         "megabytes": round(sum(p.stat().st_size for p in directory.iterdir() if p.is_file()) / 1e6, 2),

@@ -11,6 +11,7 @@ from typing import Literal
 
 from musicae.autoencoding.config import CheckedConfig, Registry, require
 from musicae.music.encodings import ENCODINGS, get_encoding
+from musicae.music.encodings.base import DEFAULT_ENCODING
 
 DEFAULT_CONFIG = "mel_2bar_cpu"
 
@@ -19,7 +20,7 @@ DEFAULT_CONFIG = "mel_2bar_cpu"
 class SequenceVAEConfig(CheckedConfig):
     name: str = DEFAULT_CONFIG
     """Config name."""
-    encoding: str = "melody"
+    encoding: str = DEFAULT_ENCODING
     """What the classes mean and how windows are made (see `musicae/music/encodings/`)."""
     bars: int = 2
     """Window length in bars."""

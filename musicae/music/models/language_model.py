@@ -23,6 +23,7 @@ from musicae.autoencoding.runs import load_model, plan_run, register_model_kind,
 from musicae.autoencoding.trainer import TrainerConfig
 from musicae.music.data.prepare import dataset_encoding, load_streams
 from musicae.music.encodings import ENCODINGS, get_encoding
+from musicae.music.encodings.base import DEFAULT_ENCODING
 
 SHIPPED_LM = "mel_lm_folk"
 
@@ -31,7 +32,7 @@ SHIPPED_LM = "mel_lm_folk"
 class MelodyLMConfig(CheckedConfig):
     name: str = "mel_lm_small"
     """Config name."""
-    encoding: str = "melody"
+    encoding: str = DEFAULT_ENCODING
     """What the classes mean (see `musicae/music/encodings/base.py`)."""
     embed_dim: int = 64
     """Token embedding size."""
