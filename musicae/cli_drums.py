@@ -12,7 +12,7 @@ def cmd_groove(args) -> int:
 
     print_json(groove(args.command, args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
                       seed=args.seed, wav=not args.no_wav, png=not args.no_png,
-                      keep_hits=not getattr(args, "free_hits", False)))
+                      keep_hits=not args.free_hits))
     return 0
 
 
@@ -35,4 +35,4 @@ def add_drums(sub) -> None:
         if job == "humanize":
             p.add_argument("--free-hits", action="store_true", help="let the model pick the hits too (its "
                            "reconstruction of the pattern) instead of keeping the input's")
-        p.set_defaults(func=cmd_groove)
+        p.set_defaults(func=cmd_groove, free_hits=False)  # drumify picks its hits: it has no --free-hits

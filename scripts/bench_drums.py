@@ -29,7 +29,7 @@ import torch
 
 from musicae.music.data.prepare import load_streams
 from musicae.music.encodings.groove import TAP_CLASS
-from musicae.music.inference.groove_commands import perform
+from musicae.music.inference.groove_commands import hit_f1, perform
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.models.evaluation import evaluate_rows
 
@@ -56,19 +56,13 @@ def valid_tempos(data: Path, groove: Path) -> np.ndarray:
     return np.array(tempos)
 
 
-def f1(found: np.ndarray, wanted: np.ndarray) -> float:
-    found, wanted = found > 0.5, wanted > 0.5
-    total = found.sum() + wanted.sum()
-    return float(2 * (found & wanted).sum() / total) if total else 1.0
-
-
 def timing_velocity(hits, offsets, velocities, truth, ms_per_step) -> dict:
     """Errors over the hits that are in both, and the hit F1."""
     both = (hits > 0.5) & (truth["hits"] > 0)
     ms = np.broadcast_to(ms_per_step[:, None, None], both.shape)
     return {"timing_mae_ms": round(float((np.abs(offsets - truth["offsets"]) * ms)[both].mean()), 2),
             "velocity_mae": round(float(np.abs(velocities - truth["velocities"])[both].mean() * 127), 2),
-            "hit_f1": round(f1(hits, truth["hits"]), 4), "hits_compared": int(both.sum())}
+            "hit_f1": round(hit_f1(hits, truth["hits"]), 4), "hits_compared": int(both.sum())}
 
 
 def decode(model: TrainedModel, inputs, keep_hits: bool = False, batch: int = 256):
@@ -108,16 +102,16 @@ def bench_drumify(checkpoint: str, data: Path, limit: int) -> None:
     valid = valid.take(slice(0, limit or None))
     truth = np.asarray(valid["hits"], np.float32)
     out = decode(model, valid)
-    emit({"bench": "drumify", "model": checkpoint, "windows": len(valid), "hit_f1": round(f1(out["hits"], truth), 4)})
+    emit({"bench": "drumify", "model": checkpoint, "windows": len(valid), "hit_f1": round(hit_f1(out["hits"], truth), 4)})
     flat = np.asarray(train["hits"]).reshape(len(train), -1)
     patterns, counts = np.unique(flat, axis=0, return_counts=True)
     common = patterns[counts.argmax()].reshape(truth.shape[1:])
     emit({"bench": "drumify", "model": "baseline: the train split's most common 2-bar beat",
-          "hit_f1": round(f1(np.broadcast_to(common, truth.shape).astype(np.float32), truth), 4),
+          "hit_f1": round(hit_f1(np.broadcast_to(common, truth.shape).astype(np.float32), truth), 4),
           "its_windows": int(counts.max())})
     hats = np.zeros_like(truth)
     hats[..., TAP_CLASS] = np.asarray(valid["tap_hits"])
-    emit({"bench": "drumify", "model": "baseline: the taps played as a closed hi-hat", "hit_f1": round(f1(hats, truth), 4)})
+    emit({"bench": "drumify", "model": "baseline: the taps played as a closed hi-hat", "hit_f1": round(hit_f1(hats, truth), 4)})
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import torch
 
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
 from musicae.autoencoding.cli import OneLineParser, run_main
-from musicae.autoencoding.runs import load_model
+from musicae.autoencoding.runs import load_resolved
 from musicae.music.data.prepare import load_streams
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent.moves import VECTORS_FILE, attribute_vectors
@@ -64,7 +64,7 @@ def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = 
            recipe: str | None = None, attributes: Path | None = None, device: str = "cpu") -> dict:
     checkpoint = resolve_checkpoint(source)
     record = load_config(checkpoint)
-    model, _ = load_model(checkpoint, device)
+    model, _ = load_resolved(checkpoint, device)
     weights = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
     if (checkpoint / "trainer.json").exists():
         trainer = json.loads((checkpoint / "trainer.json").read_text())

@@ -291,7 +291,7 @@ def test_long_inputs_are_encoded_and_decoded_in_bounded_batches(tiny):
     long_row = [Note(60 + i % 12, 2 * i, 2 * i + 2) for i in range(4000)]  # 500 bars
     png = render.piano_roll_png([long_row], ["long"], "a long path")
     assert png[:4] == b"\x89PNG"
-    cut, steps, title = render._first_steps([long_row], 8000, 16, "a long path")
+    cut, steps, title = render._first_steps([long_row], 16, "a long path")
     assert steps == render.MAX_ROLL_STEPS and title.endswith("(first 128 bars)") and max(n.start for n in cut[0]) < 2048
 
 

@@ -305,19 +305,21 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return intact_checkpoint(run_dir)[0]
 
 
-def resolve_checkpoint(path: Path) -> Path:
-    """Accept a checkpoint directory, its model.safetensors, or a run directory."""
+def resolve_checkpoint(path: Path, full: bool = True) -> Path:
+    """Accept a checkpoint directory, its model.safetensors, or a run directory; the checkpoint is checked
+    against its files.json, SHA-256 included (`full`): a flipped byte must not load silently. The readers below
+    check sizes only: they are handed what a loader resolved, and need not hash it again."""
     path = Path(path)
     if path.is_file() and path.suffix == ".safetensors":
         path = path.parent
     if (path / "model.safetensors").exists() and (path / "config.json").exists():
-        problem = checkpoint_problem(path, full=True)  # every load: a flipped byte must not load silently
+        problem = checkpoint_problem(path, full=full)
         if problem:
             raise DamagedCheckpoint(f"{path}: damaged checkpoint ({problem})")
         return path
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such checkpoint or run directory")
-    latest, notes = intact_checkpoint(path, full=True)
+    latest, notes = intact_checkpoint(path, full=full)
     if latest is not None:
         if notes:  # an older checkpoint than the run's newest: say so, in one line
             print(f"note: {path}: {'; '.join(notes)}; using {latest.name}", file=sys.stderr)
@@ -328,7 +330,7 @@ def resolve_checkpoint(path: Path) -> Path:
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    path = resolve_checkpoint(path)
+    path = resolve_checkpoint(path, full=False)
     try:
         record = json.loads((path / "config.json").read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -339,7 +341,7 @@ def load_config(path: Path) -> dict[str, Any]:
 
 
 def load_weights(path: Path, model: torch.nn.Module) -> None:
-    path = resolve_checkpoint(path)
+    path = resolve_checkpoint(path, full=False)
     try:
         weights = load_file(str(path / "model.safetensors"))
     except Exception as err:  # safetensors raises its own error types on a damaged file
@@ -349,7 +351,7 @@ def load_weights(path: Path, model: torch.nn.Module) -> None:
 
 def load_training_state(path: Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     """Restore optimizer and RNG state; return trainer.json's content."""
-    path = resolve_checkpoint(path)
+    path = resolve_checkpoint(path, full=False)
     meta = json.loads((path / "trainer.json").read_text())
     tensors = load_file(str(path / "state.safetensors"))
     optimizer_from_flat(optimizer, tensors, meta["optimizer"])

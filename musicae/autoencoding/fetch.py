@@ -31,6 +31,11 @@ class ShortRead(OSError):
     """The connection closed before the file was whole: the next attempt resumes where this one stopped."""
 
 
+class NotTheFile(OSError):
+    """The mirror sent something else (another length, or more than the file can be): what it sent is
+    dropped, and the next mirror starts afresh."""
+
+
 CHUNK = 1 << 16
 
 
@@ -46,10 +51,9 @@ def md5sum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fetch(url: str, partial: Path, timeout: float, progress: bool, resource: Resource | None = None) -> None:
+def _fetch(url: str, partial: Path, timeout: float, progress: bool, resource: Resource) -> None:
     """Append the rest of `url` to `partial`, resuming with an HTTP Range request. Raises ShortRead when the
-    body ends before its announced (or known) length, and stops a body that runs past it."""
-    resource = resource or Resource(partial.name)
+    body ends before its announced (or known) length, and NotTheFile when it runs past it."""
     have = partial.stat().st_size if partial.exists() else 0
     if resource.size is not None and have >= resource.size:
         return
@@ -67,14 +71,14 @@ def _fetch(url: str, partial: Path, timeout: float, progress: bool, resource: Re
         announced = response.headers.get("Content-Length")
         total = int(announced) + have if announced and announced.isdigit() else None
         if resource.size is not None and total is not None and total != resource.size:
-            raise ShortRead(f"the server announces {total} bytes, and the file has {resource.size}")
+            raise NotTheFile(f"the server announces {total} bytes, and the file has {resource.size}")
         expected = resource.size if resource.size is not None else total
         limit = expected if expected is not None else resource.max_bytes
         with open(partial, "ab") as f, tqdm(total=expected, initial=have, unit="B", unit_scale=True,
                                              desc=partial.name, disable=not progress) as bar:
             for block in iter(lambda: response.read(CHUNK), b""):
                 if have + len(block) > limit:
-                    raise ShortRead(f"more than the {limit} bytes expected: cut off")
+                    raise NotTheFile(f"more than the {limit} bytes expected: cut off")
                 f.write(block)
                 have += len(block)
                 bar.update(len(block))
@@ -101,8 +105,8 @@ def download(data_dir: Path, resources, mirrors, timeout: float = 30.0, progress
             except (urllib.error.URLError, OSError, http.client.HTTPException) as err:  # the part is kept: the
                 # next mirror resumes it
                 errors.append(f"{url}: {getattr(err, 'reason', err)}")
-                if "cut off" in str(err) or "announces" in str(err):
-                    partial.unlink(missing_ok=True)  # what it sent is not the file: start afresh elsewhere
+                if isinstance(err, NotTheFile):
+                    partial.unlink(missing_ok=True)
                 continue
             if resource.md5 is None or md5sum(partial) == resource.md5:
                 os.replace(partial, target)

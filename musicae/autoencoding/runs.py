@@ -111,7 +111,12 @@ def read_model_config(path: Path | str, expect: str | None = None) -> tuple[Mode
 
 def load_model(path: Path | str, device: str | torch.device = "cpu", expect: str | None = None) -> tuple[nn.Module, Any]:
     """Build the model a checkpoint describes and load its weights: (model in eval mode, config)."""
-    checkpoint = resolve_checkpoint(Path(path))
+    return load_resolved(resolve_checkpoint(Path(path)), device, expect)
+
+
+def load_resolved(checkpoint: Path, device: str | torch.device = "cpu", expect: str | None = None
+                  ) -> tuple[nn.Module, Any]:
+    """load_model for a checkpoint folder that resolve_checkpoint has already checked (and hashed)."""
     kind, config, _ = read_model_config(checkpoint, expect)
     model = kind.build(config)
     load_weights(checkpoint, model)
@@ -214,10 +219,7 @@ def abandon_run(plan: RunPlan, run_dir: Path) -> None:
 
 def _plan(run_dir: Path, config: Any, trainer: TrainerConfig, resume: bool, overwrite: bool,
           requested: dict[str, Any] | None, expect: str | None) -> RunPlan:
-    run_dir = Path(run_dir)
     requested = {k: v for k, v in (requested or {}).items() if v is not None}
-    if run_dir.exists() and not run_dir.is_dir():
-        raise FileExistsError(f"{run_dir}: is an existing file, not a run folder; choose another --out")
     has_run = any((run_dir / name).exists() for name in (CHECKPOINTS_DIR, METRICS_FILE))
     foreign = [name for name in RUN_FILES if (run_dir / name).exists()] if not has_run else []
     if foreign:  # a summary.json or curves.png with no run beside it is the user's, not ours to replace

@@ -17,6 +17,7 @@ from musicae.music.encodings import get_encoding
 from musicae.music.encodings.melody import DEFAULT_QPM, STEPS_PER_QUARTER
 from musicae.music.inference.commands import output_only
 from musicae.music.inference.conversions import NoWindows, midi_bytes, windows_from_midi_bytes
+from musicae.music.inference.groove_commands import job_of, perform
 from musicae.music.inference.shipped import DEFAULT_MODEL, model_card, shipped_names
 from musicae.music.inference.trained_model import TrainedModel, example_melodies
 from musicae.music.latent.moves import load_vectors, model_vectors_path, similar, transform
@@ -102,10 +103,8 @@ def abc_to_midi(data: bytes, name: str) -> bytes:
 
 def kind_json(encoding) -> dict:
     """What the page needs to know of a model's music: chords to type, drum lanes to draw, a GrooVAE job."""
-    reads = getattr(encoding, "reads", None)
     return {"chords": "chords" in [s.name for s in encoding.controls], "drums": bool(encoding.lanes),
-            "lanes": [[name, pitches[0]] for name, pitches in encoding.lanes],
-            "job": {"pattern": "humanize", "taps": "drumify"}.get(reads)}
+            "lanes": [[name, pitches[0]] for name, pitches in encoding.lanes], "job": job_of(encoding)}
 
 
 def drum_examples() -> dict[str, bytes]:
@@ -176,6 +175,11 @@ class Studio:
 
     def melody(self, data: bytes | None, name: str, example: str | None, model: TrainedModel) -> np.ndarray:
         """The windows of an upload (MIDI or ABC) or of a named example."""
+        return self.rows(data, name, example, model).windows
+
+    def rows(self, data: bytes | None, name: str, example: str | None, model: TrainedModel, any_notes: bool = False):
+        """The rows of an upload (MIDI or ABC) or of a named example for the model (its controls left to the
+        request), one window apart."""
         if not data:
             if not example:
                 raise StudioError(f"{name}: choose a file or an example")
@@ -184,10 +188,6 @@ class Studio:
             data, name = self.examples()[example], example
         elif name.lower().endswith(".abc") or data.lstrip()[:2] in (b"X:", b"%a", b"%%"):
             data = abc_to_midi(data, name)
-        return self.rows(data, name, model).windows
-
-    def rows(self, data: bytes, name: str, model: TrainedModel, any_notes: bool = False):
-        """The rows of MIDI bytes for the model (its controls left to the request), one window apart."""
         encoding = output_only(model) if model.control_names else model.encoding
         try:
             return windows_from_midi_bytes(data, model.cfg.bars, name=name, encoding=encoding, any_notes=any_notes)
@@ -243,9 +243,7 @@ class Studio:
 
     @staticmethod
     def _not_groove(model: TrainedModel, what: str) -> None:
-        from musicae.music.inference.groove_commands import job_of
-
-        job = job_of(model)
+        job = job_of(model.encoding)
         if job is not None:
             raise StudioError(f"{model.cfg.name} is a GrooVAE model: it does one job ({job}, in its own panel); "
                               f"pick a drum model such as drums_2bar to {what} beats")
@@ -253,19 +251,13 @@ class Studio:
     def groove(self, a: bytes | None, a_name: str, example: str | None = None, model_name: str | None = None,
                temperature: float = 0.0, seed: int = 0) -> dict:
         """Humanize or drumify (the model's job) the first windows of an upload or example."""
-        from musicae.music.inference.groove_commands import job_of, perform
-
         check_randomness(temperature, seed)
         model = self.model(model_name)
-        job = job_of(model)
+        job = job_of(model.encoding)
         if job is None:
             raise StudioError(f"{model_name or 'this model'} is not a GrooVAE model: pick groovae_humanize or "
                               f"groovae_tap to humanize or drumify")
-        if not a:
-            if example not in self.examples():
-                raise StudioError(f"{a_name}: choose a file or an example")
-            a, a_name = self.examples()[example], example
-        found = self.rows(a, a_name, model, any_notes=job == "drumify")
+        found = self.rows(a, a_name, example, model, any_notes=job == "drumify")
         inputs, performance = perform(model, found.rows.take(slice(0, 4)), temperature, seed)
         return {"job": job, "input": {"notes": notes_json(model, inputs)},
                 "output": {"notes": notes_json(model, performance), "midi": b64_midi(model, performance)}}

@@ -7,6 +7,7 @@ Loading an item gives `Segment`s (see extract.py) or raises `BadInput` with a on
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -71,20 +72,23 @@ def _one_file(path: Path, found: list[InputFile], problems: list) -> None:
     if path.is_file():
         found.append(InputFile(path, "abc" if path.suffix.lower() in ABC_SUFFIXES else "midi", str(path)))
     elif path.is_symlink() and not path.exists():
-        try:
-            path.resolve(strict=True)
-            problems.append((str(path), "missing", "broken symbolic link (its target does not exist)"))
-        except RuntimeError:  # Python 3.11 and 3.12: a loop
-            problems.append((str(path), "link_loop", "symbolic link loop (the links point at each other)"))
-        except OSError as err:
-            loop = getattr(err, "errno", None) == 40  # ELOOP
-            problems.append((str(path), "link_loop" if loop else "missing",
-                             "symbolic link loop (the links point at each other)" if loop
-                             else "broken symbolic link (its target does not exist)"))
+        problems.append((str(path), *_dangling_link(path)))
     elif path.exists():
         problems.append((str(path), "not_regular", not_regular_reason(path)))
     else:
         problems.append((str(path), "missing", "no such file or directory"))
+
+
+def _dangling_link(path: Path) -> tuple[str, str]:
+    """(reason, detail) of a link that leads nowhere: a loop, or a missing target."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 and 3.12 report a loop so
+        return "link_loop", "symbolic link loop (the links point at each other)"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "link_loop", "symbolic link loop (the links point at each other)"
+    return "missing", "broken symbolic link (its target does not exist)"
 
 
 def _walk(folder: Path, found: list[InputFile], problems: list, seen: set) -> None:

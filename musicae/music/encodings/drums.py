@@ -148,14 +148,22 @@ def sounding_drums(segment) -> np.ndarray:
     return segment.is_drum & (segment.velocity > 0)
 
 
-class DrumEncoding(SequenceEncoding):
+class DrumKitEncoding(SequenceEncoding):
+    """What every drum encoding shares: 16-step bars, one drum part on channel 10, its 9 classes as lanes."""
+
+    steps_per_bar = STEPS_PER_BAR
+    part = ("drums", 0, True)
+    lanes = tuple(zip(DRUM_CLASSES, DRUM_PITCHES))
+
+    def parts(self) -> list[tuple[str, int, bool]]:
+        return [self.part]
+
+
+class DrumEncoding(DrumKitEncoding):
     """One `drums` stream of 512 classes per sixteenth (MusicVAE's `cat-drums_2bar`)."""
 
     name = "drums"
     streams = (Stream("drums", classes=NUM_CLASSES, onset_from=1),)
-    steps_per_bar = STEPS_PER_BAR
-    part = ("drums", 0, True)
-    lanes = tuple(zip(DRUM_CLASSES, DRUM_PITCHES))
 
     def extract(self, segments, options, source: str = "") -> Extraction:
         scan = DrumScan(segments, options)
@@ -186,9 +194,6 @@ class DrumEncoding(SequenceEncoding):
             for drum in np.flatnonzero(hits):
                 notes.append(Note(DRUM_PITCHES[drum][0], step, step + 1, DEFAULT_VELOCITY, *self.part))
         return notes
-
-    def parts(self) -> list[tuple[str, int, bool]]:
-        return [self.part]
 
 
 DRUMS = DrumEncoding()

@@ -19,16 +19,16 @@ from musicae.music.encodings.base import (
     Extraction,
     Note,
     Rows,
-    SequenceEncoding,
     Stream,
     capped_rows,
 )
 from musicae.music.encodings.drums import (
+    DEFAULT_VELOCITY,
     DRUM_CLASSES,
     DRUM_PITCHES,
     NUM_DRUM_CLASSES,
     PITCH_TO_CLASS,
-    STEPS_PER_BAR,
+    DrumKitEncoding,
     DrumScan,
     hits_to_classes,
     sounding_drums,
@@ -72,12 +72,8 @@ def tap_inputs(rows: Rows) -> Rows:
                 tap_offsets=np.where(tapped, np.take_along_axis(off, loudest, -1)[..., 0], 0).astype(np.float32))
 
 
-class GrooveEncoding(SequenceEncoding):
+class GrooveEncoding(DrumKitEncoding):
     """The performance as three streams of 9 values per step, and what the encoder reads (`reads`)."""
-
-    steps_per_bar = STEPS_PER_BAR
-    part = ("drums", 0, True)
-    lanes = tuple(zip(DRUM_CLASSES, DRUM_PITCHES))
 
     def __init__(self, name: str, reads: str):
         self.name, self.reads = name, reads
@@ -135,7 +131,7 @@ class GrooveEncoding(SequenceEncoding):
             hits, vel, off = (np.asarray(row[n], np.float32) for n in ("hits", "velocities", "offsets"))
         elif "pattern" in row:
             hits = np.asarray(row["pattern"], np.float32)
-            vel, off = np.full_like(hits, 100 / 127), np.zeros_like(hits)
+            vel, off = np.full_like(hits, DEFAULT_VELOCITY / 127), np.zeros_like(hits)
         else:
             hits = np.zeros((len(row["tap_hits"]), NUM_DRUM_CLASSES), np.float32)
             vel, off = np.zeros_like(hits), np.zeros_like(hits)
@@ -147,9 +143,6 @@ class GrooveEncoding(SequenceEncoding):
             velocity = int(np.clip(round(float(vel[step, drum]) * 127), 1, 127))
             notes.append(Note(DRUM_PITCHES[drum][0], start, start + 0.5, velocity, *self.part))
         return sorted(notes, key=lambda n: (n.start, n.pitch))
-
-    def parts(self) -> list[tuple[str, int, bool]]:
-        return [self.part]
 
 
 GROOVE = GrooveEncoding("groove", "performance")

@@ -28,14 +28,15 @@ def hit_f1(found: np.ndarray, wanted: np.ndarray) -> float:
     return 1.0 if total == 0 else 2 * both / total
 
 
-def job_of(model: TrainedModel) -> str | None:
-    """The job a model does: humanize or drumify for GrooVAE models that read a pattern or taps, else None."""
-    reads = getattr(model.encoding, "reads", None)
+def job_of(encoding) -> str | None:
+    """The job a model of this encoding does: humanize or drumify for GrooVAE encodings that read a pattern
+    or taps, else None."""
+    reads = getattr(encoding, "reads", None)
     return next((job for job, (r, _, _) in JOBS.items() if r == reads), None)
 
 
 def check_job(model: TrainedModel, job: str) -> None:
-    if job_of(model) != job:
+    if job_of(model.encoding) != job:
         _, default_model, wanted = JOBS[job]
         raise ConfigError(f"{model.cfg.name}: {job} needs a GrooVAE model that reads {wanted} ({default_model}); "
                           f"this one reads {getattr(model.encoding, 'reads', model.encoding.name)}")

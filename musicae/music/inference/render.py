@@ -26,8 +26,11 @@ def _first_rows(rows: list, titles: list[str] | None, title: str) -> tuple[list,
     return rows, titles, title
 
 
-def _first_steps(rows: list[list[Note]], steps: int, steps_per_bar: int, title: str) -> tuple[list, int, str]:
-    """The notes that start within MAX_ROLL_STEPS, the steps to draw, and a title that says so when cut."""
+def _first_steps(rows: list[list[Note]], steps_per_bar: int, title: str) -> tuple[list, int, str]:
+    """The steps to draw (whole bars, at most MAX_ROLL_STEPS), the notes that start within them, and a title
+    that says so when some are cut."""
+    steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
+    steps += -steps % steps_per_bar
     if steps <= MAX_ROLL_STEPS:
         return rows, steps, title
     title = f"{title} (first {MAX_ROLL_STEPS // steps_per_bar} bars)".strip()
@@ -62,9 +65,7 @@ def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, titl
 
     pitches = [n.pitch for ns in rows for n in ns] or [60]
     low, high = min(pitches) - 2, max(pitches) + 2
-    steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
-    steps += -steps % steps_per_bar
-    rows, steps, title = _first_steps(rows, steps, steps_per_bar, title)
+    rows, steps, title = _first_steps(rows, steps_per_bar, title)
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 10, 30), 0.3 + 1.1 * len(rows)),
                              sharex=True, squeeze=False)
     cmap = plt.get_cmap("viridis")
@@ -98,9 +99,7 @@ def drum_grid_png(rows: list[list[Note]], lanes, titles: list[str] | None = None
     import matplotlib.pyplot as plt
 
     lane_of = {pitch: i for i, (_, pitches) in enumerate(lanes) for pitch in pitches}
-    steps = max([int(np.ceil(max((n.end for n in ns), default=0))) for ns in rows] + [steps_per_bar])
-    steps += -steps % steps_per_bar
-    rows, steps, title = _first_steps(rows, steps, steps_per_bar, title)
+    rows, steps, title = _first_steps(rows, steps_per_bar, title)
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 8, 30), 0.3 + 0.22 * len(lanes) * len(rows)),
                              sharex=True, squeeze=False)
     for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):

@@ -13,7 +13,7 @@ import torch
 
 from musicae.autoencoding import slerp
 from musicae.autoencoding.checkpoint import resolve_checkpoint
-from musicae.autoencoding.runs import load_model
+from musicae.autoencoding.runs import load_resolved
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.conversions import NoWindows, windows_from_midi_file
 from musicae.music.inference.shipped import assets_dir, model_path, shipped_model_dir
@@ -60,7 +60,7 @@ class TrainedModel:
     def load(cls, checkpoint: Path | str | None = None, device: str = "cpu") -> TrainedModel:
         """`checkpoint`: a checkpoint or run directory, a shipped model's name, or None (the default model)."""
         path = resolve_checkpoint(model_path(checkpoint))
-        model, _ = load_model(path, device, expect=MODEL_KIND.name)
+        model, _ = load_resolved(path, device, expect=MODEL_KIND.name)
         return cls(model, str(path), device)
 
     @property
