@@ -231,11 +231,18 @@ def cmd_encode(args) -> int:
     return 0
 
 
+MODEL_TEMPERATURE = "0 for 2-bar models, 0.5 for 16-bar ones as in MusicVAE's notebooks"
+
+
 def add_generation(sub) -> None:
-    def common(p, temperature: float):
-        p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (see `musicae models`; default: mel_2bar_folk)")
+    from musicae.music.inference.shipped import JOB_MODELS
+
+    def common(p, temperature: float | str | None):
+        p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (see `musicae models`; "
+                                            f"default: {JOB_MODELS[p.prog.split()[-1]]})")
         if temperature is not None:
-            p.add_argument("--temperature", type=non_negative_float, default=temperature,
+            given = None if temperature == MODEL_TEMPERATURE else temperature
+            p.add_argument("--temperature", type=non_negative_float, default=given,
                            help=f"softmax temperature, finite and >= 0; 0 = greedy (default: {temperature})")
             p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")
             p.add_argument("--no-png", action="store_true", help="skip the piano-roll picture")
@@ -249,7 +256,7 @@ def add_generation(sub) -> None:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("reconstruct", help="encode a MIDI melody and decode it again")
-    common(p, 0.0)
+    common(p, MODEL_TEMPERATURE)
     p.add_argument("--chords", help="a chord model's progression, one chord per bar, repeated over the melody "
                                     "(default: the input's own chords)")
     p.add_argument("input", help="MIDI file")
@@ -257,7 +264,7 @@ def add_generation(sub) -> None:
     p.set_defaults(func=cmd_reconstruct)
 
     p = sub.add_parser("interpolate", help="slerp between two melodies in latent space; MIDI, piano roll, WAV")
-    common(p, 0.0)
+    common(p, MODEL_TEMPERATURE)
     p.add_argument("a", help="first MIDI file")
     p.add_argument("b", help="second MIDI file")
     p.add_argument("--steps", type=int, default=5, help="points on the path, both endpoints included (2..1000)")
@@ -294,16 +301,20 @@ def cmd_models(args) -> int:
     if args.json:
         print_json(cards)
         return 0
-    print(f"{'name':<18} {'bars':>4} {'decoder':<12} {'params':>7} {'MB':>6}  {'teacher-forced':>14} {'sampled':>8}  "
+    print(f"{'name':<20} {'bars':>4} {'decoder':<12} {'params':>7} {'MB':>6}  {'teacher-forced':>14} {'sampled':>8}  "
           "description")
     for card in cards:
         figures = card["figures"]
         params = f"{card['parameters'] / 1e6:.1f}M" if card["parameters"] else "?"
-        print(f"{card['name'] + (' *' if card['default'] else ''):<18} {card['bars']:>4} {card['decoder']:<12} "
+        print(f"{card['name'] + (' *' if card['default'] else ''):<20} {card['bars']:>4} {card['decoder']:<12} "
               f"{params:>7} {card['megabytes']:>6.1f}  {figures.get('teacher_forced_accuracy', '?'):>14} "
               f"{figures.get('sampled_accuracy', '?'):>8}  {card['description']}")
-    print("* the default of --checkpoint. Figures: held-out windows (`musicae models --json` says which, and the "
-          "command that measured them).")
+    print("* the default of --checkpoint for any other command. Figures: held-out windows (`musicae models --json` "
+          "says which, and the command that measured them).")
+    print("Used when --checkpoint is not given:")
+    for card in cards:
+        if card["default_for"]:
+            print(f"  {card['name']:<20} {', '.join(card['default_for'])}")
     return 0
 
 

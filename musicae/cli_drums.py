@@ -18,15 +18,16 @@ def cmd_groove(args) -> int:
 
 def add_drums(sub) -> None:
     from musicae.music.inference.groove_commands import JOBS
+    from musicae.music.inference.shipped import JOB_MODELS
 
     helps = {"humanize": "give a quantized drum beat a drummer's timing and dynamics (GrooVAE)",
              "drumify": "turn a rhythm (taps on one drum, or a melody) into a full drum beat (GrooVAE)"}
-    for job, (_, default_model, wanted) in JOBS.items():
+    for job, (_, wanted) in JOBS.items():
         p = sub.add_parser(job, help=helps[job], description=f"{helps[job]}. The input: {wanted}, as MIDI; the "
                            "output: MIDI on channel 10 at the input's tempo, a drum grid (PNG) and a WAV.")
         p.add_argument("input", help="MIDI file")
         p.add_argument("--out", required=True, help="output folder")
-        p.add_argument("--checkpoint", help=f"a GrooVAE checkpoint, run folder or shipped model (default: {default_model})")
+        p.add_argument("--checkpoint", help=f"a GrooVAE checkpoint, run folder or shipped model (default: {JOB_MODELS[job]})")
         p.add_argument("--temperature", type=non_negative_float, default=0.0,
                        help="0 = the most likely hits (default); above 0, hits are sampled")
         p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")

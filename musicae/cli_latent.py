@@ -15,7 +15,13 @@ from musicae.autoencoding.cli import (
     unit_interval,
 )
 
-CHECKPOINT_HELP = "checkpoint, run directory or shipped model name (see `musicae models`; default: mel_2bar_folk)"
+
+
+def checkpoint_help(job: str | None = None) -> str:
+    from musicae.music.inference.shipped import DEFAULT_MODEL, JOB_MODELS
+
+    return ("checkpoint, run directory or shipped model name (see `musicae models`; default: "
+            f"{JOB_MODELS.get(job or '', DEFAULT_MODEL)})")
 
 
 def cmd_attributes(args) -> int:
@@ -75,8 +81,10 @@ def cmd_train_lm(args) -> int:
 
 
 def _generation_flags(p, bar: bool = True) -> None:
-    p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
-    p.add_argument("--temperature", type=non_negative_float, default=0.0, help="0 = greedy decoding (default)")
+    p.add_argument("--checkpoint", help=checkpoint_help(p.prog.split()[-1]))
+    p.add_argument("--temperature", type=non_negative_float, default=None,
+                   help="0 = greedy decoding (default: 0 for 2-bar models, 0.5 for 16-bar ones, as in MusicVAE's "
+                        "notebooks)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the noise")
     if bar:
         p.add_argument("--bar", type=non_negative_int, default=None,
@@ -96,7 +104,7 @@ def add_latent(sub) -> None:
 
     p = sub.add_parser("attributes", help="attribute vectors of a model (MusicVAE's paper) -> JSON")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
-    p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+    p.add_argument("--checkpoint", help=checkpoint_help())
     p.add_argument("--out", required=True, help="vectors.json to write")
     p.add_argument("--split", default="train", choices=["train", "valid", "all"])
     p.add_argument("--limit", type=positive_int, default=20000, help="a fixed random subset of N windows")
@@ -135,7 +143,7 @@ def add_latent(sub) -> None:
     p = sub.add_parser("quality", help="prior samples vs data, interpolation realism, attribute effects (JSON + PNGs)")
     p.add_argument("--data", required=True, help="prepared folder; its valid split is the held-out data")
     p.add_argument("--out", required=True, help="folder for quality.json and the pictures")
-    p.add_argument("--checkpoint", help=CHECKPOINT_HELP)
+    p.add_argument("--checkpoint", help=checkpoint_help())
     p.add_argument("--samples", type=positive_int, default=1000, help="prior samples per temperature")
     p.add_argument("--pairs", type=positive_int, default=100, help="held-out pairs to interpolate")
     p.add_argument("--effect-windows", type=positive_int, default=256, help="held-out windows to transform")

@@ -174,7 +174,7 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     async def interpolate(a: UploadFile | None = File(None), b: UploadFile | None = File(None), steps: int = Form(5),
                           model: str | None = Form(None), chords: str | None = Form(None),
                           example_a: str | None = Form(None), example_b: str | None = Form(None),
-                          temperature: float = Form(0.0), seed: int = Form(0)):
+                          temperature: float | None = Form(None), seed: int = Form(0)):
         try:
             (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
         except StudioError as err:

@@ -197,11 +197,12 @@ class Studio:
     # --- operations ---
     def interpolate(self, a: bytes | None, a_name: str, b: bytes | None, b_name: str, steps: int = 5,
                     model_name: str | None = None, example_a: str | None = None, example_b: str | None = None,
-                    temperature: float = 0.0, seed: int = 0, chords: str | None = None) -> dict:
+                    temperature: float | None = None, seed: int = 0, chords: str | None = None) -> dict:
         if not 2 <= steps <= MAX_STEPS:
             raise StudioError(f"steps must be in 2..{MAX_STEPS}")
-        check_randomness(temperature, seed)
         model = self.model(model_name)
+        temperature = model.temperature(temperature)  # a 16-bar model decodes at 0.5 unless told otherwise
+        check_randomness(temperature, seed)
         self._not_groove(model, "interpolate")
         wa, wb = self.melody(a, a_name, example_a, model), self.melody(b, b_name, example_b, model)
         paired = min(len(wa), len(wb), 4)  # the first windows: a page plays seconds, not whole tunes

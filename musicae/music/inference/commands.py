@@ -33,7 +33,10 @@ MAX_INTERPOLATION_STEPS = 1000
 """More points than anyone listens to; each costs a decode and a MIDI file."""
 
 
-def check_temperature(value: float) -> float:
+def check_temperature(value: float | None) -> float | None:
+    """A finite temperature >= 0, or None (the model's default_temperature)."""
+    if value is None:
+        return None
     if not math.isfinite(value) or value < 0:
         raise ConfigError(f"--temperature {value}: must be a finite number >= 0 (0 decodes greedily)")
     return value
@@ -99,13 +102,15 @@ def output_only(model: TrainedModel):
 
 
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
-                temperature: float = 0.0, wav: bool = True, png: bool = True, seed: int = 0,
+                temperature: float | None = None, wav: bool = True, png: bool = True, seed: int = 0,
                 chords: str | None = None) -> dict:
-    """With a chord model, every step is decoded over --chords, else over A's own chords."""
+    """With a chord model, every step is decoded over --chords, else over A's own chords. Temperature None:
+    the model's default (TrainedModel.default_temperature)."""
     if not 2 <= steps <= MAX_INTERPOLATION_STEPS:
         raise ConfigError(f"--steps {steps}: must be in 2..{MAX_INTERPOLATION_STEPS} (both endpoints are included)")
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="interpolate")
+    temperature = model.temperature(temperature)
     encoding, steps_per_bar = model.encoding, model.cfg.steps_per_bar
     rows_a = input_rows(model, a, bar_a, "--bar", chords)
     rows_b = input_rows(model, b, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b", chords)
@@ -122,7 +127,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     whole_path = Rows.concat([p.joined() for p in path])  # each step's windows back to back
     whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
-              "path_midi": whole, "qpm": qpm or encoding.qpm, "checkpoint": model.source}
+              "path_midi": whole, "qpm": qpm or encoding.qpm, "temperature": temperature, "model": model.name, "checkpoint": model.source}
     if png:
         rows = [rows_a.joined(), *[p.joined() for p in path], rows_b.joined()]
         result["piano_roll"] = write_file(out / "path.png", png_of(
@@ -136,18 +141,20 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     return result
 
 
-def reconstruct(checkpoint, midi: Path, out: Path, temperature: float = 0.0, png: bool = True, seed: int = 0,
+def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = None, png: bool = True, seed: int = 0,
                 chords: str | None = None) -> dict:
     """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="reconstruct")
+    temperature = model.temperature(temperature)
     encoding = model.encoding
     rows = input_rows(model, midi, None, "--bar", chords)
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
     first = model.output_names[0]
     qpm = file_qpm(midi)  # the output plays at the input's tempo
     out = output_folder(out)
-    result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm,
+    result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm, "temperature": temperature,
+              "model": model.name, "checkpoint": model.source,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
               "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding, qpm=qpm)),
               "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, encoding=encoding,
@@ -201,7 +208,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
     if n < 1:
         raise ConfigError(f"-n {n}: must be at least 1")
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="sample")
     encoding = model.encoding
     conditions, bars = progression(model, chords)
     out = output_folder(out)
@@ -220,7 +227,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
             files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding)))
             if len(shown) < 16:
                 shown.append(melody)
-    result = {"files": files, "temperature": temperature, "seed": seed, "checkpoint": model.source}
+    result = {"files": files, "temperature": temperature, "seed": seed, "model": model.name, "checkpoint": model.source}
     if chords:
         result["chords"] = chords
     if png:
@@ -257,7 +264,7 @@ def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
     if sidecar.exists() and not is_encode_sidecar(sidecar):  # --out names the .npy, not this file
         raise FileExistsError(f"--out {out}: {sidecar.name} beside it is not one that encode wrote; it would be "
                               f"replaced by the sources of the rows: choose another --out")
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="encode")
     vectors, sources, failed = [], [], []
     for path in inputs:
         try:
@@ -274,6 +281,6 @@ def encode(checkpoint, inputs: list[Path], out: Path) -> dict:
     buffer = io.BytesIO()
     np.save(buffer, z)
     write_file(out, buffer.getvalue())
-    atomic_write_text(sidecar, json.dumps({"checkpoint": model.source, "z_dim": int(z.shape[1]), "windows": sources},
-                                          indent=1))
-    return {"out": str(out), "sources": str(sidecar), "shape": list(z.shape), "failed": failed}
+    atomic_write_text(sidecar, json.dumps({"model": model.name, "checkpoint": model.source, "z_dim": int(z.shape[1]),
+                                           "windows": sources}, indent=1))
+    return {"out": str(out), "sources": str(sidecar), "shape": list(z.shape), "failed": failed, "model": model.name}

@@ -12,12 +12,14 @@ from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.commands import check_temperature, output_folder, write_file
 from musicae.music.inference.conversions import file_qpm, midi_bytes, png_of, wav_of, windows_from_midi_file
+from musicae.music.inference.shipped import JOB_MODELS
 from musicae.music.inference.trained_model import TrainedModel
 
 JOBS = {
-    "humanize": ("pattern", "groovae_humanize", "a quantized beat (its drum hits)"),
-    "drumify": ("taps", "groovae_tap", "a rhythm (taps on one drum, or a melody's onsets)"),
+    "humanize": ("pattern", "a quantized beat (its drum hits)"),
+    "drumify": ("taps", "a rhythm (taps on one drum, or a melody's onsets)"),
 }
+"""Each job's input stream and what it wants; its default model is shipped.JOB_MODELS[job]."""
 
 
 def hit_f1(found: np.ndarray, wanted: np.ndarray) -> float:
@@ -32,13 +34,13 @@ def job_of(encoding) -> str | None:
     """The job a model of this encoding does: humanize or drumify for GrooVAE encodings that read a pattern
     or taps, else None."""
     reads = getattr(encoding, "reads", None)
-    return next((job for job, (r, _, _) in JOBS.items() if r == reads), None)
+    return next((job for job, (r, _) in JOBS.items() if r == reads), None)
 
 
 def check_job(model: TrainedModel, job: str) -> None:
     if job_of(model.encoding) != job:
-        _, default_model, wanted = JOBS[job]
-        raise ConfigError(f"{model.cfg.name}: {job} needs a GrooVAE model that reads {wanted} ({default_model}); "
+        wanted = JOBS[job][1]
+        raise ConfigError(f"{model.cfg.name}: {job} needs a GrooVAE model that reads {wanted} ({JOB_MODELS[job]}); "
                           f"this one reads {getattr(model.encoding, 'reads', model.encoding.name)}")
 
 
@@ -56,14 +58,14 @@ def groove(job: str, checkpoint, path: Path, out: Path, temperature: float = 0.0
            png: bool = True, keep_hits: bool = True) -> dict:
     """Write input.mid (what the model read), output.mid (the performance), a drum grid of both and a WAV."""
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint or JOBS[job][1])
+    model = TrainedModel.load(checkpoint, job=job)
     check_job(model, job)
     encoding = model.encoding
     found = windows_from_midi_file(path, model.cfg.bars, None, encoding, any_notes=job == "drumify")
     inputs, performance = perform(model, found.rows, temperature, seed, keep_hits)
     qpm = file_qpm(path)
     out = output_folder(out)
-    result = {"job": job, "input": str(path), "checkpoint": model.source, "windows": len(found),
+    result = {"job": job, "input": str(path), "model": model.name, "checkpoint": model.source, "windows": len(found),
               "qpm": qpm or encoding.qpm,
               "input_midi": write_file(out / "input.mid", midi_bytes(inputs, encoding=encoding, qpm=qpm)),
               "output_midi": write_file(out / "output.mid", midi_bytes(performance, encoding=encoding, qpm=qpm))}

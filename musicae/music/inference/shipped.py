@@ -15,6 +15,21 @@ from musicae.music.encodings.base import DEFAULT_ENCODING
 
 DEFAULT_MODEL = "mel_2bar_folk"
 CARD = "card.json"
+HIGH_KL_MODEL = "mel_2bar_folk_hikl"
+JOB_MODELS = {
+    # MusicVAE's low-KL / high-KL trade-off: a model whose z carries more bits gives a melody back (reconstruct,
+    # interpolate, latent moves) but its prior samples jump more; the low-KL default samples closer to the data.
+    "sample": DEFAULT_MODEL,
+    "reconstruct": HIGH_KL_MODEL,
+    "interpolate": HIGH_KL_MODEL,
+    "encode": HIGH_KL_MODEL,
+    "similar": HIGH_KL_MODEL,
+    "transform": HIGH_KL_MODEL,
+    "grid": HIGH_KL_MODEL,
+    "humanize": "groovae_humanize",
+    "drumify": "groovae_tap",
+}
+"""The default model of each command that takes --checkpoint (any other command: DEFAULT_MODEL)."""
 
 
 def assets_dir() -> Path:
@@ -31,10 +46,22 @@ def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
     return assets_dir() / name
 
 
-def model_path(checkpoint: str | Path | None) -> Path:
-    """What `--checkpoint` names: nothing (the default model), a path, or a shipped model's name."""
+def default_model(job: str | None = None) -> str:
+    """The shipped model a command uses when no --checkpoint is given (DEFAULT_MODEL for a job not listed, or
+    when a job's own model is not installed)."""
+    name = JOB_MODELS.get(job or "", DEFAULT_MODEL)
+    return name if name in shipped_names() else DEFAULT_MODEL
+
+
+def jobs_of(name: str) -> list[str]:
+    """The commands whose default is the shipped model `name`."""
+    return [job for job in JOB_MODELS if default_model(job) == name]
+
+
+def model_path(checkpoint: str | Path | None, job: str | None = None) -> Path:
+    """What `--checkpoint` names: nothing (the default model of `job`), a path, or a shipped model's name."""
     if checkpoint is None or str(checkpoint) == "":
-        return shipped_model_dir()
+        return shipped_model_dir(default_model(job))
     path = Path(checkpoint)
     if path.exists():
         return path
@@ -56,6 +83,7 @@ def model_card(name: str) -> dict:
     return {
         "name": name,
         "default": name == DEFAULT_MODEL,
+        "default_for": jobs_of(name),
         "config": config.get("name"),
         "bars": config.get("bars"),
         "decoder": config.get("decoder"),

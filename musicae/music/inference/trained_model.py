@@ -16,7 +16,7 @@ from musicae.autoencoding.checkpoint import resolve_checkpoint
 from musicae.autoencoding.runs import load_resolved
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.conversions import NoWindows, windows_from_midi_file
-from musicae.music.inference.shipped import assets_dir, model_path, shipped_model_dir
+from musicae.music.inference.shipped import assets_dir, model_path, shipped_model_dir, shipped_names
 from musicae.music.models.sequence_vae import MODEL_KIND, SequenceVAE
 
 __all__ = ["NoWindows", "TrainedModel", "melody_windows", "shipped_model_dir", "example_melodies"]
@@ -49,19 +49,33 @@ class TrainedModel:
     bare (N, T) windows (and the (N, T) classes of its one control) and give the first output stream back.
     """
 
-    def __init__(self, model: SequenceVAE, source: str, device: str = "cpu"):
+    def __init__(self, model: SequenceVAE, source: str, device: str = "cpu", name: str | None = None):
         self.model = model.to(device).eval()
+        self.name = name or source
+        """The shipped model's name, or the path the model was loaded from (what the commands' JSON reports)."""
         self.cfg = model.cfg
         self.encoding = model.encoding
         self.source = source
         self.device = torch.device(device)
 
     @classmethod
-    def load(cls, checkpoint: Path | str | None = None, device: str = "cpu") -> TrainedModel:
-        """`checkpoint`: a checkpoint or run directory, a shipped model's name, or None (the default model)."""
-        path = resolve_checkpoint(model_path(checkpoint))
+    def load(cls, checkpoint: Path | str | None = None, device: str = "cpu", job: str | None = None) -> TrainedModel:
+        """`checkpoint`: a checkpoint or run directory, a shipped model's name, or None (the default model of the
+        command `job`: see shipped.JOB_MODELS)."""
+        folder = model_path(checkpoint, job)
+        path = resolve_checkpoint(folder)
         model, _ = load_resolved(path, device, expect=MODEL_KIND.name)
-        return cls(model, str(path), device)
+        shipped = folder.parent == assets_dir() and folder.name in shipped_names()
+        return cls(model, str(path), device, name=folder.name if shipped else str(checkpoint or folder))
+
+    @property
+    def default_temperature(self) -> float:
+        """What commands decode a given input with when no --temperature is given: 0.5 for a model of more than
+        two bars (MusicVAE's notebooks: a greedy 16-bar decode holds one note for bars), else 0 (greedy)."""
+        return 0.5 if self.cfg.bars > 2 else 0.0
+
+    def temperature(self, given: float | None) -> float:
+        return self.default_temperature if given is None else given
 
     @property
     def output_names(self) -> list[str]:

@@ -72,9 +72,10 @@ def _vectors(model: TrainedModel, path: Path | None) -> dict[str, np.ndarray]:
 
 
 def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path, vectors: Path | None = None,
-                   temperature: float = 0.0, seed: int = 0, wav: bool = True, png: bool = True) -> dict:
+                   temperature: float | None = None, seed: int = 0, wav: bool = True, png: bool = True) -> dict:
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="transform")
+    temperature = model.temperature(temperature)
     known = _vectors(model, vectors)
     unknown = [name for name in amounts if name not in known]
     if unknown:
@@ -83,11 +84,11 @@ def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path,
     changed = transform(model, windows, known, amounts, temperature, seed)
     plain = transform(model, windows, known, {}, temperature, seed)
     out = output_folder(out)
-    result = {"input": str(midi), "amounts": amounts, "windows": len(windows),
+    result = {"input": str(midi), "amounts": amounts, "windows": len(windows), "temperature": temperature,
               "input_midi": write_file(out / "input.mid", midi_bytes(windows, encoding=model.encoding)),
               "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(plain, encoding=model.encoding)),
               "transformed_midi": write_file(out / "transformed.mid", midi_bytes(changed, encoding=model.encoding)),
-              "checkpoint": model.source}
+              "model": model.name, "checkpoint": model.source}
     if png:
         label = ", ".join(f"{k} {v:+g}" for k, v in amounts.items())
         result["piano_roll"] = write_file(out / "transformed.png", png_of(
@@ -100,19 +101,21 @@ def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path,
 
 
 def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, bar: int | None = None,
-                 temperature: float = 0.0, seed: int = 0, png: bool = True) -> dict:
+                 temperature: float | None = None, seed: int = 0, png: bool = True) -> dict:
     if not 1 <= n <= MAX_SIMILAR:
         raise ConfigError(f"-n {n}: must be in 1..{MAX_SIMILAR}")
     if not 0 <= similarity <= 1:
         raise ConfigError(f"--similarity {similarity}: must be in [0, 1] (1 = the reconstruction itself)")
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="similar")
+    temperature = model.temperature(temperature)
     window = pick_windows(model, midi, bar, "--bar")[0]
     variations = similar(model, window, n, similarity, temperature, seed)
     out = output_folder(out)
     width = max(2, len(str(n - 1)))
     files = [write_file(out / f"similar_{i:0{width}d}.mid", midi_bytes(v, encoding=model.encoding)) for i, v in enumerate(variations)]
-    result = {"input": str(midi), "similarity": similarity, "files": files, "checkpoint": model.source}
+    result = {"input": str(midi), "similarity": similarity, "temperature": temperature, "files": files, "model": model.name,
+              "checkpoint": model.source}
     if png:
         shown = variations[:15]
         result["piano_roll"] = write_file(out / "similar.png", png_of(
@@ -121,19 +124,21 @@ def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, b
 
 
 def grid_files(checkpoint, corners: list[Path], size: int, out: Path, bar: int | None = None,
-               temperature: float = 0.0, seed: int = 0) -> dict:
+               temperature: float | None = None, seed: int = 0) -> dict:
     if not 2 <= size <= MAX_GRID_SIZE:
         raise ConfigError(f"--size {size}: must be in 2..{MAX_GRID_SIZE}")
     check_temperature(temperature)
-    model = TrainedModel.load(checkpoint)
+    model = TrainedModel.load(checkpoint, job="grid")
+    temperature = model.temperature(temperature)
     windows = np.concatenate([pick_windows(model, p, bar, "--bar")[:1] for p in corners])
     cells = grid(model, windows, size, temperature, seed)
     out = output_folder(out)
     files = [[write_file(out / f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c], encoding=model.encoding)) for c in range(size)] for r in range(size)]
     picture = write_file(out / "grid.png", latent_plots.grid_png(
         cells, " / ".join(p.name for p in corners) + " (corners: top-left, top-right, bottom-left, bottom-right)"))
-    return {"corners": [str(p) for p in corners], "size": size, "files": files, "picture": picture,
-            "checkpoint": model.source}
+    return {"corners": [str(p) for p in corners], "size": size, "temperature": temperature, "files": files,
+            "picture": picture,
+            "model": model.name, "checkpoint": model.source}
 
 
 def quality_report(checkpoint, data: Path, out: Path, samples: int = 1000, pairs: int = 100, points: int = 11,
@@ -142,7 +147,7 @@ def quality_report(checkpoint, data: Path, out: Path, samples: int = 1000, pairs
     model = TrainedModel.load(checkpoint)
     heldout = _data(model, data, "valid", None, seed)
     language_model = load_lm(lm)
-    report = {"checkpoint": model.source, "data": str(data), "heldout_windows": len(heldout),
+    report = {"model": model.name, "checkpoint": model.source, "data": str(data), "heldout_windows": len(heldout),
               "prior_vs_data": quality.compare_to_data(model, heldout, samples, seed),
               "interpolation": quality.interpolation_analysis(model, language_model, heldout, pairs, points, seed)}
     try:

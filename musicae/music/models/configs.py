@@ -196,6 +196,10 @@ SEQUENCE_CONFIGS.register(
     SequenceVAEConfig(name="drums_2bar", encoding="drums", encoder_hidden=256, decoder_hidden=256, z_dim=256,
                       free_bits=48, max_beta=0.2, beta_rate=0.9995, transpose=0),
 )
+# Magenta's drums_2bar_hikl: the same model with 256 free bits, so z keeps enough of a beat to give it back
+# (reconstruct, interpolate); drums_2bar (48 bits) stays the one to sample from.
+SEQUENCE_CONFIGS.register(
+    "drums_2bar_hikl", replace(SEQUENCE_CONFIGS["drums_2bar"], name="drums_2bar_hikl", free_bits=256))
 # GrooVAE (MusicVAE's groovae_2bar_humanize and groovae_2bar_tap: BiLSTM 512, decoder 2x256, z 256, free bits
 # 48, beta 0.2, teacher forcing) at this CPU's size: the encoder at half width. No scheduled sampling: the
 # outputs are values, not classes to feed back.
