@@ -149,7 +149,7 @@ def add_train(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = p.add_argument_group("model config overrides (defaults: the --config's values; shown: "
                                  f"{DEFAULT_CONFIG}'s)")
-    add_dataclass_arguments(group, SequenceVAEConfig, skip=("name",), default_note=f"from --config; {DEFAULT_CONFIG}: ")
+    add_dataclass_arguments(group, SequenceVAEConfig, skip=("name", "prior_dim", "prior_hidden"), default_note=f"from --config; {DEFAULT_CONFIG}: ")
     p.set_defaults(func=cmd_train)
 
 

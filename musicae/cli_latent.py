@@ -80,6 +80,16 @@ def cmd_train_lm(args) -> int:
     return 130 if summary["interrupted"] else 0
 
 
+def cmd_personalize(args) -> int:
+    from musicae.autoencoding.config import override
+    from musicae.music.latent.personal import PersonalizeOptions, personalize
+
+    options = override(PersonalizeOptions(), args)  # checked as it is built
+    print_json(personalize([Path(p) for p in args.inputs], Path(args.out), args.checkpoint, options,
+                           progress=not args.no_progress))
+    return 0
+
+
 def _generation_flags(p, bar: bool = True) -> None:
     p.add_argument("--checkpoint", help=checkpoint_help(p.prog.split()[-1]))
     p.add_argument("--temperature", type=non_negative_float, default=None,
@@ -139,6 +149,21 @@ def add_latent(sub) -> None:
     p.add_argument("--out", required=True)
     _generation_flags(p)
     p.set_defaults(func=cmd_grid)
+
+    from musicae.autoencoding.config import add_dataclass_arguments
+    from musicae.music.latent.personal import PersonalizeOptions
+
+    p = sub.add_parser("personalize", help="a model of your own from a few tunes (MidiMe: a small VAE over a "
+                                           "model's z; seconds on a CPU)",
+                       description="Window and encode your tunes with a base model, then learn where they live in its "
+                                   "latent space. The result is a model folder like any other: sample, interpolate, "
+                                   "`musicae studio --checkpoint` it.")
+    p.add_argument("inputs", nargs="+", help="MIDI and ABC files or folders of your tunes (searched recursively)")
+    p.add_argument("--out", required=True, help="the new model's folder: new, empty, or one personalize wrote")
+    p.add_argument("--checkpoint", help=checkpoint_help("personalize"))
+    p.add_argument("--no-progress", action="store_true")
+    add_dataclass_arguments(p, PersonalizeOptions)
+    p.set_defaults(func=cmd_personalize)
 
     p = sub.add_parser("quality", help="prior samples vs data, interpolation realism, attribute effects (JSON + PNGs)")
     p.add_argument("--data", required=True, help="prepared folder; its valid split is the held-out data")

@@ -134,14 +134,17 @@ def optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, tor
 
 
 def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any],
-               extra: dict[str, str] | None = None) -> Path:
-    """Write model weights + config (+ `extra` text files by name) atomically into `directory` (replaced
-    if present)."""
+               extra: dict[str, str | bytes] | None = None) -> Path:
+    """Write model weights + config (+ `extra` text or binary files by name) atomically into `directory`
+    (replaced if present); files.json lists and hashes them all."""
     with atomic_directory(directory) as tmp:
         _save_tensors(model.state_dict(), tmp / "model.safetensors")
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
-        for name, text in (extra or {}).items():
-            (tmp / name).write_text(text)
+        for name, content in (extra or {}).items():
+            if isinstance(content, bytes):
+                (tmp / name).write_bytes(content)
+            else:
+                (tmp / name).write_text(content)
         write_file_list(tmp)
     return Path(directory)
 

@@ -193,7 +193,7 @@ def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, t
                        generator: torch.Generator) -> Rows:
     """One sample over a whole progression: one z decoded over each of its (W, T) windows of chords, cut to its
     `bars` (the last window's padding dropped). -> one row of bars * steps_per_bar steps, with its chords."""
-    z = torch.randn(1, model.cfg.z_dim, generator=generator).numpy().repeat(len(conditions), 0)
+    z = model.model.prior_z(1, generator).numpy().repeat(len(conditions), 0)
     decoded = model.decode_rows(z, temperature, generator, Rows({CHORDS: conditions})).joined()
     length = bars * model.cfg.steps_per_bar
     return Rows({name: values[:, :length] for name, values in decoded.items()})

@@ -26,6 +26,7 @@ JOB_MODELS = {
     "similar": HIGH_KL_MODEL,
     "transform": HIGH_KL_MODEL,
     "grid": HIGH_KL_MODEL,
+    "personalize": DEFAULT_MODEL,
     "humanize": "groovae_humanize",
     "drumify": "groovae_tap",
 }

@@ -125,7 +125,7 @@ class TrainedModel:
     def sample_rows(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
                     controls: Rows | None = None) -> Rows:
         generator = _generator(seed)
-        z = torch.randn(n, self.cfg.z_dim, generator=generator).numpy()
+        z = self.model.prior_z(n, generator).numpy()
         return self.decode_rows(z, temperature, generator, controls)
 
     def sample(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,

@@ -138,6 +138,18 @@ def bar_repetition(windows: np.ndarray) -> np.ndarray:
     return np.array(repeated, dtype=np.float64)
 
 
+@_per_window
+def off_beat_rate(notes, steps):
+    """Share of notes that start off the beat (not on a quarter note; 0 for an empty window)."""
+    return sum(start % STEPS_PER_QUARTER != 0 for _, start, _ in notes) / len(notes) if notes else 0.0
+
+
+def pitch_class_histogram(windows: np.ndarray) -> np.ndarray:
+    """Normalised histogram of the notes' pitch classes (C..B) over all windows."""
+    counts = sum((_pitch_class_counts(notes) for notes in notes_of(windows)), np.zeros(12))
+    return counts / max(counts.sum(), 1)
+
+
 def interval_histogram(windows: np.ndarray) -> np.ndarray:
     """Normalised histogram of |intervals| between consecutive notes over all windows (INTERVAL_BINS)."""
     counts = np.zeros(INTERVAL_BINS)

@@ -89,12 +89,13 @@ def transform(model: TrainedModel, windows: np.ndarray, vectors: dict[str, np.nd
 
 def similar(model: TrainedModel, window: np.ndarray, n: int, similarity: float, temperature: float = 0.0,
             seed: int = 0) -> np.ndarray:
-    """magenta.js's `similar`: decode s * z_in + (1 - s) * noise, noise ~ N(0, I). (T,) -> (n, T)."""
+    """magenta.js's `similar`: decode s * z_in + (1 - s) * noise, the noise drawn from the model's prior (N(0, I),
+    or a personal model's). (T,) -> (n, T)."""
     if not 0 <= similarity <= 1:
         raise ValueError(f"--similarity {similarity}: must be in [0, 1]")
     z_in = model.encode(np.asarray(window)[None])  # (1, Z)
     generator = torch.Generator().manual_seed(seed)
-    noise = torch.randn(n, model.cfg.z_dim, generator=generator).numpy()
+    noise = model.model.prior_z(n, generator).numpy()
     return model.decode(similarity * z_in + (1 - similarity) * noise, temperature, generator)
 
 

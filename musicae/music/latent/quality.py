@@ -12,7 +12,17 @@ import torch
 
 from musicae.autoencoding import slerp
 from musicae.music.inference.trained_model import TrainedModel
-from musicae.music.latent.attributes import ATTRIBUTES, SCALAR_STATISTICS, attribute_table, interval_histogram
+from musicae.music.latent.attributes import (
+    ATTRIBUTES,
+    SCALAR_STATISTICS,
+    attribute_table,
+    average_interval,
+    interval_histogram,
+    note_density,
+    off_beat_rate,
+    pitch_class_histogram,
+    pitch_range,
+)
 from musicae.music.latent.moves import transform
 from musicae.music.models.language_model import MelodyLM
 
@@ -45,6 +55,29 @@ def compare_to_data(model: TrainedModel, data: np.ndarray, samples: int, seed: i
             for name in stats
         } | {"interval_histogram": {"distance": round(0.5 * float(np.abs(interval_histogram(sampled)
                                                                           - reference_hist).sum()), 4)}}
+    return result
+
+
+STYLE_STATISTICS = {
+    "onsets_per_bar": lambda w: note_density(w) * 16,
+    "average_interval": average_interval,
+    "pitch_range": pitch_range,
+    "off_beat_rate": off_beat_rate,
+}
+"""What tells one collection's melodies from another's, per window (the personalize benchmark's style)."""
+
+
+def style_distance(windows: np.ndarray, reference: np.ndarray) -> dict:
+    """How far `windows` are in style from `reference` windows: each statistic's 1-Wasserstein distance in units
+    of the reference's standard deviation, their mean (`style`), and the total-variation distance of the
+    pitch-class histograms. 0 is the same style; the distance between two halves of one collection is the floor."""
+    result = {}
+    for name, function in STYLE_STATISTICS.items():
+        ours, theirs = function(windows), function(reference)
+        result[name] = round(wasserstein_1d(ours, theirs) / max(float(theirs.std()), 1e-6), 4)
+    result["style"] = round(float(np.mean([result[name] for name in STYLE_STATISTICS])), 4)
+    result["pitch_classes"] = round(0.5 * float(np.abs(pitch_class_histogram(windows)
+                                                       - pitch_class_histogram(reference)).sum()), 4)
     return result
 
 

@@ -75,13 +75,18 @@ class SequenceVAEConfig(CheckedConfig):
     """Learning-rate floor."""
     grad_clip: float = 1.0
     """Global gradient-norm clip."""
+    prior_dim: int = 0
+    """A personal model's learned prior (MidiMe, `musicae personalize`): the size of its small latent space;
+    0: the standard normal prior over z."""
+    prior_hidden: int = 0
+    """Hidden width of the learned prior's encoder and decoder (0 with prior_dim 0)."""
 
     def check(self) -> None:
         require(self.encoding in ENCODINGS, "encoding", self.encoding, f"choose from {', '.join(ENCODINGS.names())}")
         for name in ("bars", "encoder_hidden", "encoder_layers", "decoder_hidden", "decoder_layers", "conductor_layers",
                      "z_dim", "batch_size"):
             require(getattr(self, name) >= 1, name, getattr(self, name), "must be at least 1")
-        for name in ("embed_dim", "conductor_hidden", "max_beta", "free_bits", "sampling_rate", "transpose",
+        for name in ("prior_dim", "prior_hidden", "embed_dim", "conductor_hidden", "max_beta", "free_bits", "sampling_rate", "transpose",
                      "encoder_transpose", "lr_min", "grad_clip"):
             require(getattr(self, name) >= 0, name, getattr(self, name), "must not be negative")
         require(0 <= self.beta_rate <= 1, "beta_rate", self.beta_rate, "must be in [0, 1]")

@@ -22,6 +22,7 @@ from musicae.autoencoding import (
 from musicae.autoencoding.batch import Batch
 from musicae.autoencoding.distributed import batch_noise
 from musicae.autoencoding.runs import register_model_kind
+from musicae.music.models.latent_prior import LatentPrior
 from musicae.music.models.configs import SequenceVAEConfig
 from musicae.music.models.decoders import DECODERS, ENCODERS, Streams
 from musicae.music.models.heads import masked_picks
@@ -42,6 +43,8 @@ class SequenceVAE(nn.Module):
         self.encoder = ENCODERS[cfg.encoder](cfg)
         self.decoder = DECODERS[cfg.decoder](cfg)
         self.beta = BetaSchedule("musicvae", cfg.max_beta, rate=cfg.beta_rate)
+        # a personal model (musicae personalize) samples z through its learned prior; training never reads it
+        self.prior = LatentPrior(cfg.z_dim, cfg.prior_dim, cfg.prior_hidden) if cfg.prior_dim else None
         self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
 
     def _rename_legacy_keys(self, state_dict, prefix, *args):
@@ -149,6 +152,14 @@ class SequenceVAE(nn.Module):
         return out
 
     # -- inference
+    @torch.no_grad()
+    def prior_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n draws of z from the model's prior, on the CPU (so a seed gives the same z on any device): N(0, I),
+        or a personal model's learned prior."""
+        if self.prior is None:
+            return torch.randn(n, self.cfg.z_dim, generator=generator)
+        return self.prior.sample_z(n, generator).cpu()
+
     @torch.no_grad()
     def decode(self, z: torch.Tensor, temperature: float = 0.0, controls: Streams | None = None,
                generator: torch.Generator | None = None, fixed: Streams | None = None) -> Streams:
