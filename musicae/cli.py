@@ -330,7 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     from musicae.cli_latent import add_latent
     from musicae.studio.cli import add_studio
 
+    from musicae import __version__
+
     parser = OneLineParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
+    parser.add_argument("--version", action="version", version=f"musicae {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_prepare(sub)
     add_train(sub)

@@ -91,6 +91,9 @@ class OneLineParser(argparse.ArgumentParser):
 
 def run_main(prog: str, parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Parse, call the subcommand, and answer any failure in one line (exit 2, or 130 on Ctrl-C)."""
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `musicae`: what it can do, not an error
+        parser.print_help()
+        return 0
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, or a usage mistake already reported in one line

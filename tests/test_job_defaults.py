@@ -1,0 +1,59 @@
+"""Each command's default model is the one for its job, and says so; 16-bar models decode at 0.5 unless told;
+`musicae --version` and a bare `musicae` answer without an error."""
+
+import json
+
+from musicae.cli import main
+from musicae.music.inference.shipped import JOB_MODELS, default_model, shipped_names
+from musicae.music.inference.trained_model import example_melodies
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_the_default_model_of_each_command_is_named_in_its_json(tmp_path, capsys):
+    a, b = example_melodies()[:2]
+    commands = {
+        "sample": ["sample", "-n", 1, "--out", tmp_path / "s", "--no-png"],
+        "reconstruct": ["reconstruct", a, "--out", tmp_path / "r", "--no-png"],
+        "interpolate": ["interpolate", a, b, "--steps", 3, "--out", tmp_path / "i", "--no-png", "--no-wav"],
+        "encode": ["encode", a, "--out", tmp_path / "z.npy"],
+        "similar": ["similar", a, "-n", 2, "--out", tmp_path / "v", "--no-png"],
+    }
+    for job, argv in commands.items():
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert json.loads(out)["model"] == default_model(job) == (
+            JOB_MODELS[job] if JOB_MODELS[job] in shipped_names() else "mel_2bar_folk")
+    # the low-KL model samples; a high-KL one, when shipped, does everything that starts from a melody
+    assert JOB_MODELS["sample"] == "mel_2bar_folk"
+    assert {JOB_MODELS[j] for j in ("reconstruct", "interpolate", "encode", "similar", "transform")} == {
+        "mel_2bar_folk_hikl"}
+    code, out, _ = run(capsys, "models")
+    assert "Used when --checkpoint is not given" in out and "sample" in out
+
+
+def test_sixteen_bar_models_decode_at_half_temperature_unless_told(tmp_path, capsys):
+    a, b = example_melodies(long=True)[:2]
+    base = ["interpolate", a, b, "--checkpoint", "mel_16bar_folk", "--steps", 2, "--no-png", "--no-wav"]
+    code, out, err = run(capsys, *base, "--out", tmp_path / "i")
+    assert code == 0, err
+    assert json.loads(out)["temperature"] == 0.5
+    code, out, _ = run(capsys, *base, "--out", tmp_path / "j", "--temperature", 0)
+    assert json.loads(out)["temperature"] == 0
+    code, out, _ = run(capsys, "reconstruct", example_melodies()[0], "--checkpoint", "mel_2bar_folk", "--no-png",
+                       "--out", tmp_path / "r")
+    assert json.loads(out)["temperature"] == 0  # a 2-bar model decodes greedily
+
+
+def test_version_and_a_bare_command(capsys):
+    code, out, err = run(capsys)
+    assert code == 0 and "personalize" in out and "error" not in err
+    try:
+        main(["--version"])
+    except SystemExit as done:
+        assert done.code == 0
+    assert capsys.readouterr().out.startswith("musicae ")
