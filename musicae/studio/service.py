@@ -270,7 +270,7 @@ class Studio:
         check_randomness(0.0, seed)
         model = self.model(model_name)
         window = self.melody(a, a_name, example, model)[0]
-        variations = similar(model, window, n, similarity, seed=seed)
+        variations = similar(model, window, n, similarity, model.default_temperature, seed=seed)
         return {"samples": [{"notes": notes_json(model, w), "midi": b64_midi(model, w)} for w in variations],
                 "input": {"notes": notes_json(model, window)},
                 "midi": b64_midi(model, variations, gap_steps=model.cfg.steps_per_bar)}
@@ -289,8 +289,9 @@ def transform_melody(studio: Studio, a: bytes | None, a_name: str, example: str 
         raise StudioError("amounts must be in -4..4")
     model = studio.model(model_name)
     windows = studio.melody(a, a_name, example, model)[:4]
-    changed = transform(model, windows, vectors, amounts)
-    plain = transform(model, windows, vectors, {})
+    temperature = model.default_temperature  # 0.5 for a 16-bar model, as the commands
+    changed = transform(model, windows, vectors, amounts, temperature)
+    plain = transform(model, windows, vectors, {}, temperature)
     return {"input": {"notes": notes_json(model, windows)}, "reconstruction": {"notes": notes_json(model, plain)},
             "transformed": {"notes": notes_json(model, changed), "midi": b64_midi(model, changed)}}
 
