@@ -31,13 +31,16 @@ def test_outputs_never_write_through_a_link(tiny, tmp_path, capsys):
     for name in ("step_00.mid", "path.png", "samples.png"):
         os.symlink(precious, out / name)
     os.symlink(precious, tmp_path / "z.npy")
-    commands = (["interpolate", A, B, "--steps", "3", "--no-wav", "--out", out],
-                ["sample", "-n", "2", "--out", out], ["encode", A, "--out", tmp_path / "z.npy"])
-    for command in commands:
-        assert main([str(c) for c in command] + ["--checkpoint", str(tiny)]) == 0, capsys.readouterr().err
+    # links in --out are the user's files: refused in one line, neither followed nor replaced
+    for command in (["interpolate", A, B, "--steps", "3", "--no-wav", "--out", out], ["sample", "-n", "2", "--out", out]):
+        assert main([str(c) for c in command] + ["--checkpoint", str(tiny)]) == 2
+        assert "was not written by musicae" in capsys.readouterr().err
     assert precious.read_text() == "the user's own words"
     for name in ("step_00.mid", "path.png", "samples.png"):
-        assert not (out / name).is_symlink() and (out / name).stat().st_size > 0
+        assert (out / name).is_symlink()
+    # encode's --out names a file: it is replaced by a new file, never written through
+    assert main(["encode", str(A), "--out", str(tmp_path / "z.npy"), "--checkpoint", str(tiny)]) == 0
+    assert precious.read_text() == "the user's own words"
     assert not (tmp_path / "z.npy").is_symlink()
 
 
@@ -413,3 +416,25 @@ def test_an_abc_error_names_no_server_path(studio, monkeypatch):
     monkeypatch.setitem(sys.modules, "symusic", types.SimpleNamespace(Score=Score))
     response = studio.post("/api/similar", files={"a": ("tune.abc", b"X:1\nK:C\nCDE|\n", "text/plain")})
     assert response.status_code == 400 and "/opt/" not in response.text and "<path>" in response.json()["error"]
+
+
+def test_an_output_folder_never_mixes_runs_nor_replaces_a_users_file(tiny, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    sample = ["sample", "--checkpoint", str(tiny), "--out", str(out), "--no-png"]
+    assert main(sample + ["-n", "4"]) == 0
+    assert main(sample + ["-n", "2"]) == 0  # the second run replaces the first one's files, not beside them
+    capsys.readouterr()
+    assert sorted(p.name for p in out.glob("*.mid")) == ["sample_00.mid", "sample_01.mid"]
+    assert main(["interpolate", str(A), str(B), "--steps", "2", "--no-wav", "--no-png", "--checkpoint", str(tiny),
+                 "--out", str(out)]) == 0
+    assert not list(out.glob("sample_*.mid")) and (out / "notes.txt").read_text() == "mine"
+    # a file of the user's named as an output is refused, and left as it was
+    (out / "path.mid").unlink()
+    (out / "path.mid").write_text("my own path")
+    assert main(["interpolate", str(A), str(B), "--steps", "2", "--no-wav", "--checkpoint", str(tiny),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "path.mid: exists and was not written by musicae" in err and len(err.strip().splitlines()) == 1
+    assert (out / "path.mid").read_text() == "my own path" and (out / "notes.txt").read_text() == "mine"

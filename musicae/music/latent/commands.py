@@ -164,5 +164,5 @@ def quality_report(checkpoint, data: Path, out: Path, samples: int = 1000, pairs
     if known:
         report["pictures"]["effects"] = write_file(out / "effects.png",
                                                latent_plots.effect_matrix_png(report["attribute_effects"]))
-    atomic_write_text(out / "quality.json", json.dumps(report, indent=1))
+    write_file(out / "quality.json", json.dumps(report, indent=1).encode())
     return report
