@@ -203,7 +203,7 @@ def cmd_sample(args) -> int:
     from musicae.music.inference.commands import sample
 
     print_json(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed, png=not args.no_png,
-                      chords=args.chords))
+                      chords=args.chords, wav=not args.no_wav))
     return 0
 
 
@@ -211,7 +211,7 @@ def cmd_reconstruct(args) -> int:
     from musicae.music.inference.commands import reconstruct
 
     print_json(reconstruct(args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
-                           png=not args.no_png, seed=args.seed, chords=args.chords))
+                           png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav))
     return 0
 
 
@@ -253,6 +253,7 @@ def add_generation(sub) -> None:
     p.add_argument("--chords", help="a chord model's progression, one chord per bar: \"C G Am F\" (names such as C, "
                                     "Cm, C7, Bb:maj, N); each sample plays over all of it")
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--no-wav", action="store_true", help="skip the WAV of the first 16 samples")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("reconstruct", help="encode a MIDI melody and decode it again")
@@ -261,6 +262,7 @@ def add_generation(sub) -> None:
                                     "(default: the input's own chords)")
     p.add_argument("input", help="MIDI file")
     p.add_argument("--out", required=True)
+    p.add_argument("--no-wav", action="store_true", help="skip the WAV of the reconstruction")
     p.set_defaults(func=cmd_reconstruct)
 
     p = sub.add_parser("interpolate", help="slerp between two melodies in latent space; MIDI, piano roll, WAV")

@@ -69,8 +69,9 @@ def test_in_memory_round_trip_and_renderings(folk_windows):
     assert data[:4] == b"MThd"
     np.testing.assert_array_equal(windows_from_midi_bytes(data, 2, encoding="melody").windows, windows)
     audio, synth = wav_of(windows, encoding="melody")
-    with wave.open(io.BytesIO(audio)) as f:
-        assert f.getnframes() > 22050 * 3 and synth in ("sine", "fluidsynth")
+    with wave.open(io.BytesIO(audio)) as f:  # 3 windows of 2 bars at 120 bpm: 12 s, in stereo at 44.1 kHz
+        assert f.getnframes() > 44100 * 11 and f.getnchannels() == 2 and f.getframerate() == 44100
+        assert synth in ("synth", "fluidsynth")
     png = png_of(list(windows), ["a", "b", "c"], "three", encoding="melody")
     assert png[:4] == b"\x89PNG"
     with pytest.raises(NoWindows, match="upload.mid: not a MIDI file"):
@@ -162,3 +163,32 @@ def test_a_conditioned_encoding_drives_the_sequence_vae(monkeypatch, tmp_path):
 def test_pretty_midi_reads_what_we_write(folk_windows):
     midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(folk_windows[:2], encoding="melody")))
     assert midi.instruments[0].notes
+
+
+def test_the_fallback_synth_does_not_click(folk_windows, monkeypatch):
+    from musicae.music.inference import render
+
+    monkeypatch.setattr(render, "find_soundfont", lambda: None)
+    audio, synth = wav_of(folk_windows[:2], encoding="melody")
+    assert synth == "synth"
+    with wave.open(io.BytesIO(audio)) as f:
+        pcm = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, 2)
+    assert np.abs(pcm).max() > 10000  # it sounds
+    for pitch, seconds in ((60, 0.25), (84, 0.125), (48, 1.0)):  # each note fades in and out: no step at its ends
+        tone = render._tone(pitch, seconds, 44100)
+        assert abs(tone[0]) < 0.01 * np.abs(tone).max() and abs(tone[-1]) < 0.01 * np.abs(tone).max()
+
+
+def test_fluidsynth_renders_when_installed(folk_windows):
+    import shutil
+
+    from musicae.music.inference.render import find_soundfont
+
+    if not (shutil.which("fluidsynth") and find_soundfont()):
+        pytest.skip("fluidsynth and a General MIDI SoundFont are not installed (Debian: fluidsynth fluid-soundfont-gm)")
+    audio, synth = wav_of(folk_windows[:2], encoding="melody")
+    assert synth == "fluidsynth"
+    with wave.open(io.BytesIO(audio)) as f:
+        assert f.getnchannels() == 2 and f.getnframes() > 44100 * 7
+        pcm = np.frombuffer(f.readframes(f.getnframes()), np.int16)
+    assert np.abs(pcm).max() > 1000

@@ -185,7 +185,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
 
 
 def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = None, png: bool = True, seed: int = 0,
-                chords: str | None = None) -> dict:
+                chords: str | None = None, wav: bool = True) -> dict:
     """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="reconstruct")
@@ -205,6 +205,9 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
     if png:
         result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
             [rows.joined(), rebuilt.joined()], ["input", "output"], midi.name, encoding=encoding))
+    if wav:
+        data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm)
+        result["wav"] = write_file(out / "reconstruction.wav", data)
     return result
 
 
@@ -243,7 +246,7 @@ def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, t
 
 
 def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True,
-           chords: str | None = None) -> dict:
+           chords: str | None = None, wav: bool = True) -> dict:
     """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n).
 
     With a chord model, each sample plays over the whole --chords progression: its windows are decoded from
@@ -278,6 +281,10 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         result["piano_roll"] = write_file(out / "samples.png", png_of(
             shown, [str(i) for i in range(len(shown))], f"{len(shown)} of {n} samples, temperature {temperature}{label}",
             encoding=encoding))
+    if wav:  # the samples the picture shows, a bar of silence between them
+        data, result["synth"] = wav_of(Rows.concat([s.joined() for s in shown]), encoding=encoding,
+                                       gap_steps=model.cfg.steps_per_bar)
+        result["wav"] = write_file(out / "samples.wav", data)
     return result
 
 

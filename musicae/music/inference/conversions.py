@@ -122,7 +122,7 @@ def midi_bytes(windows, *, encoding: SequenceEncoding | str, qpm: float | None =
 
 
 def wav_of(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
-           sample_rate: int = 22050, chords=None) -> tuple[bytes, str]:
+           sample_rate: int = 44100, chords=None) -> tuple[bytes, str]:
     """Rows rendered to WAV bytes; returns (bytes, synthesizer used)."""
     encoding = encoding_of(encoding)
     return wav_bytes(rows_to_pretty_midi(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps), sample_rate)

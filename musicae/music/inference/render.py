@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import tempfile
 import wave
 from pathlib import Path
 
@@ -145,42 +147,71 @@ def _drum_sound(pitch: int, sample_rate: int) -> np.ndarray:
     return envelope * ((1 - noise) * tone + noise * hiss)
 
 
-def _with_drums(midi, sample_rate: int) -> np.ndarray:
-    """pretty_midi's sine synthesis of the pitched parts, plus a small synthetic kit for the drum parts (sine
-    synthesis leaves drums silent)."""
-    audio = midi.synthesize(fs=sample_rate) if any(not i.is_drum and i.notes for i in midi.instruments) else np.zeros(0)
-    hits = [n for inst in midi.instruments if inst.is_drum for n in inst.notes]
-    if not hits:
-        return audio
-    sounds = {p: _drum_sound(p, sample_rate) for p in {n.pitch for n in hits}}
-    length = max(int(n.start * sample_rate) + len(sounds[n.pitch]) for n in hits)
-    out = np.zeros(max(length, len(audio)))
-    out[: len(audio)] += audio / max(np.abs(audio).max(), 1e-9) * 0.5 if len(audio) else 0
-    for n in hits:
+FADE_SECONDS = 0.005
+"""Attack and release of each synthesized note: a note that starts or stops at full amplitude clicks."""
+
+
+def _tone(pitch: int, seconds: float, sample_rate: int) -> np.ndarray:
+    """A soft plucked tone (three harmonics, decaying), faded in and out."""
+    t = np.arange(max(int(seconds * sample_rate), 1)) / sample_rate
+    frequency = 440.0 * 2 ** ((pitch - 69) / 12)
+    wave_ = sum(np.sin(2 * np.pi * k * frequency * t) / k ** 1.5 for k in (1, 2, 3))
+    envelope = np.exp(-t * 2.5)
+    fade = max(1, int(FADE_SECONDS * sample_rate))
+    ramp = np.minimum(1.0, np.minimum(np.arange(len(t)) + 1, len(t) - np.arange(len(t))) / fade)
+    return wave_ * envelope * ramp
+
+
+def _synthesize(midi, sample_rate: int) -> np.ndarray:
+    """The fallback synthesizer: soft tones for the pitched parts, a small synthetic kit for the drums."""
+    notes = [(n, inst.is_drum) for inst in midi.instruments for n in inst.notes]
+    if not notes:
+        return np.zeros(0)
+    sounds = {}
+    length = 0
+    for n, drum in notes:
+        key = ("drum", n.pitch) if drum else ("tone", n.pitch, round(n.end - n.start, 3))
+        if key not in sounds:
+            sounds[key] = _drum_sound(n.pitch, sample_rate) if drum else _tone(n.pitch, n.end - n.start, sample_rate)
+        length = max(length, int(n.start * sample_rate) + len(sounds[key]))
+    out = np.zeros(length)
+    for n, drum in notes:
+        key = ("drum", n.pitch) if drum else ("tone", n.pitch, round(n.end - n.start, 3))
         at = int(n.start * sample_rate)
-        out[at : at + len(sounds[n.pitch])] += sounds[n.pitch] * (n.velocity / 127)
+        out[at : at + len(sounds[key])] += sounds[key] * (n.velocity / 127) * (1.0 if drum else 0.5)
     return out
 
 
-def wav_bytes(midi, sample_rate: int = 22050) -> tuple[bytes, str]:
-    """A pretty_midi.PrettyMIDI rendered to WAV bytes, with FluidSynth when it and a SoundFont exist,
-    else with sine waves. Returns (bytes, which synthesizer was used)."""
-    soundfont = find_soundfont()
-    audio, used = None, "sine"
-    if soundfont is not None and shutil.which("fluidsynth"):
+def _fluidsynth(midi, soundfont: Path, sample_rate: int) -> bytes | None:
+    """The MIDI rendered by FluidSynth's command line (stereo), or None when it fails."""
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.mid", Path(folder) / "out.wav"
+        midi.write(str(source))
         try:
-            audio = midi.fluidsynth(fs=sample_rate, sf2_path=str(soundfont))
-            used = "fluidsynth"
-        except Exception:  # pyfluidsynth missing or broken: fall back
-            audio = None
-    if audio is None:
-        audio = _with_drums(midi, sample_rate)
+            subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate), "-F", str(target),
+                            "-T", "wav", str(soundfont), str(source)], check=True, capture_output=True, timeout=600)
+            data = target.read_bytes()
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return data if len(data) > 44 else None
+
+
+def wav_bytes(midi, sample_rate: int = 44100) -> tuple[bytes, str]:
+    """A pretty_midi.PrettyMIDI rendered to WAV bytes: by FluidSynth with a General MIDI SoundFont when both
+    are installed (Debian: fluidsynth, fluid-soundfont-gm; or $MUSICAE_SOUNDFONT), else by the fallback
+    synthesizer, in stereo. Returns (bytes, which synthesizer was used)."""
+    soundfont = find_soundfont()
+    if soundfont is not None and shutil.which("fluidsynth"):
+        data = _fluidsynth(midi, soundfont, sample_rate)
+        if data is not None:
+            return data, "fluidsynth"
+    audio = _synthesize(midi, sample_rate)
     peak = np.abs(audio).max() if len(audio) else 0
     pcm = (audio / peak * 0.8 * 32767).astype(np.int16) if peak > 0 else np.zeros(1, np.int16)
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as f:
-        f.setnchannels(1)
+        f.setnchannels(2)
         f.setsampwidth(2)
         f.setframerate(sample_rate)
-        f.writeframes(pcm.tobytes())
-    return buffer.getvalue(), used
+        f.writeframes(np.repeat(pcm, 2).tobytes())  # the same signal left and right
+    return buffer.getvalue(), "synth"

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from musicae.autoencoding.batch import Batch
 from musicae.autoencoding.checkpoint import save_model
 from musicae.autoencoding.config import CheckedConfig, ConfigError, require
+from musicae.autoencoding.device import seeded
 from musicae.autoencoding.runs import model_record
 from musicae.music.data.inputs import discover
 from musicae.music.data.prepare import PrepareOptions, plan_units, process_unit
@@ -109,14 +110,15 @@ def fine_tune(model: SequenceVAE, rows: Rows, steps: int, lr: float, seed: int, 
     late = 10**6  # the schedules' end: full KL weight, the decoder fed its own samples as at the end of training
     losses = []
     model.train()
-    for _ in tqdm(range(steps), desc="fine-tune", disable=not progress):
-        picked = torch.randint(len(rows), (min(model.cfg.batch_size, len(rows)),), generator=generator)
-        loss = model(Batch({n: t[picked] for n, t in tensors.items()}), step=late)["loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), model.cfg.grad_clip)
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    with seeded(seed):  # the model's own noise (transposition, z): from the seed, the caller's RNG kept
+        for _ in tqdm(range(steps), desc="fine-tune", disable=not progress):
+            picked = torch.randint(len(rows), (min(model.cfg.batch_size, len(rows)),), generator=generator)
+            loss = model(Batch({n: t[picked] for n, t in tensors.items()}), step=late)["loss"]
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), model.cfg.grad_clip)
+            optimizer.step()
+            losses.append(float(loss.detach()))
     model.eval()
     return losses
 
@@ -124,27 +126,26 @@ def fine_tune(model: SequenceVAE, rows: Rows, steps: int, lr: float, seed: int, 
 @torch.no_grad()
 def loss_on(model: SequenceVAE, rows: Rows, seed: int = 0) -> float:
     """The model's loss on all of `rows` in eval mode (no augmentation; z drawn from `seed`)."""
-    torch.manual_seed(seed)
     tensors = {name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in rows.items()}
-    return round(float(model.eval()(Batch(tensors), step=10**6)["loss"]), 4)
+    with seeded(seed):
+        return round(float(model.eval()(Batch(tensors), step=10**6)["loss"]), 4)
 
 
 def train_prior(z: np.ndarray, options: PersonalizeOptions, progress: bool) -> tuple[LatentPrior, dict]:
-    """The small VAE over the tunes' z (N, Z), trained on full batches; its final loss breakdown."""
-    torch.manual_seed(options.seed)  # the layers' initial weights
-    prior = LatentPrior(z.shape[1], options.latent_dim, options.hidden)
+    """The small VAE over the tunes' z (N, Z), trained on full batches; its final loss breakdown. Its initial
+    weights and noise come from options.seed (the caller's RNG is left as it was)."""
     data = torch.from_numpy(np.asarray(z, dtype=np.float32))
-    optimizer = torch.optim.Adam(prior.parameters(), lr=options.lr)
-    generator = torch.Generator().manual_seed(options.seed)
-    for _ in tqdm(range(options.steps), desc="personal prior", disable=not progress):
-        torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))  # rsample's noise, from the seed
-        losses = prior.loss(data, options.beta)
-        optimizer.zero_grad()
-        losses["loss"].backward()
-        optimizer.step()
-    prior.eval()
-    with torch.no_grad():
-        final = {k: round(float(v), 4) for k, v in prior.loss(data, options.beta).items()}
+    with seeded(options.seed):
+        prior = LatentPrior(z.shape[1], options.latent_dim, options.hidden)
+        optimizer = torch.optim.Adam(prior.parameters(), lr=options.lr)
+        for _ in tqdm(range(options.steps), desc="personal prior", disable=not progress):
+            losses = prior.loss(data, options.beta)
+            optimizer.zero_grad()
+            losses["loss"].backward()
+            optimizer.step()
+        prior.eval()
+        with torch.no_grad():
+            final = {k: round(float(v), 4) for k, v in prior.loss(data, options.beta).items()}
     return prior, final
 
 
