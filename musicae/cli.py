@@ -8,9 +8,11 @@ from pathlib import Path
 
 from musicae.autoencoding.cli import (
     OneLineParser,
+    add_output_folder,
     fraction,
     non_negative_float,
     non_negative_int,
+    output_of,
     positive_float,
     positive_int,
     print_json,
@@ -40,7 +42,7 @@ def cmd_prepare(args) -> int:
         scheduler=args.scheduler,
         encoding=chords_variant(args.encoding, ENCODINGS) if args.chords else args.encoding,
     )
-    stats = prepare(args.inputs, Path(args.out), options, folk=args.corpus == "folk")
+    stats = prepare(args.inputs, output_of(args), options, folk=args.corpus == "folk")
     print_json(stats)
     if stats["windows"] == 0:
         kept = f"; the dataset already in {args.out} is kept as it was" if stats.get("kept_previous") else \
@@ -109,7 +111,7 @@ def cmd_train(args) -> int:
     model_overrides = {k: getattr(args, k) for k in SequenceVAEConfig.__dataclass_fields__ if k != "name" and hasattr(args, k)}
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
     summary = train_sequence_vae(
-        Path(args.data), Path(args.out), args.config, resume=args.resume, overwrite=args.overwrite,
+        Path(args.data), output_of(args), args.config, resume=args.resume, overwrite=args.overwrite,
         model_overrides=model_overrides, progress=False if args.no_progress else None, init_from=args.init_from,
         **trainer_overrides,
     )
@@ -202,7 +204,7 @@ def add_evaluate(sub) -> None:
 def cmd_sample(args) -> int:
     from musicae.music.inference.commands import sample
 
-    print_json(sample(args.checkpoint, args.n, args.temperature, Path(args.out), seed=args.seed, png=not args.no_png,
+    print_json(sample(args.checkpoint, args.n, args.temperature, output_of(args), seed=args.seed, png=not args.no_png,
                       chords=args.chords, wav=not args.no_wav))
     return 0
 
@@ -210,7 +212,7 @@ def cmd_sample(args) -> int:
 def cmd_reconstruct(args) -> int:
     from musicae.music.inference.commands import reconstruct
 
-    print_json(reconstruct(args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
+    print_json(reconstruct(args.checkpoint, Path(args.input), output_of(args), temperature=args.temperature,
                            png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav))
     return 0
 
@@ -218,7 +220,7 @@ def cmd_reconstruct(args) -> int:
 def cmd_interpolate(args) -> int:
     from musicae.music.inference.commands import interpolate
 
-    print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, Path(args.out), bar_a=args.bar_a,
+    print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, output_of(args), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
                            seed=args.seed, chords=args.chords))
     return 0
@@ -227,7 +229,7 @@ def cmd_interpolate(args) -> int:
 def cmd_encode(args) -> int:
     from musicae.music.inference.commands import encode
 
-    print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], Path(args.out)))
+    print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], output_of(args)))
     return 0
 
 
@@ -252,7 +254,7 @@ def add_generation(sub) -> None:
     p.add_argument("-n", type=positive_int, default=8, help="number of melodies (the picture shows the first 16)")
     p.add_argument("--chords", help="a chord model's progression, one chord per bar: \"C G Am F\" (names such as C, "
                                     "Cm, C7, Bb:maj, N); each sample plays over all of it")
-    p.add_argument("--out", required=True, help="output directory")
+    add_output_folder(p)
     p.add_argument("--no-wav", action="store_true", help="skip the WAV of the first 16 samples")
     p.set_defaults(func=cmd_sample)
 
@@ -261,7 +263,7 @@ def add_generation(sub) -> None:
     p.add_argument("--chords", help="a chord model's progression, one chord per bar, repeated over the melody "
                                     "(default: the input's own chords)")
     p.add_argument("input", help="MIDI file")
-    p.add_argument("--out", required=True)
+    add_output_folder(p)
     p.add_argument("--no-wav", action="store_true", help="skip the WAV of the reconstruction")
     p.set_defaults(func=cmd_reconstruct)
 
@@ -277,7 +279,7 @@ def add_generation(sub) -> None:
     p.add_argument("--chords", help="a chord model's progression, one chord per bar, under every step (default: "
                                     "A's own chords)")
     p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
-    p.add_argument("--out", required=True)
+    add_output_folder(p)
     p.set_defaults(func=cmd_interpolate)
 
     p = sub.add_parser("encode", help="posterior means of the windows of MIDI files -> .npy (+ sources .json)")
@@ -323,16 +325,15 @@ def cmd_models(args) -> int:
 def cmd_download(args) -> int:
     from musicae.music.data.pop909 import MIRRORS, download_pop909
 
-    print_json(download_pop909(Path(args.out), tuple(args.mirror) or MIRRORS, progress=not args.no_progress))
+    print_json(download_pop909(output_of(args), tuple(args.mirror) or MIRRORS, progress=not args.no_progress))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from musicae import __version__
     from musicae.cli_drums import add_drums
     from musicae.cli_latent import add_latent
     from musicae.studio.cli import add_studio
-
-    from musicae import __version__
 
     parser = OneLineParser(prog="musicae", description="MusicVAE-style sequence VAEs: prepare data, train, generate.")
     parser.add_argument("--version", action="version", version=f"musicae {__version__}")

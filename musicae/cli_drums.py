@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from musicae.autoencoding.cli import non_negative_float, print_json, seed
+from musicae.autoencoding.cli import add_output_folder, non_negative_float, output_of, print_json, seed
 
 
 def cmd_groove(args) -> int:
     from musicae.music.inference.groove_commands import groove
 
-    print_json(groove(args.command, args.checkpoint, Path(args.input), Path(args.out), temperature=args.temperature,
+    print_json(groove(args.command, args.checkpoint, Path(args.input), output_of(args), temperature=args.temperature,
                       seed=args.seed, wav=not args.no_wav, png=not args.no_png,
                       keep_hits=not args.free_hits))
     return 0
@@ -26,7 +26,7 @@ def add_drums(sub) -> None:
         p = sub.add_parser(job, help=helps[job], description=f"{helps[job]}. The input: {wanted}, as MIDI; the "
                            "output: MIDI on channel 10 at the input's tempo, a drum grid (PNG) and a WAV.")
         p.add_argument("input", help="MIDI file")
-        p.add_argument("--out", required=True, help="output folder")
+        add_output_folder(p)
         p.add_argument("--checkpoint", help=f"a GrooVAE checkpoint, run folder or shipped model (default: {JOB_MODELS[job]})")
         p.add_argument("--temperature", type=non_negative_float, default=0.0,
                        help="0 = the most likely hits (default); above 0, hits are sampled")

@@ -6,15 +6,16 @@ import argparse
 from pathlib import Path
 
 from musicae.autoencoding.cli import (
+    add_output_folder,
     finite_float,
     non_negative_float,
     non_negative_int,
+    output_of,
     positive_int,
     print_json,
     seed,
     unit_interval,
 )
-
 
 
 def checkpoint_help(job: str | None = None) -> str:
@@ -27,7 +28,7 @@ def checkpoint_help(job: str | None = None) -> str:
 def cmd_attributes(args) -> int:
     from musicae.music.latent.commands import attributes
 
-    print_json(attributes(args.checkpoint, Path(args.data), Path(args.out), args.split, args.limit, args.seed))
+    print_json(attributes(args.checkpoint, Path(args.data), output_of(args), args.split, args.limit, args.seed))
     return 0
 
 
@@ -39,7 +40,7 @@ def cmd_transform(args) -> int:
         raise ConfigError(f"{len(args.attribute)} --attribute but {len(args.amount)} --amount: give one amount per "
                           f"attribute, in the same order")
     amounts = dict(zip(args.attribute, args.amount))
-    print_json(transform_file(args.checkpoint, Path(args.input), amounts, Path(args.out),
+    print_json(transform_file(args.checkpoint, Path(args.input), amounts, output_of(args),
                               Path(args.vectors) if args.vectors else None, args.temperature, args.seed,
                               wav=not args.no_wav, png=not args.no_png))
     return 0
@@ -48,7 +49,7 @@ def cmd_transform(args) -> int:
 def cmd_similar(args) -> int:
     from musicae.music.latent.commands import similar_file
 
-    print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, Path(args.out), args.bar,
+    print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, output_of(args), args.bar,
                             args.temperature, args.seed, png=not args.no_png))
     return 0
 
@@ -56,7 +57,7 @@ def cmd_similar(args) -> int:
 def cmd_grid(args) -> int:
     from musicae.music.latent.commands import grid_files
 
-    print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, Path(args.out), args.bar,
+    print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, output_of(args), args.bar,
                           args.temperature, args.seed))
     return 0
 
@@ -64,7 +65,7 @@ def cmd_grid(args) -> int:
 def cmd_quality(args) -> int:
     from musicae.music.latent.commands import quality_report
 
-    report = quality_report(args.checkpoint, Path(args.data), Path(args.out), args.samples, args.pairs,
+    report = quality_report(args.checkpoint, Path(args.data), output_of(args), args.samples, args.pairs,
                             effect_windows=args.effect_windows, lm=Path(args.lm) if args.lm else None,
                             vectors=Path(args.vectors) if args.vectors else None, seed=args.seed)
     print_json(report)
@@ -74,7 +75,7 @@ def cmd_quality(args) -> int:
 def cmd_train_lm(args) -> int:
     from musicae.music.models.language_model import train_lm
 
-    summary = train_lm(Path(args.data), Path(args.out), args.steps, seed=args.seed, resume=args.resume,
+    summary = train_lm(Path(args.data), output_of(args), args.steps, seed=args.seed, resume=args.resume,
                        overwrite=args.overwrite, progress=False if args.no_progress else None)
     print_json(summary)
     return 130 if summary["interrupted"] else 0
@@ -85,7 +86,7 @@ def cmd_personalize(args) -> int:
     from musicae.music.latent.personal import PersonalizeOptions, personalize
 
     options = override(PersonalizeOptions(), args)  # checked as it is built
-    print_json(personalize([Path(p) for p in args.inputs], Path(args.out), args.checkpoint, options,
+    print_json(personalize([Path(p) for p in args.inputs], output_of(args), args.checkpoint, options,
                            progress=not args.no_progress))
     return 0
 
@@ -128,7 +129,7 @@ def add_latent(sub) -> None:
     p.add_argument("--amount", action="append", required=True, type=vector_amount,
                    help="how much, in units of the vector, in -10..10 (one per --attribute)")
     p.add_argument("--vectors", help="attribute JSON (default: the one shipped beside the model)")
-    p.add_argument("--out", required=True)
+    add_output_folder(p)
     p.add_argument("--no-wav", action="store_true", help="skip the WAV")
     p.add_argument("--no-png", action="store_true", help="skip the piano roll")
     _generation_flags(p, bar=False)
@@ -138,7 +139,7 @@ def add_latent(sub) -> None:
     p.add_argument("input", help="MIDI file")
     p.add_argument("-n", type=positive_int, default=8, help="number of variations")
     p.add_argument("--similarity", type=unit_interval, default=0.8, help="s in [0, 1]; 1 gives the reconstruction")
-    p.add_argument("--out", required=True)
+    add_output_folder(p)
     p.add_argument("--no-png", action="store_true")
     _generation_flags(p)
     p.set_defaults(func=cmd_similar)
@@ -146,7 +147,7 @@ def add_latent(sub) -> None:
     p = sub.add_parser("grid", help="a size x size latent grid over four corner melodies; MIDI and a picture")
     p.add_argument("corners", nargs=4, metavar="MIDI", help="top-left, top-right, bottom-left, bottom-right")
     p.add_argument("--size", type=int, default=5, help="cells per side, 2..16")
-    p.add_argument("--out", required=True)
+    add_output_folder(p)
     _generation_flags(p)
     p.set_defaults(func=cmd_grid)
 

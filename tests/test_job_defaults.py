@@ -57,3 +57,14 @@ def test_version_and_a_bare_command(capsys):
     except SystemExit as done:
         assert done.code == 0
     assert capsys.readouterr().out.startswith("musicae ")
+
+
+def test_generation_commands_default_to_out_slash_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    a = example_melodies()[0]
+    for argv, folder in ((["sample", "-n", 1, "--no-png", "--no-wav"], "out/sample"),
+                         (["reconstruct", a, "--no-png", "--no-wav"], "out/reconstruct")):
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert all(f.startswith(folder) for f in json.loads(out).get("files", [json.loads(out).get("input_midi")]))
+        assert (tmp_path / folder / ".musicae-outputs").is_file()

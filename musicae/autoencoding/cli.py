@@ -9,6 +9,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 
 def _finite(obj):
@@ -71,6 +72,16 @@ def unit_interval(text: str) -> float:
 
 def fraction(text: str) -> float:
     return _number(float, text, low=0, high=1, high_open=True, what="in [0, 1)")
+
+
+def add_output_folder(parser) -> None:
+    parser.add_argument("--out", default=None, help="output folder (default: out/COMMAND); a rerun replaces what the "
+                                                    "previous run wrote there, never a file of yours")
+
+
+def output_of(args) -> Path:
+    """The --out of a command that add_output_folder equipped: as given, or out/COMMAND."""
+    return Path(args.out) if args.out else Path("out") / args.command
 
 
 def one_line(err: BaseException) -> str:

@@ -22,10 +22,10 @@ from musicae.autoencoding import (
 from musicae.autoencoding.batch import Batch
 from musicae.autoencoding.distributed import batch_noise
 from musicae.autoencoding.runs import register_model_kind
-from musicae.music.models.latent_prior import LatentPrior
 from musicae.music.models.configs import SequenceVAEConfig
 from musicae.music.models.decoders import DECODERS, ENCODERS, Streams
 from musicae.music.models.heads import masked_picks
+from musicae.music.models.latent_prior import LatentPrior
 
 # Round 1-2 checkpoints held one categorical stream without names: where its weights now live.
 LEGACY_KEYS = {"inputs.embed.weight": "inputs.embed.{stream}.weight", "out.weight": "out.{stream}.weight",
