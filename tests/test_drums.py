@@ -327,3 +327,23 @@ def test_export_model_card_holds_what_evaluate_measures(drum_run, tmp_path, caps
     measured = run(capsys, "evaluate", "--checkpoint", tmp_path / "model", "--data", tmp_path / "data")
     for key in ("teacher_forced_accuracy", "sampled_accuracy", "windows"):
         assert card["figures"][key] == pytest.approx(measured[key], abs=1e-3), key
+
+
+def test_the_melody_commands_take_groovae_models(groove_runs, tmp_path, capsys):
+    """sample, reconstruct, interpolate and encode on a GrooVAE model: drum MIDI with its velocities and timing;
+    reconstruct and interpolate read the input as the model's encoder does (the pattern, or the taps)."""
+    root, runs = groove_runs
+    beats = root / "beats"
+    for reads, ckpt in runs.items():
+        sampled = run(capsys, "sample", "--checkpoint", ckpt, "-n", 2, "--no-wav", "--out", tmp_path / f"s{reads}")
+        assert [drum_midi(f) for f in sampled["files"]]
+        rec = run(capsys, "reconstruct", beats / "beat1.mid", "--checkpoint", ckpt, "--no-wav", "--out",
+                  tmp_path / f"r{reads}")
+        performed = drum_midi(rec["reconstruction_midi"]).instruments[0].notes
+        assert performed and len({n.velocity for n in performed}) > 1  # a performance: velocities vary
+        path = run(capsys, "interpolate", beats / "beat0.mid", beats / "beat2.mid", "--steps", 3, "--checkpoint",
+                   ckpt, "--no-wav", "--out", tmp_path / f"i{reads}")
+        assert [drum_midi(f) for f in path["files"]] and path["model"] == str(ckpt)
+        encoded = run(capsys, "encode", beats / "beat0.mid", "--checkpoint", ckpt, "--out", tmp_path / f"z{reads}.npy")
+        z = np.load(encoded["out"])
+        assert z.shape[0] == encoded["shape"][0] >= 1 and np.isfinite(z).all()
