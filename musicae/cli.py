@@ -213,7 +213,8 @@ def cmd_reconstruct(args) -> int:
     from musicae.music.inference.commands import reconstruct
 
     print_json(reconstruct(args.checkpoint, Path(args.input), output_of(args), temperature=args.temperature,
-                           png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav))
+                           png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav,
+                           track=args.track))
     return 0
 
 
@@ -222,7 +223,7 @@ def cmd_interpolate(args) -> int:
 
     print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, output_of(args), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
-                           seed=args.seed, chords=args.chords))
+                           seed=args.seed, chords=args.chords, track=args.track))
     return 0
 
 
@@ -238,6 +239,11 @@ MODEL_TEMPERATURE = "0 for 2-bar models, 0.5 for 16-bar ones as in MusicVAE's no
 
 def add_generation(sub) -> None:
     from musicae.music.inference.shipped import JOB_MODELS
+
+    def track(p):
+        p.add_argument("--track", type=non_negative_int, default=None,
+                       help="the input's track (instrument) to read, counted from 0 (default: the first with a "
+                            "melody; the JSON notes the others)")
 
     def common(p, temperature: float | str | None):
         p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (see `musicae models`; "
@@ -265,6 +271,7 @@ def add_generation(sub) -> None:
     p.add_argument("input", help="MIDI file")
     add_output_folder(p)
     p.add_argument("--no-wav", action="store_true", help="skip the WAV of the reconstruction")
+    track(p)
     p.set_defaults(func=cmd_reconstruct)
 
     p = sub.add_parser("interpolate", help="slerp between two melodies in latent space; MIDI, piano roll, WAV")
@@ -280,6 +287,7 @@ def add_generation(sub) -> None:
                                     "A's own chords)")
     p.add_argument("--no-wav", action="store_true", help="skip the WAV rendering")
     add_output_folder(p)
+    track(p)
     p.set_defaults(func=cmd_interpolate)
 
     p = sub.add_parser("encode", help="posterior means of the windows of MIDI files -> .npy (+ sources .json)")

@@ -68,3 +68,36 @@ def test_generation_commands_default_to_out_slash_command(tmp_path, monkeypatch,
         assert code == 0, err
         assert all(f.startswith(folder) for f in json.loads(out).get("files", [json.loads(out).get("input_midi")]))
         assert (tmp_path / folder / ".musicae-outputs").is_file()
+
+
+def lead_sheet(path):
+    """8 bars of a melody on track 0 and a bass line on track 1, at 120 qpm."""
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI()
+    tune, bass = pretty_midi.Instrument(0, name="melody"), pretty_midi.Instrument(33, name="bass")
+    tune.notes = [pretty_midi.Note(90, 72 + (i * 3) % 8, i * 0.5, i * 0.5 + 0.45) for i in range(32)]
+    bass.notes = [pretty_midi.Note(80, 40 + (i % 2) * 7, i * 2.0, i * 2.0 + 1.9) for i in range(8)]
+    midi.instruments += [tune, bass]
+    midi.write(str(path))
+    return path
+
+
+def test_reconstruct_reads_one_track_and_gives_the_lead_sheet_back(tmp_path, capsys):
+    import pretty_midi
+
+    song = lead_sheet(tmp_path / "song.mid")
+    code, out, err = run(capsys, "reconstruct", song, "--checkpoint", "mel_2bar_folk", "--no-png", "--no-wav",
+                         "--out", tmp_path / "r")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["windows"] == 4  # the melody's 8 bars, not the bass appended after it
+    assert "track 1" in result["notes"][0] and "--track" in result["notes"][0]
+    rebuilt = pretty_midi.PrettyMIDI(result["reconstruction_midi"])
+    assert rebuilt.get_end_time() <= 16.5  # 8 bars at 120 qpm
+    code, out, _ = run(capsys, "reconstruct", song, "--track", 1, "--checkpoint", "mel_2bar_folk", "--no-png",
+                       "--no-wav", "--out", tmp_path / "b")
+    pitches = [n.pitch for n in pretty_midi.PrettyMIDI(json.loads(out)["input_midi"]).instruments[0].notes]
+    assert max(pitches) < 60  # the bass line
+    code, _, err = run(capsys, "reconstruct", song, "--track", 5, "--out", tmp_path / "x")
+    assert code == 2 and "--track 5" in err and "0 (4 windows)" in err

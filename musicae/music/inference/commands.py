@@ -17,7 +17,7 @@ import torch
 from musicae.autoencoding.checkpoint import atomic_write_bytes, atomic_write_text
 from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings import ENCODINGS, get_encoding
-from musicae.music.encodings.base import Rows
+from musicae.music.encodings.base import Extraction, Rows
 from musicae.music.encodings.chords import parse_progression
 from musicae.music.inference.conversions import (
     NoWindows,
@@ -106,10 +106,29 @@ CHORDS = "chords"
 """The control stream that --chords fills (an encoding with chords declares it)."""
 
 
-def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None) -> Rows:
-    """An input's rows for the model: the whole input window after window, or with `bar` the one window that
-    starts at that bar of the file. A model with chords plays them from --chords (bar after bar, round and
-    round), else from the input's own (annotated, from a chords track, or inferred from its accompaniment)."""
+def one_track(found: Extraction, track: int | None, name: str, notes: list[str] | None = None) -> Extraction:
+    """The windows of one track of an input: `track`, or the first that gives windows. A lead sheet's
+    accompaniment is not a second melody to append after the tune; what was left out is said in `notes`."""
+    tracks = found.origins[:, 1]
+    counts = {int(t): int((tracks == t).sum()) for t in np.unique(tracks)}
+    chosen = min(counts) if track is None else track
+    if chosen not in counts:
+        raise NoWindows(f"{name}: --track {track}: no window on that track; tracks with windows: "
+                        + ", ".join(f"{t} ({n} windows)" for t, n in counts.items()))
+    if len(counts) > 1 and notes is not None:
+        others = ", ".join(f"{t} ({n} windows)" for t, n in counts.items() if t != chosen)
+        plural = "s" if len(counts) > 2 else ""
+        notes.append(f"{name}: reading track {chosen} ({counts[chosen]} windows); also on track{plural} {others}: "
+                     f"--track picks another")
+    return found.take(np.flatnonzero(tracks == chosen))
+
+
+def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
+               track: int | None = None, notes: list[str] | None = None) -> Rows:
+    """An input's rows for the model: one track's windows (see one_track), the whole of it window after
+    window, or with `bar` the one window that starts at that bar of the file. A model with chords plays them
+    from --chords (bar after bar, round and round), else from the input's own (annotated, from a chords track,
+    or inferred from its accompaniment)."""
     has_chords = CHORDS in model.control_names
     if not has_chords:
         progression(model, chords)  # refuses --chords for a model without chords
@@ -121,6 +140,7 @@ def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chor
         if own and "no chords" in str(err):
             raise NoWindows(f"{err}; give a progression with --chords") from None
         raise
+    found = one_track(found, track, str(path), notes)
     if bar is not None:
         found = found.take(row_at_bar(found, bar, str(path), flag))
     rows = found.rows
@@ -130,9 +150,9 @@ def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chor
     return rows
 
 
-def pick_windows(model: TrainedModel, path: Path, bar: int | None, flag: str) -> np.ndarray:
+def pick_windows(model: TrainedModel, path: Path, bar: int | None, flag: str, track: int | None = None) -> np.ndarray:
     """The first output stream of an input's rows (see `input_rows`): a one-stream model's windows."""
-    return input_rows(model, path, bar, flag, None)[model.output_names[0]]
+    return input_rows(model, path, bar, flag, None, track)[model.output_names[0]]
 
 
 def output_only(model: TrainedModel):
@@ -146,19 +166,21 @@ def output_only(model: TrainedModel):
 
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
                 temperature: float | None = None, wav: bool = True, png: bool = True, seed: int = 0,
-                chords: str | None = None) -> dict:
+                chords: str | None = None, track: int | None = None) -> dict:
     """With a chord model, every step is decoded over --chords, else over A's own chords. Temperature None:
-    the model's default (TrainedModel.default_temperature)."""
+    the model's default (TrainedModel.default_temperature). `track`: of both inputs (default: each one's first
+    track that gives windows)."""
     if not 2 <= steps <= MAX_INTERPOLATION_STEPS:
         raise ConfigError(f"--steps {steps}: must be in 2..{MAX_INTERPOLATION_STEPS} (both endpoints are included)")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="interpolate")
     temperature = model.temperature(temperature)
     encoding, steps_per_bar = model.encoding, model.cfg.steps_per_bar
-    rows_a = input_rows(model, a, bar_a, "--bar", chords)
-    rows_b = input_rows(model, b, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b", chords)
-    paired = min(len(rows_a), len(rows_b))
     notes = []
+    rows_a = input_rows(model, a, bar_a, "--bar", chords, track, notes)
+    rows_b = input_rows(model, b, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b", chords,
+                        track, notes)
+    paired = min(len(rows_a), len(rows_b))
     if len(rows_a) != len(rows_b):
         notes.append(f"A has {len(rows_a)} windows and B {len(rows_b)}: interpolating the first {paired} of each")
     rows_a, rows_b = rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired))
@@ -185,13 +207,14 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
 
 
 def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = None, png: bool = True, seed: int = 0,
-                chords: str | None = None, wav: bool = True) -> dict:
+                chords: str | None = None, wav: bool = True, track: int | None = None) -> dict:
     """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="reconstruct")
     temperature = model.temperature(temperature)
     encoding = model.encoding
-    rows = input_rows(model, midi, None, "--bar", chords)
+    notes = []
+    rows = input_rows(model, midi, None, "--bar", chords, track, notes)
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
     first = model.output_names[0]
     qpm = file_qpm(midi)  # the output plays at the input's tempo
@@ -208,6 +231,8 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
     if wav:
         data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm)
         result["wav"] = write_file(out / "reconstruction.wav", data)
+    if notes:
+        result["notes"] = notes
     return result
 
 
