@@ -205,7 +205,7 @@ def cmd_sample(args) -> int:
     from musicae.music.inference.commands import sample
 
     print_json(sample(args.checkpoint, args.n, args.temperature, output_of(args), seed=args.seed, png=not args.no_png,
-                      chords=args.chords, wav=not args.no_wav))
+                      chords=args.chords, wav=not args.no_wav, qpm=args.qpm, program=args.program))
     return 0
 
 
@@ -214,7 +214,7 @@ def cmd_reconstruct(args) -> int:
 
     print_json(reconstruct(args.checkpoint, Path(args.input), output_of(args), temperature=args.temperature,
                            png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav,
-                           track=args.track))
+                           track=args.track, qpm=args.qpm, program=args.program))
     return 0
 
 
@@ -223,7 +223,7 @@ def cmd_interpolate(args) -> int:
 
     print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, output_of(args), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
-                           seed=args.seed, chords=args.chords, track=args.track))
+                           seed=args.seed, chords=args.chords, track=args.track, qpm=args.qpm, program=args.program))
     return 0
 
 
@@ -232,6 +232,20 @@ def cmd_encode(args) -> int:
 
     print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], output_of(args)))
     return 0
+
+
+def tempo(text: str) -> float:
+    value = positive_float(text)
+    if not 20 <= value <= 400:
+        raise argparse.ArgumentTypeError(f"{text}: must be in 20..400 quarter notes a minute")
+    return value
+
+
+def gm_program(text: str) -> int:
+    value = non_negative_int(text)
+    if value > 127:
+        raise argparse.ArgumentTypeError(f"{text}: a General MIDI program is 0..127")
+    return value
 
 
 MODEL_TEMPERATURE = "0 for 2-bar models, 0.5 for 16-bar ones as in MusicVAE's notebooks"
@@ -254,6 +268,10 @@ def add_generation(sub) -> None:
                            help=f"softmax temperature, finite and >= 0; 0 = greedy (default: {temperature})")
             p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")
             p.add_argument("--no-png", action="store_true", help="skip the piano-roll picture")
+            p.add_argument("--qpm", type=tempo, default=None, help="tempo of the MIDI and WAV written, quarter notes a "
+                           "minute, 20..400 (default: the input's own; 120 for samples)")
+            p.add_argument("--program", type=gm_program, default=None, help="General MIDI instrument of the melody, "
+                           "0..127 (0 piano, 40 violin, 73 flute; default: the model's)")
 
     p = sub.add_parser("sample", help="sample melodies from the prior and write MIDI")
     common(p, 0.5)

@@ -101,3 +101,18 @@ def test_reconstruct_reads_one_track_and_gives_the_lead_sheet_back(tmp_path, cap
     assert max(pitches) < 60  # the bass line
     code, _, err = run(capsys, "reconstruct", song, "--track", 5, "--out", tmp_path / "x")
     assert code == 2 and "--track 5" in err and "0 (4 windows)" in err
+
+
+def test_tempo_and_instrument_flags(tmp_path, capsys):
+    import pretty_midi
+
+    song = lead_sheet(tmp_path / "song.mid")
+    code, out, err = run(capsys, "reconstruct", song, "--qpm", 90, "--program", 40, "--no-png", "--no-wav",
+                         "--out", tmp_path / "r")
+    assert code == 0, err
+    midi = pretty_midi.PrettyMIDI(json.loads(out)["reconstruction_midi"])
+    assert abs(midi.get_tempo_changes()[1][0] - 90) < 1e-3 and midi.instruments[0].program == 40
+    assert midi.get_end_time() > 16 * 120 / 90 - 1  # 8 bars at 90 qpm last longer than at 120
+    for flag, value in (("--qpm", 0), ("--qpm", 1000), ("--program", 128)):
+        code, _, err = run(capsys, "sample", flag, value, "--out", tmp_path / "x")
+        assert code == 2 and flag in err

@@ -30,9 +30,11 @@ def rows_notes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], gap_s
 
 
 def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarter: int = STEPS_PER_QUARTER,
-                         meter: tuple[int, int] = (4, 4), parts: list[tuple[str, int, bool]] = ()):
+                         meter: tuple[int, int] = (4, 4), parts: list[tuple[str, int, bool]] = (),
+                         program: int | None = None):
     """A pretty_midi.PrettyMIDI with one instrument per part (name, program, is_drum); `parts` lists instruments
-    to create even when they have no note (a silent melody is still a melody track)."""
+    to create even when they have no note (a silent melody is still a melody track). `program` (General MIDI,
+    0..127) replaces every pitched part's own."""
     import pretty_midi
 
     seconds_per_step = 60.0 / qpm / steps_per_quarter
@@ -42,7 +44,8 @@ def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarte
 
     def instrument(key):
         if key not in instruments:
-            instruments[key] = pretty_midi.Instrument(program=key[1], is_drum=key[2], name=key[0])
+            chosen = key[1] if program is None or key[2] else program
+            instruments[key] = pretty_midi.Instrument(program=chosen, is_drum=key[2], name=key[0])
             midi.instruments.append(instruments[key])
         return instruments[key]
 
@@ -58,15 +61,15 @@ def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarte
 
 
 def rows_to_pretty_midi(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
-                        gap_steps: int = 0):
+                        gap_steps: int = 0, program: int | None = None):
     return notes_to_pretty_midi(rows_notes(encoding, rows, gap_steps), qpm or encoding.qpm,
-                                parts=encoding.parts())
+                                parts=encoding.parts(), program=program)
 
 
 def rows_to_midi_bytes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
-                       gap_steps: int = 0) -> bytes:
+                       gap_steps: int = 0, program: int | None = None) -> bytes:
     buffer = io.BytesIO()
-    rows_to_pretty_midi(encoding, rows, qpm, gap_steps).write(buffer)
+    rows_to_pretty_midi(encoding, rows, qpm, gap_steps, program).write(buffer)
     return buffer.getvalue()
 
 

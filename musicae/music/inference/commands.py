@@ -166,7 +166,8 @@ def output_only(model: TrainedModel):
 
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
                 temperature: float | None = None, wav: bool = True, png: bool = True, seed: int = 0,
-                chords: str | None = None, track: int | None = None) -> dict:
+                chords: str | None = None, track: int | None = None, qpm: float | None = None,
+                program: int | None = None) -> dict:
     """With a chord model, every step is decoded over --chords, else over A's own chords. Temperature None:
     the model's default (TrainedModel.default_temperature). `track`: of both inputs (default: each one's first
     track that gives windows)."""
@@ -185,12 +186,13 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
         notes.append(f"A has {len(rows_a)} windows and B {len(rows_b)}: interpolating the first {paired} of each")
     rows_a, rows_b = rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired))
     path = model.interpolate_rows(rows_a, rows_b, steps, temperature, seed)  # every step over A's controls
-    qpm = file_qpm(a)  # the path plays at A's tempo
+    qpm = qpm or file_qpm(a)  # the path plays at A's tempo unless told
     out = output_folder(out)
-    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding, qpm=qpm))
+    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding, qpm=qpm, program=program))
              for i in range(steps)]
     whole_path = Rows.concat([p.joined() for p in path])  # each step's windows back to back
-    whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm))
+    whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm,
+                                                       program=program))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
               "path_midi": whole, "qpm": qpm or encoding.qpm, "temperature": temperature, "model": model.name, "checkpoint": model.source}
     if png:
@@ -199,7 +201,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
             f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", encoding=encoding))
     if wav:
-        data, result["synth"] = wav_of(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm)
+        data, result["synth"] = wav_of(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm, program=program)
         result["wav"] = write_file(out / "path.wav", data)
     if notes:
         result["notes"] = notes
@@ -207,7 +209,8 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
 
 
 def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = None, png: bool = True, seed: int = 0,
-                chords: str | None = None, wav: bool = True, track: int | None = None) -> dict:
+                chords: str | None = None, wav: bool = True, track: int | None = None, qpm: float | None = None,
+                program: int | None = None) -> dict:
     """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="reconstruct")
@@ -217,19 +220,19 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
     rows = input_rows(model, midi, None, "--bar", chords, track, notes)
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
     first = model.output_names[0]
-    qpm = file_qpm(midi)  # the output plays at the input's tempo
+    qpm = qpm or file_qpm(midi)  # the output plays at the input's tempo unless told
     out = output_folder(out)
     result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm, "temperature": temperature,
               "model": model.name, "checkpoint": model.source,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
-              "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding, qpm=qpm)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(rebuilt, encoding=encoding,
-                                                                                      qpm=qpm))}
+              "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding, qpm=qpm, program=program)),
+              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(
+                  rebuilt, encoding=encoding, qpm=qpm, program=program))}
     if png:
         result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
             [rows.joined(), rebuilt.joined()], ["input", "output"], midi.name, encoding=encoding))
     if wav:
-        data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm)
+        data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm, program=program)
         result["wav"] = write_file(out / "reconstruction.wav", data)
     if notes:
         result["notes"] = notes
@@ -271,7 +274,7 @@ def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, t
 
 
 def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True,
-           chords: str | None = None, wav: bool = True) -> dict:
+           chords: str | None = None, wav: bool = True, qpm: float | None = None, program: int | None = None) -> dict:
     """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n).
 
     With a chord model, each sample plays over the whole --chords progression: its windows are decoded from
@@ -288,17 +291,20 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
     if conditions is None:
         for start in range(0, n, 256):  # bounded memory for any n
             rows = model.sample_rows(min(256, n - start), temperature, seed + start)
-            files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(rows.take(i), encoding=encoding))
+            files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(rows.take(i), encoding=encoding,
+                                                                                           qpm=qpm, program=program))
                       for i in range(len(rows))]
             shown += [rows.take(i) for i in range(min(len(rows), 16 - len(shown)))]
     else:
         generator = torch.Generator().manual_seed(seed)
         for i in range(n):
             melody = progression_melody(model, conditions, bars, temperature, generator)
-            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding)))
+            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding, qpm=qpm,
+                                                                                     program=program)))
             if len(shown) < 16:
                 shown.append(melody)
-    result = {"files": files, "temperature": temperature, "seed": seed, "model": model.name, "checkpoint": model.source}
+    result = {"files": files, "temperature": temperature, "seed": seed, "qpm": qpm or encoding.qpm, "model": model.name,
+              "checkpoint": model.source}
     if chords:
         result["chords"] = chords
     if png:
@@ -308,7 +314,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
             encoding=encoding))
     if wav:  # the samples the picture shows, a bar of silence between them
         data, result["synth"] = wav_of(Rows.concat([s.joined() for s in shown]), encoding=encoding,
-                                       gap_steps=model.cfg.steps_per_bar)
+                                       gap_steps=model.cfg.steps_per_bar, qpm=qpm, program=program)
         result["wav"] = write_file(out / "samples.wav", data)
     return result
 
