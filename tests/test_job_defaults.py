@@ -116,3 +116,27 @@ def test_tempo_and_instrument_flags(tmp_path, capsys):
     for flag, value in (("--qpm", 0), ("--qpm", 1000), ("--program", 128)):
         code, _, err = run(capsys, "sample", flag, value, "--out", tmp_path / "x")
         assert code == 2 and flag in err
+
+
+def test_a_jig_comes_back_in_its_meter_and_length(tmp_path, capsys):
+    import pretty_midi
+
+    jig = pretty_midi.PrettyMIDI()  # 16 bars of 6/8 at 120 qpm: 24 s, six eighths a bar
+    jig.time_signature_changes.append(pretty_midi.TimeSignature(6, 8, 0))
+    voice = pretty_midi.Instrument(0)
+    voice.notes = [pretty_midi.Note(90, 67 + (i * 5) % 9, i * 0.25, i * 0.25 + 0.24) for i in range(96)]
+    jig.instruments.append(voice)
+    jig.write(str(tmp_path / "jig.mid"))
+    code, out, err = run(capsys, "reconstruct", tmp_path / "jig.mid", "--checkpoint", "mel_2bar_folk", "--no-png",
+                         "--out", tmp_path / "r")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["windows"] == 7  # 32-step windows, a 2-bar (24-step) hop apart
+    for name in ("input_midi", "reconstruction_midi"):
+        midi = pretty_midi.PrettyMIDI(result[name])
+        # the windows overlap by 8 steps: played where they start, 176 steps (22 s), not 7 x 32 (28 s)
+        assert 21 < midi.get_end_time() <= 22.01, (name, midi.get_end_time())
+        signature = midi.time_signature_changes[0]
+        assert (signature.numerator, signature.denominator) == (6, 8)
+    given = pretty_midi.PrettyMIDI(result["input_midi"]).instruments[0].notes
+    assert [(round(n.start, 2), n.pitch) for n in given] == [(round(n.start, 2), n.pitch) for n in voice.notes[:88]]

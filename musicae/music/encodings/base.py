@@ -123,6 +123,16 @@ class Rows(dict):
         """All rows played one after another, as one row: (N, T, ...) -> (1, N*T, ...)."""
         return Rows({name: values.reshape(1, -1, *values.shape[2:]) for name, values in self.items()})
 
+    def stitched(self, starts) -> Rows:
+        """The rows played at the steps where they start (N starts), as one row: where a row starts before the
+        previous one ends (windows of a 6/8 tune slide by its 12-step bar), the previous one is cut there, so
+        nothing plays twice; rows further apart follow each other as in `joined`."""
+        starts = np.asarray(starts)
+        steps = len(next(iter(self.values()))[0]) if len(self) else 0
+        keep = [min(steps, int(b - a)) if b > a else steps for a, b in zip(starts[:-1], starts[1:])] + [steps]
+        return Rows({name: np.concatenate([values[i, :k] for i, k in enumerate(keep)])[None]
+                     for name, values in self.items()})
+
     def tiled(self, times: int) -> Rows:
         """The rows repeated `times` times, in order: N rows -> times * N."""
         return Rows({name: np.concatenate([values] * times) for name, values in self.items()})

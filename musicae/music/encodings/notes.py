@@ -61,15 +61,15 @@ def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarte
 
 
 def rows_to_pretty_midi(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
-                        gap_steps: int = 0, program: int | None = None):
-    return notes_to_pretty_midi(rows_notes(encoding, rows, gap_steps), qpm or encoding.qpm,
+                        gap_steps: int = 0, program: int | None = None, meter: tuple[int, int] = (4, 4)):
+    return notes_to_pretty_midi(rows_notes(encoding, rows, gap_steps), qpm or encoding.qpm, meter=meter,
                                 parts=encoding.parts(), program=program)
 
 
 def rows_to_midi_bytes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
-                       gap_steps: int = 0, program: int | None = None) -> bytes:
+                       gap_steps: int = 0, program: int | None = None, meter: tuple[int, int] = (4, 4)) -> bytes:
     buffer = io.BytesIO()
-    rows_to_pretty_midi(encoding, rows, qpm, gap_steps, program).write(buffer)
+    rows_to_pretty_midi(encoding, rows, qpm, gap_steps, program, meter).write(buffer)
     return buffer.getvalue()
 
 

@@ -21,6 +21,7 @@ from musicae.music.encodings.base import Extraction, Rows
 from musicae.music.encodings.chords import parse_progression
 from musicae.music.inference.conversions import (
     NoWindows,
+    file_meter,
     file_qpm,
     midi_bytes,
     png_of,
@@ -125,6 +126,11 @@ def one_track(found: Extraction, track: int | None, name: str, notes: list[str] 
 
 def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
                track: int | None = None, notes: list[str] | None = None) -> Rows:
+    return input_extraction(model, path, bar, flag, chords, track, notes).rows
+
+
+def input_extraction(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
+                     track: int | None = None, notes: list[str] | None = None) -> Extraction:
     """An input's rows for the model: one track's windows (see one_track), the whole of it window after
     window, or with `bar` the one window that starts at that bar of the file. A model with chords plays them
     from --chords (bar after bar, round and round), else from the input's own (annotated, from a chords track,
@@ -143,11 +149,17 @@ def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chor
     found = one_track(found, track, str(path), notes)
     if bar is not None:
         found = found.take(row_at_bar(found, bar, str(path), flag))
-    rows = found.rows
     if has_chords and not own:
-        per_bar, _ = progression(model, chords, windows=len(rows))
-        rows = rows.merged({CHORDS: per_bar})
-    return rows
+        per_bar, _ = progression(model, chords, windows=len(found))
+        found = Extraction(found.rows.merged({CHORDS: per_bar}), found.origins, found.reason, found.detail,
+                           found.counts, found.lengths)
+    return found
+
+
+def played(rows: Rows, starts) -> Rows:
+    """Rows as one piece: at their steps in the input (overlapping windows cut, see Rows.stitched), or one after
+    another when their steps are not known."""
+    return rows.joined() if starts is None else rows.stitched(starts)
 
 
 def pick_windows(model: TrainedModel, path: Path, bar: int | None, flag: str, track: int | None = None) -> np.ndarray:
@@ -217,22 +229,26 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
     temperature = model.temperature(temperature)
     encoding = model.encoding
     notes = []
-    rows = input_rows(model, midi, None, "--bar", chords, track, notes)
+    found = input_extraction(model, midi, None, "--bar", chords, track, notes)
+    rows = found.rows
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
+    starts = found.origins[:, 2] if len(set(found.origins[:, 0].tolist())) == 1 else None  # one segment: its steps
+    meter = file_meter(midi)
     first = model.output_names[0]
     qpm = qpm or file_qpm(midi)  # the output plays at the input's tempo unless told
     out = output_folder(out)
     result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm, "temperature": temperature,
               "model": model.name, "checkpoint": model.source,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
-              "input_midi": write_file(out / "input.mid", midi_bytes(rows, encoding=encoding, qpm=qpm, program=program)),
+              "input_midi": write_file(out / "input.mid", midi_bytes(
+                  played(rows, starts), encoding=encoding, qpm=qpm, program=program, meter=meter)),
               "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(
-                  rebuilt, encoding=encoding, qpm=qpm, program=program))}
+                  played(rebuilt, starts), encoding=encoding, qpm=qpm, program=program, meter=meter))}
     if png:
         result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
-            [rows.joined(), rebuilt.joined()], ["input", "output"], midi.name, encoding=encoding))
+            [played(rows, starts), played(rebuilt, starts)], ["input", "output"], midi.name, encoding=encoding))
     if wav:
-        data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm, program=program)
+        data, result["synth"] = wav_of(played(rebuilt, starts), encoding=encoding, qpm=qpm, program=program)
         result["wav"] = write_file(out / "reconstruction.wav", data)
     if notes:
         result["notes"] = notes

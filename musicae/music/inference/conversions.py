@@ -40,6 +40,27 @@ def midi_qpm(data: bytes) -> float | None:
     return round(float(first.qpm), 3) if first is not None and 1 <= first.qpm <= 1000 else None
 
 
+def midi_meter(data: bytes) -> tuple[int, int]:
+    """The time signature a MIDI file starts in (4/4 when it names none or is unreadable)."""
+    import symusic
+
+    try:
+        signatures = symusic.Score.from_midi(data).time_signatures
+    except Exception:
+        return (4, 4)
+    first = min(signatures, key=lambda t: t.time, default=None)
+    if first is None or not (1 <= first.numerator <= 32 and first.denominator in (1, 2, 4, 8, 16, 32)):
+        return (4, 4)
+    return (int(first.numerator), int(first.denominator))
+
+
+def file_meter(path: Path) -> tuple[int, int]:
+    try:
+        return midi_meter(read_input_bytes(Path(path)))
+    except (BadInput, OSError):
+        return (4, 4)
+
+
 def file_qpm(path: Path) -> float | None:
     try:
         return midi_qpm(read_input_bytes(Path(path)))
@@ -115,11 +136,11 @@ def _played_rows(encoding: SequenceEncoding, windows, chords=None) -> Rows:
 
 
 def midi_bytes(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
-               chords=None, program: int | None = None) -> bytes:
+               chords=None, program: int | None = None, meter: tuple[int, int] = (4, 4)) -> bytes:
     """Rows (or one-stream windows, played in order) as Standard MIDI File bytes, each part an instrument
-    (`program`: a General MIDI instrument for every pitched part)."""
+    (`program`: a General MIDI instrument for every pitched part), in `meter` (the input's time signature)."""
     encoding = encoding_of(encoding)
-    return rows_to_midi_bytes(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps, program)
+    return rows_to_midi_bytes(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps, program, meter)
 
 
 def wav_of(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
