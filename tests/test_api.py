@@ -1,0 +1,47 @@
+"""The Python API takes MIDI as a path, bytes or a PrettyMIDI and gives PrettyMIDI back."""
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from musicae.music.inference import api
+from musicae.music.inference.trained_model import example_melodies
+
+
+@pytest.fixture(scope="module")
+def model():
+    return api.load("mel_2bar_folk")
+
+
+def test_reconstruct_takes_a_path_bytes_or_a_prettymidi(model):
+    path = example_melodies()[0]
+    from_path = api.reconstruct(model, path)
+    assert isinstance(from_path, pretty_midi.PrettyMIDI) and from_path.instruments[0].notes
+    same = [api.reconstruct(model, path.read_bytes()), api.reconstruct(model, pretty_midi.PrettyMIDI(str(path)))]
+    for other in same:
+        assert [(n.pitch, n.start) for n in other.instruments[0].notes] == \
+               [(n.pitch, n.start) for n in from_path.instruments[0].notes]
+    original = pretty_midi.PrettyMIDI(str(path))
+    assert abs(from_path.get_end_time() - original.get_end_time()) < 2.1  # as long as the input, not doubled
+
+
+def test_interpolate_pairs_melodies_of_different_lengths(model):
+    short, long = example_melodies()[0], example_melodies(long=True)[0]
+    path = api.interpolate(model, short, long, steps=4)
+    assert len(path) == 4 and all(isinstance(p, pretty_midi.PrettyMIDI) for p in path)
+    windows = len(api.read(model, short).rows)
+    assert all(abs(p.get_end_time() - windows * 4.0) < 4.1 for p in path)  # the shorter input's windows, 4 s each
+    # the first point is A's reconstruction
+    start = api.to_midi(model, model.reconstruct_rows(api.read(model, short).rows))
+    assert [n.pitch for n in path[0].instruments[0].notes] == [n.pitch for n in start.instruments[0].notes]
+
+
+def test_encode_and_sample(model):
+    z = api.encode(model, example_melodies()[1])
+    assert z.shape == (len(api.read(model, example_melodies()[1]).rows), model.cfg.z_dim) and np.isfinite(z).all()
+    beats = api.sample(api.load("drums_2bar"), 2, seed=3)
+    assert len(beats) == 2 and all(i.is_drum for b in beats for i in b.instruments)
+    tunes = api.sample(model, 2, qpm=90, program=73)
+    assert tunes[0].instruments[0].program == 73 and abs(tunes[0].get_tempo_changes()[1][0] - 90) < 1e-3
+    with pytest.raises(TypeError, match="expected a MIDI path"):
+        api.encode(model, 42)
