@@ -3,15 +3,13 @@
 
 import json
 
+from cli_helpers import run_cli
+
 from musicae.cli import main
 from musicae.music.inference.shipped import JOB_MODELS, default_model, shipped_names
 from musicae.music.inference.trained_model import example_melodies
 
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 def test_the_default_model_of_each_command_is_named_in_its_json(tmp_path, capsys):

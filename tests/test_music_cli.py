@@ -6,16 +6,13 @@ import json
 import numpy as np
 import pretty_midi
 import pytest
+from cli_helpers import run_cli
 
 from musicae.cli import main
 from musicae.music.encodings.melody import windows_to_midi
 from musicae.music.encodings.melody_extraction import windows_from_midi
 
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 @pytest.fixture(scope="module")

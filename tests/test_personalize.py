@@ -8,16 +8,13 @@ import numpy as np
 import pretty_midi
 import pytest
 import torch
+from cli_helpers import run_cli
 
 from musicae.cli import main
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent.personal import PersonalizeOptions, load_base, personal_model, read_tunes
 
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 @pytest.fixture(scope="module")
