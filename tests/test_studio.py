@@ -14,6 +14,8 @@ from pathlib import Path
 import pretty_midi
 import pytest
 
+import musicae.studio
+
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -228,8 +230,45 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
         error = driver.find_element(By.CSS_SELECTOR, '[data-testid="error"]')
         wait.until(lambda d: "not a MIDI file" in error.text)
         assert "bad.mid" in error.text
+        # the earlier path's rolls went with it: nothing stale under the message
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="results"] [data-testid="piano-roll"]')
+        assert driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').is_enabled()
     finally:
         driver.quit()
+
+
+def test_the_page_is_labelled_fits_a_phone_and_loses_no_click():
+    """Every control has a label (a <label> around it or an aria-label: axe's label and select-name rules), the
+    page sets a viewport for phones, and the action buttons start disabled (the script enables them once the
+    models and examples are loaded, so an early click cannot fall on a page that is not ready)."""
+    from html.parser import HTMLParser
+
+    class Controls(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.depth, self.found, self.viewport = 0, [], False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "label":
+                self.depth += 1
+            if tag == "meta" and attrs.get("name") == "viewport":
+                self.viewport = "width=device-width" in attrs.get("content", "")
+            if tag in ("select", "input"):
+                self.found.append((attrs.get("id"), self.depth > 0 or bool(attrs.get("aria-label"))))
+            if tag == "button" and "action" in attrs.get("class", ""):
+                self.found.append((attrs["id"] + " starts disabled", "disabled" in attrs))
+
+        def handle_endtag(self, tag):
+            if tag == "label":
+                self.depth -= 1
+
+    page = Controls()
+    page.feed((Path(musicae.studio.__file__).parent / "static" / "index.html").read_text())
+    assert page.viewport
+    assert len(page.found) >= 12 and all(ok for _, ok in page.found), [name for name, ok in page.found if not ok]
+    script = (Path(musicae.studio.__file__).parent / "static" / "studio.js").read_text()
+    assert "ready(true)" in script and 'querySelectorAll("button.action")' in script
 
 
 def test_transform_moves_note_density_and_refuses_unknown_attributes(client):

@@ -216,6 +216,9 @@ async function interpolate() {
     $("play-path").disabled = false;
     $("play-path").onclick = () => play(pathNotes, pathCanvas, pathLength);
   } catch (err) {
+    $("results").innerHTML = "";  // results of an earlier request no longer answer this one
+    $("play-path").disabled = true;
+    $("download-path").hidden = true;
     showError(err.message);
   } finally {
     $("interpolate").disabled = false;
@@ -332,19 +335,29 @@ async function configure(models) {
   showAttributes(models);
 }
 
+function ready(yes) {
+  // the action buttons work only once the models and examples they need are on the page: until then they are
+  // disabled, so that no click is lost
+  for (const button of document.querySelectorAll("button.action")) button.disabled = !yes;
+}
+
 async function start() {
-  try {
-    const models = await api("/api/models");
-    for (const m of models) $("model").add(new Option(`${m.name} (${m.bars} bars)`, m.name, m.default, m.default));
-    await configure(models);
-    $("model").addEventListener("change", () => configure(models).catch((err) => showError(err.message)));
-  } catch (err) { showError(err.message); }
   $("groove").addEventListener("click", groove);
   $("interpolate").addEventListener("click", interpolate);
   $("similar").addEventListener("click", similarToA);
   $("sample").addEventListener("click", sample);
   $("transform").addEventListener("click", transformA);
   $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
+  try {
+    const models = await api("/api/models");
+    for (const m of models) $("model").add(new Option(`${m.name} (${m.bars} bars)`, m.name, m.default, m.default));
+    await configure(models);
+    ready(true);
+    $("model").addEventListener("change", () => {
+      ready(false);
+      configure(models).then(() => ready(true), (err) => showError(err.message));
+    });
+  } catch (err) { showError(err.message); }
 }
 
 start();
