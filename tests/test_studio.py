@@ -170,7 +170,7 @@ def test_the_page_draws_and_plays_drums_and_humanizes(tmp_path):
                 if config.startswith("drums"):
                     assert not panel.is_displayed()
                     driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
-                    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="drum-grid"]')) == 6)
+                    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="drum-grid"]')) == 8)
                 else:
                     assert panel.is_displayed()
                     driver.find_element(By.CSS_SELECTOR, '[data-testid="groove"]').click()
@@ -198,9 +198,12 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
         driver.find_element(By.CSS_SELECTOR, '[data-testid="file-a"]').send_keys(str(A))
         driver.find_element(By.CSS_SELECTOR, '[data-testid="file-b"]').send_keys(str(B))
         driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="piano-roll"]')) == 6)  # + the path
+        # the two inputs, the 5 steps and the whole path
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="piano-roll"]')) == 8)
+        labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .label')]
+        assert labels[0] == "A (input)" and labels[6] == "B (input)" and "rebuilt" in labels[1]
         plays = driver.find_elements(By.CSS_SELECTOR, '[data-testid="play"]')
-        assert len(plays) == 6
+        assert len(plays) == 8
         plays[2].click()
         time.sleep(0.5)
         driver.find_element(By.CSS_SELECTOR, '[data-testid="play-path"]').click()

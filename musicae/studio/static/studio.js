@@ -200,9 +200,12 @@ async function interpolate() {
     container.innerHTML = "";
     const duration = Math.max(...result.steps.map((s) => durationOf(s.notes)), durationOf(result.inputs[0].notes),
                               durationOf(result.chords || []));
+    // the inputs as they were read, then the path: its ends are the model's reconstructions of them
+    addRoll(container, "A (input)", result.inputs[0].notes, duration, null, "", result.chords);
     result.steps.forEach((step, i) =>
-      addRoll(container, i === 0 ? "0 (A)" : i === result.steps.length - 1 ? `${i} (B)` : `${i}`, step.notes, duration,
-              step.midi, `step_${String(i).padStart(2, "0")}.mid`, result.chords));
+      addRoll(container, i === 0 ? "0 (A, rebuilt)" : i === result.steps.length - 1 ? `${i} (B, rebuilt)` : `${i}`,
+              step.notes, duration, step.midi, `step_${String(i).padStart(2, "0")}.mid`, result.chords));
+    addRoll(container, "B (input)", result.inputs[1].notes, duration, null, "", result.chords);
     pathMidi = result.midi;
     const link = $("download-path");
     link.href = midiUrl(result.midi); link.hidden = false;
@@ -212,7 +215,7 @@ async function interpolate() {
                                                                                         e + i * (duration + gap)])));
     const pathLength = result.steps.length * (duration + gap);
     addRoll(container, "whole path", pathNotes, pathLength, null, "");
-    const pathCanvas = container.querySelectorAll("canvas")[result.steps.length];
+    const pathCanvas = container.querySelectorAll("canvas")[result.steps.length + 2];
     $("play-path").disabled = false;
     $("play-path").onclick = () => play(pathNotes, pathCanvas, pathLength);
   } catch (err) {
