@@ -18,6 +18,10 @@ if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
     python -m pip install --quiet ${MUSICAE_TORCH:-torch==2.13.0}
   fi
   python -m pip install --quiet -e "$ROOT[dev]"
+  # real instrument sound without system packages: tinysoundfont plays pretty_midi's own GM SoundFont. Its
+  # declared dependency (pyaudio, for live playback) needs a C build and is not used here: hence --no-deps.
+  python -m pip install --quiet --no-deps "tinysoundfont==0.3.7" \
+    || echo "[setup] warning: tinysoundfont did not install; WAVs will use the built-in synthesizer" >&2
   touch "$STAMP"
 fi
 cd "$ROOT"

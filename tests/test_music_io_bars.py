@@ -71,7 +71,7 @@ def test_in_memory_round_trip_and_renderings(folk_windows):
     audio, synth = wav_of(windows, encoding="melody")
     with wave.open(io.BytesIO(audio)) as f:  # 3 windows of 2 bars at 120 bpm: 12 s, in stereo at 44.1 kHz
         assert f.getnframes() > 44100 * 11 and f.getnchannels() == 2 and f.getframerate() == 44100
-        assert synth in ("synth", "fluidsynth")
+        assert synth in ("synth", "tinysoundfont", "fluidsynth")
     png = png_of(list(windows), ["a", "b", "c"], "three", encoding="melody")
     assert png[:4] == b"\x89PNG"
     with pytest.raises(NoWindows, match="upload.mid: not a MIDI file"):
@@ -169,6 +169,7 @@ def test_the_fallback_synth_does_not_click(folk_windows, monkeypatch):
     from musicae.music.inference import render
 
     monkeypatch.setattr(render, "find_soundfont", lambda: None)
+    monkeypatch.setattr(render, "packaged_soundfont", lambda: None)
     audio, synth = wav_of(folk_windows[:2], encoding="melody")
     assert synth == "synth"
     with wave.open(io.BytesIO(audio)) as f:
@@ -192,3 +193,15 @@ def test_fluidsynth_renders_when_installed(folk_windows):
         assert f.getnchannels() == 2 and f.getnframes() > 44100 * 7
         pcm = np.frombuffer(f.readframes(f.getnframes()), np.int16)
     assert np.abs(pcm).max() > 1000
+
+
+def test_tinysoundfont_plays_pretty_midis_soundfont(folk_windows, monkeypatch):
+    pytest.importorskip("tinysoundfont", reason="tinysoundfont is installed by scripts/env.sh (pip --no-deps)")
+    from musicae.music.inference import render
+
+    monkeypatch.setattr(render, "find_soundfont", lambda: None)  # no system SoundFont: pretty_midi's TimGM6mb
+    audio, synth = wav_of(folk_windows[:2], encoding="melody")
+    assert synth == "tinysoundfont"
+    with wave.open(io.BytesIO(audio)) as f:
+        pcm = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, 2)
+    assert f.getframerate() == 44100 and len(pcm) > 44100 * 7 and np.abs(pcm).max() > 10000

@@ -196,22 +196,76 @@ def _fluidsynth(midi, soundfont: Path, sample_rate: int) -> bytes | None:
     return data if len(data) > 44 else None
 
 
-def wav_bytes(midi, sample_rate: int = 44100) -> tuple[bytes, str]:
-    """A pretty_midi.PrettyMIDI rendered to WAV bytes: by FluidSynth with a General MIDI SoundFont when both
-    are installed (Debian: fluidsynth, fluid-soundfont-gm; or $MUSICAE_SOUNDFONT), else by the fallback
-    synthesizer, in stereo. Returns (bytes, which synthesizer was used)."""
-    soundfont = find_soundfont()
-    if soundfont is not None and shutil.which("fluidsynth"):
-        data = _fluidsynth(midi, soundfont, sample_rate)
-        if data is not None:
-            return data, "fluidsynth"
-    audio = _synthesize(midi, sample_rate)
-    peak = np.abs(audio).max() if len(audio) else 0
-    pcm = (audio / peak * 0.8 * 32767).astype(np.int16) if peak > 0 else np.zeros(1, np.int16)
+def _tinysoundfont(midi, soundfont: Path, sample_rate: int) -> np.ndarray | None:
+    """(samples, 2) float audio of the MIDI played by tinysoundfont (a pip package) from `soundfont`, or None
+    when it is not installed or fails."""
+    try:
+        import tinysoundfont
+    except ImportError:
+        return None
+    try:
+        synth = tinysoundfont.Synth(samplerate=sample_rate)
+        font = synth.sfload(str(soundfont))
+        events = []  # (time, order, channel, pitch, velocity): note-offs before note-ons at one time
+        for index, inst in enumerate(i for i in midi.instruments if i.notes):
+            channel = 9 if inst.is_drum else [c for c in range(16) if c != 9][index % 15]
+            synth.program_select(channel, font, 128 if inst.is_drum else 0, 0 if inst.is_drum else inst.program,
+                                 is_drums=inst.is_drum)
+            for n in inst.notes:
+                events += [(n.start, 1, channel, n.pitch, n.velocity), (n.end, 0, channel, n.pitch, 0)]
+        events.sort()
+        chunks, now = [], 0
+        for time, on, channel, pitch, velocity in events:
+            at = int(round(time * sample_rate))
+            if at > now:
+                chunks.append(np.frombuffer(synth.generate(at - now), np.float32).reshape(-1, 2))
+                now = at
+            if on:
+                synth.noteon(channel, pitch, velocity)
+            else:
+                synth.noteoff(channel, pitch)
+        chunks.append(np.frombuffer(synth.generate(sample_rate), np.float32).reshape(-1, 2))  # a second of tail
+        return np.concatenate(chunks)
+    except Exception:  # a broken SoundFont or binding: the next synthesizer plays
+        return None
+
+
+def packaged_soundfont() -> Path | None:
+    """The small General MIDI SoundFont that ships inside pretty_midi (TimGM6mb.sf2), if present."""
+    try:
+        import pretty_midi
+    except ImportError:
+        return None
+    path = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    return path if path.is_file() else None
+
+
+def _wav(audio: np.ndarray, sample_rate: int) -> bytes:
+    """(samples,) or (samples, 2) float audio as 16-bit stereo WAV bytes, normalised."""
+    stereo = np.repeat(audio[:, None], 2, axis=1) if audio.ndim == 1 else audio
+    peak = np.abs(stereo).max() if len(stereo) else 0
+    pcm = (stereo / peak * 0.8 * 32767).astype(np.int16) if peak > 0 else np.zeros((1, 2), np.int16)
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as f:
         f.setnchannels(2)
         f.setsampwidth(2)
         f.setframerate(sample_rate)
-        f.writeframes(np.repeat(pcm, 2).tobytes())  # the same signal left and right
-    return buffer.getvalue(), "synth"
+        f.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def wav_bytes(midi, sample_rate: int = 44100) -> tuple[bytes, str]:
+    """A pretty_midi.PrettyMIDI rendered to stereo WAV bytes by the first of: FluidSynth with a General MIDI
+    SoundFont (Debian: fluidsynth, fluid-soundfont-gm; or $MUSICAE_SOUNDFONT); tinysoundfont (`pip install
+    --no-deps tinysoundfont`) with that SoundFont or pretty_midi's own TimGM6mb.sf2; else the built-in
+    synthesizer. Returns (bytes, which synthesizer was used)."""
+    soundfont = find_soundfont()
+    if soundfont is not None and shutil.which("fluidsynth"):
+        data = _fluidsynth(midi, soundfont, sample_rate)
+        if data is not None:
+            return data, "fluidsynth"
+    font = soundfont or packaged_soundfont()
+    audio = None if font is None else _tinysoundfont(midi, font, sample_rate)
+    if audio is not None and np.abs(audio).max() > 0:
+        return _wav(audio, sample_rate), "tinysoundfont"
+    return _wav(_synthesize(midi, sample_rate), sample_rate), "synth"
