@@ -248,6 +248,9 @@ def gm_program(text: str) -> int:
     return value
 
 
+TRACK_HELP = ("the input's track to read: its index from 0, or its name (default: the melody, as MusicVAE picks it: "
+              "a track named like one, else the one giving the most windows, accompaniment aside; the JSON says "
+              "which, and names the others)")
 MODEL_TEMPERATURE = "0 for 2-bar models, 0.5 for 16-bar ones as in MusicVAE's notebooks"
 
 
@@ -255,9 +258,7 @@ def add_generation(sub) -> None:
     from musicae.music.inference.shipped import JOB_MODELS
 
     def track(p):
-        p.add_argument("--track", type=non_negative_int, default=None,
-                       help="the input's track (instrument) to read, counted from 0 (default: the first with a "
-                            "melody; the JSON notes the others)")
+        p.add_argument("--track", default=None, help=TRACK_HELP)
 
     def common(p, temperature: float | str | None):
         p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (see `musicae models`; "
@@ -268,7 +269,7 @@ def add_generation(sub) -> None:
                            help=f"softmax temperature, finite and >= 0; 0 = greedy (default: {temperature})")
             p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")
             p.add_argument("--no-png", action="store_true", help="skip the piano-roll picture")
-            p.add_argument("--qpm", type=tempo, default=None, help="tempo of the MIDI and WAV written, quarter notes a "
+            p.add_argument("--qpm", "--tempo", type=tempo, default=None, help="tempo of the MIDI and WAV written, quarter notes a "
                            "minute, 20..400 (default: the input's own; 120 for samples)")
             p.add_argument("--program", type=gm_program, default=None, help="General MIDI instrument of the melody, "
                            "0..127 (0 piano, 40 violin, 73 flute; default: the model's)")

@@ -18,6 +18,9 @@ from musicae.autoencoding.cli import (
 )
 
 
+TRACK_HELP = "the input's track to read: its index from 0, or its name (default: the melody; see `musicae reconstruct --help`)"
+
+
 def checkpoint_help(job: str | None = None) -> str:
     from musicae.music.inference.shipped import DEFAULT_MODEL, JOB_MODELS
 
@@ -42,7 +45,7 @@ def cmd_transform(args) -> int:
     amounts = dict(zip(args.attribute, args.amount))
     print_json(transform_file(args.checkpoint, Path(args.input), amounts, output_of(args),
                               Path(args.vectors) if args.vectors else None, args.temperature, args.seed,
-                              wav=not args.no_wav, png=not args.no_png))
+                              wav=not args.no_wav, png=not args.no_png, track=args.track))
     return 0
 
 
@@ -50,7 +53,7 @@ def cmd_similar(args) -> int:
     from musicae.music.latent.commands import similar_file
 
     print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, output_of(args), args.bar,
-                            args.temperature, args.seed, png=not args.no_png))
+                            args.temperature, args.seed, png=not args.no_png, track=args.track))
     return 0
 
 
@@ -58,7 +61,7 @@ def cmd_grid(args) -> int:
     from musicae.music.latent.commands import grid_files
 
     print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, output_of(args), args.bar,
-                          args.temperature, args.seed))
+                          args.temperature, args.seed, track=args.track))
     return 0
 
 
@@ -97,6 +100,7 @@ def _generation_flags(p, bar: bool = True) -> None:
                    help="0 = greedy decoding (default: 0 for 2-bar models, 0.5 for 16-bar ones, as in MusicVAE's "
                         "notebooks)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the noise")
+    p.add_argument("--track", default=None, help=TRACK_HELP)
     if bar:
         p.add_argument("--bar", type=non_negative_int, default=None,
                        help="use the window starting at this bar of each file (default: the first window)")

@@ -90,7 +90,7 @@ def test_reconstruct_reads_one_track_and_gives_the_lead_sheet_back(tmp_path, cap
     assert code == 0, err
     result = json.loads(out)
     assert result["windows"] == 4  # the melody's 8 bars, not the bass appended after it
-    assert "track 1" in result["notes"][0] and "--track" in result["notes"][0]
+    assert "reading track 0 ('melody'" in result["notes"][0] and "1 ('bass'" in result["notes"][0]
     rebuilt = pretty_midi.PrettyMIDI(result["reconstruction_midi"])
     assert rebuilt.get_end_time() <= 16.5  # 8 bars at 120 qpm
     code, out, _ = run(capsys, "reconstruct", song, "--track", 1, "--checkpoint", "mel_2bar_folk", "--no-png",
@@ -98,7 +98,32 @@ def test_reconstruct_reads_one_track_and_gives_the_lead_sheet_back(tmp_path, cap
     pitches = [n.pitch for n in pretty_midi.PrettyMIDI(json.loads(out)["input_midi"]).instruments[0].notes]
     assert max(pitches) < 60  # the bass line
     code, _, err = run(capsys, "reconstruct", song, "--track", 5, "--out", tmp_path / "x")
-    assert code == 2 and "--track 5" in err and "0 (4 windows)" in err
+    assert code == 2 and "--track 5" in err and "0 ('melody', 4 windows)" in err
+    code, out, err = run(capsys, "similar", song, "--track", "Bass", "-n", 1, "--no-png", "--out", tmp_path / "v")
+    assert code == 0, err  # by name, any case
+
+
+def test_the_default_track_is_the_melody_wherever_it_is(tmp_path, capsys):
+    """An accompaniment first and unnamed tracks: the melody is the track named like one, else the one with the
+    most windows with accompaniment aside."""
+    import pretty_midi
+
+    def song(names):
+        midi = pretty_midi.PrettyMIDI()
+        piano = pretty_midi.Instrument(0, name=names[0])  # chords on beats: 16 bars of windows
+        piano.notes = [pretty_midi.Note(70, 48 + i % 3, i * 0.5, i * 0.5 + 0.4) for i in range(64)]
+        tune = pretty_midi.Instrument(73, name=names[1])  # a 8-bar tune, later in the file
+        tune.notes = [pretty_midi.Note(90, 72 + (i * 3) % 8, 16 + i * 0.5, 16 + i * 0.5 + 0.45) for i in range(32)]
+        midi.instruments += [piano, tune]
+        path = tmp_path / f"{names[1] or 'x'}.mid"
+        midi.write(str(path))
+        return path
+
+    for names in (("PIANO", "MELODY"), ("Piano", "")):
+        code, out, err = run(capsys, "reconstruct", song(names), "--checkpoint", "mel_2bar_folk", "--no-png",
+                             "--no-wav", "--out", tmp_path / "r")
+        assert code == 0, err
+        assert "reading track 1" in json.loads(out)["notes"][0], (names, json.loads(out)["notes"])
 
 
 def test_tempo_and_instrument_flags(tmp_path, capsys):

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from musicae.music.inference.conversions import (
     NoWindows,
     file_meter,
     file_qpm,
+    file_track_names,
     midi_bytes,
     png_of,
     row_at_bar,
@@ -107,30 +109,51 @@ CHORDS = "chords"
 """The control stream that --chords fills (an encoding with chords declares it)."""
 
 
-def one_track(found: Extraction, track: int | None, name: str, notes: list[str] | None = None) -> Extraction:
-    """The windows of one track of an input: `track`, or the first that gives windows. A lead sheet's
-    accompaniment is not a second melody to append after the tune; what was left out is said in `notes`."""
+MELODY_TRACK_NAMES = re.compile(r"melod|lead|vocal|voice|tune|soprano|solo|flute|violin", re.IGNORECASE)
+ACCOMPANIMENT_NAMES = re.compile(r"piano|bridge|chord|accomp|bass|pad|guitar|comp\b|harmony", re.IGNORECASE)
+
+
+def one_track(found: Extraction, track: int | str | None, name: str, notes: list[str] | None = None,
+              names: list[str] = ()) -> Extraction:
+    """The windows of one track of an input: `track` (an index, or a name from `names`), or by default the
+    melody as MusicVAE would pick it: a track named like one (MELODY, lead, vocal...), else the track whose
+    extraction gives the most windows, those named like accompaniment (piano, bass, chords...) aside when
+    another gives windows. A lead sheet's accompaniment is never appended as a second melody; the tracks left
+    out are said in `notes`."""
     tracks = found.origins[:, 1]
     counts = {int(t): int((tracks == t).sum()) for t in np.unique(tracks)}
-    chosen = min(counts) if track is None else track
+    label = {t: f"{t} ({names[t]!r}, {n} windows)" if t < len(names) and names[t] else f"{t} ({n} windows)"
+             for t, n in counts.items()}
+    if isinstance(track, str) and not track.isdigit():
+        matching = [t for t in counts if t < len(names) and names[t].strip().lower() == track.strip().lower()]
+        if not matching:
+            raise NoWindows(f"{name}: --track {track!r}: no track of that name gives windows; tracks with windows: "
+                            + ", ".join(label.values()))
+        chosen = matching[0]
+    elif track is not None:
+        chosen = int(track)
+    else:
+        def named(pattern):
+            return [t for t in counts if t < len(names) and pattern.search(names[t] or "")]
+        melodic = named(MELODY_TRACK_NAMES)
+        others = [t for t in counts if t not in named(ACCOMPANIMENT_NAMES)] or list(counts)
+        chosen = melodic[0] if melodic else max(others, key=lambda t: (counts[t], -t))
     if chosen not in counts:
         raise NoWindows(f"{name}: --track {track}: no window on that track; tracks with windows: "
-                        + ", ".join(f"{t} ({n} windows)" for t, n in counts.items()))
+                        + ", ".join(label.values()))
     if len(counts) > 1 and notes is not None:
-        others = ", ".join(f"{t} ({n} windows)" for t, n in counts.items() if t != chosen)
-        plural = "s" if len(counts) > 2 else ""
-        notes.append(f"{name}: reading track {chosen} ({counts[chosen]} windows); also on track{plural} {others}: "
-                     f"--track picks another")
+        left = ", ".join(label[t] for t in counts if t != chosen)
+        notes.append(f"{name}: reading track {label[chosen]}; left out: {left} (--track picks another)")
     return found.take(np.flatnonzero(tracks == chosen))
 
 
 def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
-               track: int | None = None, notes: list[str] | None = None) -> Rows:
+               track: int | str | None = None, notes: list[str] | None = None) -> Rows:
     return input_extraction(model, path, bar, flag, chords, track, notes).rows
 
 
 def input_extraction(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
-                     track: int | None = None, notes: list[str] | None = None) -> Extraction:
+                     track: int | str | None = None, notes: list[str] | None = None) -> Extraction:
     """An input's rows for the model: one track's windows (see one_track), the whole of it window after
     window, or with `bar` the one window that starts at that bar of the file. A model with chords plays them
     from --chords (bar after bar, round and round), else from the input's own (annotated, from a chords track,
@@ -146,7 +169,7 @@ def input_extraction(model: TrainedModel, path: Path, bar: int | None, flag: str
         if own and "no chords" in str(err):
             raise NoWindows(f"{err}; give a progression with --chords") from None
         raise
-    found = one_track(found, track, str(path), notes)
+    found = one_track(found, track, str(path), notes, file_track_names(path))
     if bar is not None:
         found = found.take(row_at_bar(found, bar, str(path), flag))
     if has_chords and not own:
@@ -162,7 +185,8 @@ def played(rows: Rows, starts) -> Rows:
     return rows.joined() if starts is None else rows.stitched(starts)
 
 
-def pick_windows(model: TrainedModel, path: Path, bar: int | None, flag: str, track: int | None = None) -> np.ndarray:
+def pick_windows(model: TrainedModel, path: Path, bar: int | None, flag: str, track: int | str | None = None
+                 ) -> np.ndarray:
     """The first output stream of an input's rows (see `input_rows`): a one-stream model's windows."""
     return input_rows(model, path, bar, flag, None, track)[model.output_names[0]]
 

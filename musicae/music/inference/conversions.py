@@ -61,6 +61,16 @@ def file_meter(path: Path) -> tuple[int, int]:
         return (4, 4)
 
 
+def file_track_names(path: Path) -> list[str]:
+    """The names of a MIDI file's tracks, by the index the windows' origins give ('' for none or unreadable)."""
+    import symusic
+
+    try:
+        return [str(t.name) for t in symusic.Score.from_midi(read_input_bytes(Path(path))).tracks]
+    except Exception:
+        return []
+
+
 def file_qpm(path: Path) -> float | None:
     try:
         return midi_qpm(read_input_bytes(Path(path)))

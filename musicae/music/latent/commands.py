@@ -72,7 +72,8 @@ def _vectors(model: TrainedModel, path: Path | None) -> dict[str, np.ndarray]:
 
 
 def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path, vectors: Path | None = None,
-                   temperature: float | None = None, seed: int = 0, wav: bool = True, png: bool = True) -> dict:
+                   temperature: float | None = None, seed: int = 0, wav: bool = True, png: bool = True,
+                   track: int | str | None = None) -> dict:
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="transform")
     temperature = model.temperature(temperature)
@@ -80,7 +81,7 @@ def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path,
     unknown = [name for name in amounts if name not in known]
     if unknown:
         raise ConfigError(f"--attribute {unknown[0]}: no such vector (known: {', '.join(sorted(known))})")
-    windows = pick_windows(model, midi, None, "--bar")
+    windows = pick_windows(model, midi, None, "--bar", track)
     changed = transform(model, windows, known, amounts, temperature, seed)
     plain = transform(model, windows, known, {}, temperature, seed)
     out = output_folder(out)
@@ -101,7 +102,8 @@ def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path,
 
 
 def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, bar: int | None = None,
-                 temperature: float | None = None, seed: int = 0, png: bool = True) -> dict:
+                 temperature: float | None = None, seed: int = 0, png: bool = True,
+                 track: int | str | None = None) -> dict:
     if not 1 <= n <= MAX_SIMILAR:
         raise ConfigError(f"-n {n}: must be in 1..{MAX_SIMILAR}")
     if not 0 <= similarity <= 1:
@@ -109,7 +111,7 @@ def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, b
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="similar")
     temperature = model.temperature(temperature)
-    window = pick_windows(model, midi, bar, "--bar")[0]
+    window = pick_windows(model, midi, bar, "--bar", track)[0]
     variations = similar(model, window, n, similarity, temperature, seed)
     out = output_folder(out)
     width = max(2, len(str(n - 1)))
@@ -124,13 +126,13 @@ def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, b
 
 
 def grid_files(checkpoint, corners: list[Path], size: int, out: Path, bar: int | None = None,
-               temperature: float | None = None, seed: int = 0) -> dict:
+               temperature: float | None = None, seed: int = 0, track: int | str | None = None) -> dict:
     if not 2 <= size <= MAX_GRID_SIZE:
         raise ConfigError(f"--size {size}: must be in 2..{MAX_GRID_SIZE}")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="grid")
     temperature = model.temperature(temperature)
-    windows = np.concatenate([pick_windows(model, p, bar, "--bar")[:1] for p in corners])
+    windows = np.concatenate([pick_windows(model, p, bar, "--bar", track)[:1] for p in corners])
     cells = grid(model, windows, size, temperature, seed)
     out = output_folder(out)
     files = [[write_file(out / f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c], encoding=model.encoding)) for c in range(size)] for r in range(size)]
