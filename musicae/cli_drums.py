@@ -17,7 +17,7 @@ def cmd_groove(args) -> int:
 
 
 def add_drums(sub) -> None:
-    from musicae.music.inference.groove_commands import JOBS
+    from musicae.music.inference.shipped import GROOVE_JOBS as JOBS
     from musicae.music.inference.shipped import JOB_MODELS
 
     helps = {"humanize": "give a quantized drum beat a drummer's timing and dynamics (GrooVAE)",

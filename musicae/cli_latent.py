@@ -17,7 +17,6 @@ from musicae.autoencoding.cli import (
     unit_interval,
 )
 
-
 TRACK_HELP = "the input's track to read: its index from 0, or its name (default: the melody; see `musicae reconstruct --help`)"
 
 
@@ -156,7 +155,7 @@ def add_latent(sub) -> None:
     p.set_defaults(func=cmd_grid)
 
     from musicae.autoencoding.config import add_dataclass_arguments
-    from musicae.music.latent.personal import PersonalizeOptions
+    from musicae.music.latent.personal_options import PersonalizeOptions
 
     p = sub.add_parser("personalize", help="a model of your own from a few tunes (MidiMe: a small VAE over a "
                                            "model's z; seconds on a CPU)",

@@ -163,3 +163,15 @@ def test_a_jig_comes_back_in_its_meter_and_length(tmp_path, capsys):
         assert (signature.numerator, signature.denominator) == (6, 8)
     given = pretty_midi.PrettyMIDI(result["input_midi"]).instruments[0].notes
     assert [(round(n.start, 2), n.pitch) for n in given] == [(round(n.start, 2), n.pitch) for n in voice.notes[:88]]
+
+
+def test_the_command_line_is_built_without_torch():
+    """`musicae --help`, `musicae models` and every --help import no torch: only commands that run a model do
+    (their speed is measured by scripts/bench_startup.py, not here)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from musicae.cli import build_parser, main; build_parser(); main(['models']); "
+             "assert 'torch' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]

@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from musicae.autoencoding.distributed import batch_noise
+if TYPE_CHECKING:  # type hints only: torch is imported where it is used
+    import torch
+
 from musicae.music.encodings.base import Extraction, Note, Rows, SequenceEncoding, Stream
 from musicae.music.encodings.melody_extraction import (  # noqa: F401 (the vocabulary, re-exported)
     DEFAULT_QPM,
@@ -91,6 +93,8 @@ def transpose(windows: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     A note pushed out of 21..108 is dropped: its onset becomes a note-off, so the
     window keeps its rhythm and stays a valid melody.
     """
+    import torch  # here, not at the top: reading and writing MIDI needs no torch (`musicae --help` stays fast)
+
     windows = windows.long()
     is_pitch = windows >= FIRST_PITCH_CLASS
     moved = windows + shifts.view(-1, 1).long()
@@ -101,6 +105,10 @@ def transpose(windows: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
 
 def random_shifts(batch: int, max_shift: int, device, generator: torch.Generator | None = None) -> torch.Tensor:
     """(B,) transpositions drawn uniformly in [-max_shift, max_shift]."""
+    import torch
+
+    from musicae.autoencoding.distributed import batch_noise
+
     shifts = batch_noise(lambda shape, **kw: torch.randint(-max_shift, max_shift + 1, shape, **kw), (batch,),
                          generator=generator)
     return shifts.to(device)

@@ -9,9 +9,12 @@ together.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # type hints only: torch is imported where it is used
+    import torch
 
 from musicae.music.data.segments import Segment
 from musicae.music.encodings.base import Extraction, Note, Rows, Stream, capped_rows, deduplicated
@@ -35,6 +38,8 @@ from musicae.music.encodings.melody_extraction import windows_from_segments
 
 def transpose_chords(chords: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     """(B, T) chord classes moved by (B,) semitones; no-chord stays."""
+    import torch  # at call time: the encodings import without torch
+
     root, quality = torch.div(chords - 1, 4, rounding_mode="floor"), (chords - 1) % 4
     moved = 1 + 4 * ((root + shifts[:, None]) % 12) + quality
     return torch.where(chords == NO_CHORD, chords, moved)

@@ -12,14 +12,9 @@ from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.commands import check_temperature, output_folder, write_file
 from musicae.music.inference.conversions import file_qpm, midi_bytes, png_of, wav_of, windows_from_midi_file
+from musicae.music.inference.shipped import GROOVE_JOBS as JOBS
 from musicae.music.inference.shipped import JOB_MODELS
 from musicae.music.inference.trained_model import TrainedModel
-
-JOBS = {
-    "humanize": ("pattern", "a quantized beat (its drum hits)"),
-    "drumify": ("taps", "a rhythm (taps on one drum, or a melody's onsets)"),
-}
-"""Each job's input stream and what it wants; its default model is shipped.JOB_MODELS[job]."""
 
 
 def hit_f1(found: np.ndarray, wanted: np.ndarray) -> float:

@@ -31,6 +31,11 @@ JOB_MODELS = {
     "drumify": "groovae_tap",
 }
 """The default model of each command that takes --checkpoint (any other command: DEFAULT_MODEL)."""
+GROOVE_JOBS = {
+    "humanize": ("pattern", "a quantized beat (its drum hits)"),
+    "drumify": ("taps", "a rhythm (taps on one drum, or a melody's onsets)"),
+}
+"""GrooVAE's jobs: the stream each one's encoder reads, and what that input is (music/inference/groove_commands.py)."""
 
 
 def assets_dir() -> Path:
