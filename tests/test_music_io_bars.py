@@ -205,3 +205,18 @@ def test_tinysoundfont_plays_pretty_midis_soundfont(folk_windows, monkeypatch):
     with wave.open(io.BytesIO(audio)) as f:
         pcm = np.frombuffer(f.readframes(f.getnframes()), np.int16).reshape(-1, 2)
     assert f.getframerate() == 44100 and len(pcm) > 44100 * 7 and np.abs(pcm).max() > 10000
+
+
+def test_piano_rolls_wrap_long_tunes_and_name_their_notes():
+    from musicae.music.encodings.base import Note
+    from musicae.music.inference import render
+
+    tune = [Note(60 + i % 5, 4 * i, 4 * i + 4, 90, "melody") for i in range(128)]  # 32 bars of quarter notes
+    lines, labels, steps, _ = render._wrapped([tune], ["input"], 512, 16, "")
+    assert len(lines) == 4 and steps == 128 and labels[0].startswith("input") and labels[1] == "bar 9"
+    assert [len(line) for line in lines] == [32] * 4 and all(0 <= n.start < 128 for line in lines for n in line)
+    assert lines[1][0].pitch == tune[32].pitch and lines[1][0].start == 0  # each line starts at its own bar
+    ticks, names = render._pitch_ticks(58, 76)  # MIDI 60 is C4, 76 is E5
+    assert names == ["C4", "E4", "G4", "C5", "E5"] and ticks[0] == 60
+    png = render.piano_roll_png([tune], ["input"], "32 bars")
+    assert png[:4] == b"\x89PNG"

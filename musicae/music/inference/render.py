@@ -52,10 +52,46 @@ def _png(fig, axes, title: str) -> bytes:
     return buffer.getvalue()
 
 
+WRAP_BARS = 8
+"""A long row is drawn as lines of this many bars, as a score is: a 64-bar tune is 8 lines, not a 3000-px strip."""
+MAX_LINES = 48
+"""At most this many lines in one picture (the title says what is left out)."""
+NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def _wrapped(rows: list[list[Note]], titles: list[str] | None, steps: int, steps_per_bar: int, title: str):
+    """Rows of more than WRAP_BARS bars cut into lines of WRAP_BARS bars (notes moved to their line's start,
+    cut at its end); (lines, their labels, the steps of a line, title)."""
+    width = WRAP_BARS * steps_per_bar
+    if steps <= width:
+        return rows, titles, steps, title
+    lines, labels = [], []
+    for index, notes in enumerate(rows):
+        for start in range(0, steps, width):
+            lines.append([Note(n.pitch, n.start - start, min(n.end, start + width) - start, n.velocity, n.part,
+                               n.program, n.is_drum) for n in notes if start <= n.start < start + width])
+            name = titles[index] if titles else ""
+            first = start // steps_per_bar + 1
+            labels.append(f"{name}\nbar {first}" if start == 0 or not name else f"bar {first}")
+    if len(lines) > MAX_LINES:
+        title = f"{title} (first {MAX_LINES} lines of {WRAP_BARS} bars)".strip()
+        lines, labels = lines[:MAX_LINES], labels[:MAX_LINES]
+    return lines, labels, width, title
+
+
+def _pitch_ticks(low: int, high: int) -> tuple[list[int], list[str]]:
+    """Note names on the pitch axis: every C, E and G (every C and G over three octaves), with their octave."""
+    degrees = (0, 4, 7) if high - low <= 36 else (0, 7)
+    ticks = [p for p in range(low, high + 1) if p % 12 in degrees]
+    return ticks, [f"{NOTE_NAMES[p % 12]}{p // 12 - 1}" for p in ticks]
+
+
 def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, title: str = "",
                    steps_per_bar: int = 16) -> bytes:
-    """PNG bytes: one row per list of notes, notes as bars, bar lines every bar; the first part of each row in
-    colour, the other parts (chords, accompaniment) in grey under it.
+    """PNG bytes: one row per list of notes (lines of WRAP_BARS bars for long ones), notes as bars with a dark
+    mark at each onset, so that repeated notes read as repeated; bar lines every bar; one pitch scale for the
+    whole figure, with note names. The first part of each row is in colour, the other parts (chords,
+    accompaniment) in grey under it.
 
     Only the first MAX_ROLL_ROWS rows are drawn (the title says so when some are left out).
     """
@@ -68,23 +104,28 @@ def piano_roll_png(rows: list[list[Note]], titles: list[str] | None = None, titl
     pitches = [n.pitch for ns in rows for n in ns] or [60]
     low, high = min(pitches) - 2, max(pitches) + 2
     rows, steps, title = _first_steps(rows, steps_per_bar, title)
+    colours = [row for row, notes in enumerate(rows) for _ in range(max(1, -(-steps // (WRAP_BARS * steps_per_bar))))]
+    rows, titles, steps, title = _wrapped(rows, titles, steps, steps_per_bar, title)
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(3 + steps / 10, 30), 0.3 + 1.1 * len(rows)),
                              sharex=True, squeeze=False)
     cmap = plt.get_cmap("viridis")
+    sources = max(colours[: len(rows)], default=0)
+    ticks, names = _pitch_ticks(low, high)
     for row, (ax, notes) in enumerate(zip(axes[:, 0], rows)):
-        color = cmap(row / max(len(rows) - 1, 1))
+        color = cmap(colours[row] / max(sources, 1)) if row < len(colours) else cmap(0)
         lead = notes[0].part if notes else None
         bars: dict[tuple[bool, int], list] = {}  # one call per pitch and layer: thousands of notes draw fast
         for n in notes:
-            bars.setdefault((n.part == lead, n.pitch), []).append((n.start, n.end - n.start - 0.1))
+            bars.setdefault((n.part == lead, n.pitch), []).append((n.start, max(n.end - n.start - 0.15, 0.1)))
         for (is_lead, pitch), spans in sorted(bars.items()):  # accompaniment first, under the lead
             ax.broken_barh(spans, (pitch - 0.4, 0.8), color=color if is_lead else "0.75")
+            if is_lead:  # every onset marked: two repeated quarter notes are not one half note
+                ax.broken_barh([(start, 0.3) for start, _ in spans], (pitch - 0.45, 0.9), color="0.15")
         for bar in range(0, steps + 1, steps_per_bar):
             ax.axvline(bar, color="0.8", lw=0.6, zorder=0)
         ax.set_ylim(low, high)
         ax.set_xlim(0, steps)
-        octaves = [p for p in range(low, high + 1) if p % 12 == 0]  # label the Cs
-        ax.set_yticks(octaves, [f"C{p // 12 - 1}" for p in octaves], fontsize=7)
+        ax.set_yticks(ticks, names, fontsize=6)
         if titles:
             ax.set_ylabel(titles[row], rotation=0, ha="right", va="center", fontsize=8)
     return _png(fig, axes, title)
