@@ -32,9 +32,10 @@ class PersonalizeOptions(CheckedConfig):
     """Seed of the training noise and of the picture's samples."""
 
     def check(self) -> None:
-        for name in ("latent_dim", "hidden", "steps"):
-            require(getattr(self, name) >= 1, name, getattr(self, name), "must be at least 1")
-        require(self.fine_tune >= 0, "fine_tune", self.fine_tune, "must not be negative (0: no fine-tuning)")
+        for name, most in (("latent_dim", 256), ("hidden", 4096), ("steps", 100_000)):
+            require(1 <= getattr(self, name) <= most, name, getattr(self, name), f"must be in 1..{most}")
+        require(0 <= self.fine_tune <= 100_000, "fine_tune", self.fine_tune,
+                "must be in 0..100000 (0: no fine-tuning)")
         for name in ("lr", "fine_tune_lr"):
             require(0 < getattr(self, name) < 1, name, getattr(self, name), "must be in (0, 1)")
         require(0 <= self.beta <= 100, "beta", self.beta, "must be in 0..100")
