@@ -52,6 +52,13 @@ def test_interpolate_answers_notes_per_step_and_the_whole_path_as_midi(client):
     # the first step is A's reconstruction by the shipped model: mostly A's own notes
     a_notes = {tuple(n) for n in result["inputs"][0]["notes"]}
     assert len(a_notes & {tuple(n) for n in result["steps"][0]["notes"]}) > 0.7 * len(a_notes)
+    assert result["notes"] == []  # the 4-bar examples are played whole
+    # a 16-bar input is played in part, and the answer says so
+    long = example_melodies(long=True)[0]
+    response = client.post("/api/interpolate", files={"a": ("long.mid", long.read_bytes(), "audio/midi"),
+                                                      "b": ("b.mid", B.read_bytes(), "audio/midi")},
+                           data={"steps": "2"})
+    assert response.status_code == 200 and any("A: the first" in n for n in response.json()["notes"])
 
 
 def test_examples_models_sample_and_similar(client):

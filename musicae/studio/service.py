@@ -209,9 +209,12 @@ class Studio:
         under, _ = progression_or_none(model, chords, paired)  # a chord model: every step over the progression
         path = model.interpolate(wa[:paired], wb[:paired], steps, temperature, seed, under, under, under)
         bar = model.cfg.steps_per_bar
+        cut = [f"{label}: the first {paired * model.cfg.bars} of its {len(w) * model.cfg.bars} bars"
+               for label, w in (("A", wa), ("B", wb)) if len(w) > paired]
         return {
             "model": model_name or ("custom" if self.checkpoint else DEFAULT_MODEL),
             "bars": model.cfg.bars * paired,
+            "notes": cut,  # what the page plays of each input, when it is not the whole of it
             "steps": [{"notes": notes_json(model, path[i]), "midi": b64_midi(model, path[i], chords=under)} for i in range(steps)],
             "inputs": [{"notes": notes_json(model, wa[:paired])}, {"notes": notes_json(model, wb[:paired])}],
             "chords": [] if under is None else chord_notes_json(under),

@@ -206,6 +206,7 @@ async function interpolate() {
       addRoll(container, i === 0 ? "0 (A, rebuilt)" : i === result.steps.length - 1 ? `${i} (B, rebuilt)` : `${i}`,
               step.notes, duration, step.midi, `step_${String(i).padStart(2, "0")}.mid`, result.chords));
     addRoll(container, "B (input)", result.inputs[1].notes, duration, null, "", result.chords);
+    $("model-info").textContent = result.notes.length ? `played: ${result.notes.join("; ")}` : "";
     pathMidi = result.midi;
     const link = $("download-path");
     link.href = midiUrl(result.midi); link.hidden = false;
