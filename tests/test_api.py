@@ -18,6 +18,8 @@ def test_reconstruct_takes_a_path_bytes_or_a_prettymidi(model):
     from_path = api.reconstruct(model, path)
     assert isinstance(from_path, pretty_midi.PrettyMIDI) and from_path.instruments[0].notes
     same = [api.reconstruct(model, path.read_bytes()), api.reconstruct(model, pretty_midi.PrettyMIDI(str(path)))]
+    note_seq = pytest.importorskip("note_seq")
+    same.append(api.reconstruct(model, note_seq.midi_file_to_note_sequence(str(path))))
     for other in same:
         assert [(n.pitch, n.start) for n in other.instruments[0].notes] == \
                [(n.pitch, n.start) for n in from_path.instruments[0].notes]

@@ -1,4 +1,5 @@
-"""The Python API: MIDI in (a path, bytes or a pretty_midi.PrettyMIDI), pretty_midi.PrettyMIDI out.
+"""The Python API: MIDI in (a path, bytes, a pretty_midi.PrettyMIDI or a note-seq NoteSequence),
+pretty_midi.PrettyMIDI out.
 
     from musicae.music.inference import api
     model = api.load()                                   # or "mel_2bar_folk_hikl", "drums_2bar", a run folder
@@ -37,11 +38,16 @@ def _bytes(midi) -> tuple[bytes, str]:
         return midi, "<MIDI bytes>"
     if isinstance(midi, (str, Path)):
         return Path(midi).read_bytes(), str(midi)
+    if type(midi).__name__ == "NoteSequence":  # note-seq's protobuf (Magenta's own format)
+        from note_seq import note_sequence_to_pretty_midi
+
+        midi = note_sequence_to_pretty_midi(midi)
     if hasattr(midi, "write"):  # a pretty_midi.PrettyMIDI
         buffer = io.BytesIO()
         midi.write(buffer)
         return buffer.getvalue(), "<PrettyMIDI>"
-    raise TypeError(f"expected a MIDI path, bytes or a pretty_midi.PrettyMIDI, got {type(midi).__name__}")
+    raise TypeError(f"expected a MIDI path, bytes, a pretty_midi.PrettyMIDI or a NoteSequence, got "
+                    f"{type(midi).__name__}")
 
 
 def read(model: TrainedModel, midi, track: int | None = None) -> Extraction:
