@@ -47,3 +47,15 @@ def test_encode_and_sample(model):
     assert tunes[0].instruments[0].program == 73 and abs(tunes[0].get_tempo_changes()[1][0] - 90) < 1e-3
     with pytest.raises(TypeError, match="expected a MIDI path"):
         api.encode(model, 42)
+
+
+def test_the_notebook_example_runs(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "example_api.py"
+    monkeypatch.setattr(sys, "argv", [str(example), str(tmp_path)])
+    runpy.run_path(str(example), run_name="__main__")
+    assert len(list(tmp_path.glob("path_*.mid"))) == 7 and len(list(tmp_path.glob("sample_*.mid"))) == 4
+    assert "z: (" in capsys.readouterr().out
