@@ -59,3 +59,13 @@ def test_the_notebook_example_runs(tmp_path, monkeypatch, capsys):
     runpy.run_path(str(example), run_name="__main__")
     assert len(list(tmp_path.glob("path_*.mid"))) == 7 and len(list(tmp_path.glob("sample_*.mid"))) == 4
     assert "z: (" in capsys.readouterr().out
+
+
+def test_the_api_reference_is_current():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "api_reference.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

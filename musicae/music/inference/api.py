@@ -21,7 +21,13 @@ import numpy as np
 
 from musicae.music.encodings.base import Extraction, Rows
 from musicae.music.inference.commands import one_track, played
-from musicae.music.inference.conversions import midi_bytes, midi_meter, midi_qpm, windows_from_midi_bytes
+from musicae.music.inference.conversions import (
+    midi_bytes,
+    midi_meter,
+    midi_qpm,
+    midi_track_names,
+    windows_from_midi_bytes,
+)
 from musicae.music.inference.trained_model import TrainedModel
 
 MidiInput = str | Path | bytes
@@ -50,12 +56,13 @@ def _bytes(midi) -> tuple[bytes, str]:
                     f"{type(midi).__name__}")
 
 
-def read(model: TrainedModel, midi, track: int | None = None) -> Extraction:
-    """The windows of one track of `midi` (the first that gives windows, or `track`), one window apart, as the
-    model reads them; `.rows`, and `.origins` (segment, track, start step, start bar)."""
+def read(model: TrainedModel, midi, track: int | str | None = None) -> Extraction:
+    """The windows of one track of `midi` (`track`: an index or a name; default the melody, as the commands pick
+    it), one window apart, as the model reads them; `.rows`, and `.origins` (segment, track, start step,
+    start bar)."""
     data, name = _bytes(midi)
     found = windows_from_midi_bytes(data, model.cfg.bars, None, name, model.encoding)
-    return one_track(found, track, name)
+    return one_track(found, track, name, names=midi_track_names(data))
 
 
 def to_midi(model: TrainedModel, rows: Rows, qpm: float | None = None, program: int | None = None,
@@ -69,12 +76,13 @@ def to_midi(model: TrainedModel, rows: Rows, qpm: float | None = None, program: 
 
 def sample(model: TrainedModel, n: int = 4, temperature: float = 0.5, seed: int = 0, qpm: float | None = None,
            program: int | None = None) -> list:
+    """n PrettyMIDIs drawn from the model's prior (its personal prior, for a personal model)."""
     rows = model.sample_rows(n, temperature, seed)
     return [to_midi(model, rows.take(i), qpm, program) for i in range(n)]
 
 
 def reconstruct(model: TrainedModel, midi, temperature: float | None = None, seed: int = 0,
-                track: int | None = None, program: int | None = None):
+                track: int | str | None = None, program: int | None = None):
     """The whole of one track encoded and decoded window by window, at the input's tempo and meter."""
     data, _ = _bytes(midi)
     found = read(model, data, track)
@@ -84,7 +92,7 @@ def reconstruct(model: TrainedModel, midi, temperature: float | None = None, see
 
 
 def interpolate(model: TrainedModel, a, b, steps: int = 5, temperature: float | None = None, seed: int = 0,
-                track: int | None = None) -> list:
+                track: int | str | None = None) -> list:
     """`steps` points of the slerp path between a and b (both ends included), each a PrettyMIDI of as many
     windows as the shorter input has: melodies of different lengths are paired window by window."""
     data_a, _ = _bytes(a)
@@ -95,6 +103,6 @@ def interpolate(model: TrainedModel, a, b, steps: int = 5, temperature: float | 
     return [to_midi(model, p, midi_qpm(data_a)) for p in path]
 
 
-def encode(model: TrainedModel, midi, track: int | None = None) -> np.ndarray:
+def encode(model: TrainedModel, midi, track: int | str | None = None) -> np.ndarray:
     """(windows, z_dim) posterior means of one track's windows."""
     return model.encode(read(model, midi, track).rows)

@@ -61,13 +61,20 @@ def file_meter(path: Path) -> tuple[int, int]:
         return (4, 4)
 
 
-def file_track_names(path: Path) -> list[str]:
-    """The names of a MIDI file's tracks, by the index the windows' origins give ('' for none or unreadable)."""
+def midi_track_names(data: bytes) -> list[str]:
+    """The names of a MIDI file's tracks, by the index the windows' origins give ([] when unreadable)."""
     import symusic
 
     try:
-        return [str(t.name) for t in symusic.Score.from_midi(read_input_bytes(Path(path))).tracks]
+        return [str(t.name) for t in symusic.Score.from_midi(data).tracks]
     except Exception:
+        return []
+
+
+def file_track_names(path: Path) -> list[str]:
+    try:
+        return midi_track_names(read_input_bytes(Path(path)))
+    except (BadInput, OSError):
         return []
 
 
