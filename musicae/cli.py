@@ -19,6 +19,7 @@ from musicae.autoencoding.cli import (
     run_main,
     seed,
 )
+from musicae.music.inference.shipped import command_model
 
 
 # ----------------------------------------------------------------------------- prepare
@@ -42,7 +43,7 @@ def cmd_prepare(args) -> int:
         scheduler=args.scheduler,
         encoding=chords_variant(args.encoding, ENCODINGS) if args.chords else args.encoding,
     )
-    stats = prepare(args.inputs, output_of(args), options, folk=args.corpus == "folk")
+    stats = prepare(args.inputs, output_of(args, command_model(args.command)), options, folk=args.corpus == "folk")
     print_json(stats)
     if stats["windows"] == 0:
         kept = f"; the dataset already in {args.out} is kept as it was" if stats.get("kept_previous") else \
@@ -111,7 +112,7 @@ def cmd_train(args) -> int:
     model_overrides = {k: getattr(args, k) for k in SequenceVAEConfig.__dataclass_fields__ if k != "name" and hasattr(args, k)}
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
     summary = train_sequence_vae(
-        Path(args.data), output_of(args), args.config, resume=args.resume, overwrite=args.overwrite,
+        Path(args.data), output_of(args, command_model(args.command)), args.config, resume=args.resume, overwrite=args.overwrite,
         model_overrides=model_overrides, progress=False if args.no_progress else None, init_from=args.init_from,
         **trainer_overrides,
     )
@@ -204,7 +205,7 @@ def add_evaluate(sub) -> None:
 def cmd_sample(args) -> int:
     from musicae.music.inference.commands import sample
 
-    print_json(sample(args.checkpoint, args.n, args.temperature, output_of(args), seed=args.seed, png=not args.no_png,
+    print_json(sample(args.checkpoint, args.n, args.temperature, output_of(args, command_model(args.command)), seed=args.seed, png=not args.no_png,
                       chords=args.chords, wav=not args.no_wav, qpm=args.qpm, program=args.program))
     return 0
 
@@ -212,7 +213,7 @@ def cmd_sample(args) -> int:
 def cmd_reconstruct(args) -> int:
     from musicae.music.inference.commands import reconstruct
 
-    print_json(reconstruct(args.checkpoint, Path(args.input), output_of(args), temperature=args.temperature,
+    print_json(reconstruct(args.checkpoint, Path(args.input), output_of(args, command_model(args.command)), temperature=args.temperature,
                            png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav,
                            track=args.track, qpm=args.qpm, program=args.program))
     return 0
@@ -221,7 +222,7 @@ def cmd_reconstruct(args) -> int:
 def cmd_interpolate(args) -> int:
     from musicae.music.inference.commands import interpolate
 
-    print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, output_of(args), bar_a=args.bar_a,
+    print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, output_of(args, command_model(args.command)), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
                            seed=args.seed, chords=args.chords, track=args.track, qpm=args.qpm, program=args.program))
     return 0
@@ -230,7 +231,7 @@ def cmd_interpolate(args) -> int:
 def cmd_encode(args) -> int:
     from musicae.music.inference.commands import encode
 
-    print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], output_of(args)))
+    print_json(encode(args.checkpoint, [Path(p) for p in args.inputs], output_of(args, command_model(args.command))))
     return 0
 
 
@@ -352,7 +353,7 @@ def cmd_models(args) -> int:
 def cmd_download(args) -> int:
     from musicae.music.data.pop909 import MIRRORS, download_pop909
 
-    print_json(download_pop909(output_of(args), tuple(args.mirror) or MIRRORS, progress=not args.no_progress))
+    print_json(download_pop909(output_of(args, command_model(args.command)), tuple(args.mirror) or MIRRORS, progress=not args.no_progress))
     return 0
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from musicae.autoencoding.cli import add_output_folder, non_negative_float, output_of, print_json, seed
+from musicae.music.inference.shipped import command_model
 
 
 def cmd_groove(args) -> int:
     from musicae.music.inference.groove_commands import groove
 
-    print_json(groove(args.command, args.checkpoint, Path(args.input), output_of(args), temperature=args.temperature,
+    print_json(groove(args.command, args.checkpoint, Path(args.input), output_of(args, command_model(args.command)), temperature=args.temperature,
                       seed=args.seed, wav=not args.no_wav, png=not args.no_png,
                       keep_hits=not args.free_hits))
     return 0

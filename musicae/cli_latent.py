@@ -16,6 +16,7 @@ from musicae.autoencoding.cli import (
     seed,
     unit_interval,
 )
+from musicae.music.inference.shipped import command_model
 
 TRACK_HELP = "the input's track to read: its index from 0, or its name (default: the melody; see `musicae reconstruct --help`)"
 
@@ -30,7 +31,7 @@ def checkpoint_help(job: str | None = None) -> str:
 def cmd_attributes(args) -> int:
     from musicae.music.latent.commands import attributes
 
-    print_json(attributes(args.checkpoint, Path(args.data), output_of(args), args.split, args.limit, args.seed))
+    print_json(attributes(args.checkpoint, Path(args.data), output_of(args, command_model(args.command)), args.split, args.limit, args.seed))
     return 0
 
 
@@ -42,7 +43,7 @@ def cmd_transform(args) -> int:
         raise ConfigError(f"{len(args.attribute)} --attribute but {len(args.amount)} --amount: give one amount per "
                           f"attribute, in the same order")
     amounts = dict(zip(args.attribute, args.amount))
-    print_json(transform_file(args.checkpoint, Path(args.input), amounts, output_of(args),
+    print_json(transform_file(args.checkpoint, Path(args.input), amounts, output_of(args, command_model(args.command)),
                               Path(args.vectors) if args.vectors else None, args.temperature, args.seed,
                               wav=not args.no_wav, png=not args.no_png, track=args.track))
     return 0
@@ -51,7 +52,7 @@ def cmd_transform(args) -> int:
 def cmd_similar(args) -> int:
     from musicae.music.latent.commands import similar_file
 
-    print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, output_of(args), args.bar,
+    print_json(similar_file(args.checkpoint, Path(args.input), args.n, args.similarity, output_of(args, command_model(args.command)), args.bar,
                             args.temperature, args.seed, png=not args.no_png, track=args.track))
     return 0
 
@@ -59,7 +60,7 @@ def cmd_similar(args) -> int:
 def cmd_grid(args) -> int:
     from musicae.music.latent.commands import grid_files
 
-    print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, output_of(args), args.bar,
+    print_json(grid_files(args.checkpoint, [Path(p) for p in args.corners], args.size, output_of(args, command_model(args.command)), args.bar,
                           args.temperature, args.seed, track=args.track))
     return 0
 
@@ -67,7 +68,7 @@ def cmd_grid(args) -> int:
 def cmd_quality(args) -> int:
     from musicae.music.latent.commands import quality_report
 
-    report = quality_report(args.checkpoint, Path(args.data), output_of(args), args.samples, args.pairs,
+    report = quality_report(args.checkpoint, Path(args.data), output_of(args, command_model(args.command)), args.samples, args.pairs,
                             effect_windows=args.effect_windows, lm=Path(args.lm) if args.lm else None,
                             vectors=Path(args.vectors) if args.vectors else None, seed=args.seed)
     print_json(report)
@@ -77,7 +78,7 @@ def cmd_quality(args) -> int:
 def cmd_train_lm(args) -> int:
     from musicae.music.models.language_model import train_lm
 
-    summary = train_lm(Path(args.data), output_of(args), args.steps, seed=args.seed, resume=args.resume,
+    summary = train_lm(Path(args.data), output_of(args, command_model(args.command)), args.steps, seed=args.seed, resume=args.resume,
                        overwrite=args.overwrite, progress=False if args.no_progress else None)
     print_json(summary)
     return 130 if summary["interrupted"] else 0
@@ -88,7 +89,7 @@ def cmd_personalize(args) -> int:
     from musicae.music.latent.personal import PersonalizeOptions, personalize
 
     options = override(PersonalizeOptions(), args)  # checked as it is built
-    print_json(personalize([Path(p) for p in args.inputs], output_of(args), args.checkpoint, options,
+    print_json(personalize([Path(p) for p in args.inputs], output_of(args, command_model(args.command)), args.checkpoint, options,
                            progress=not args.no_progress))
     return 0
 

@@ -57,11 +57,12 @@ def test_version_and_a_bare_command(capsys):
     assert capsys.readouterr().out.startswith("musicae ")
 
 
-def test_generation_commands_default_to_out_slash_command(tmp_path, monkeypatch, capsys):
+def test_generation_commands_default_to_a_folder_named_for_the_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     a = example_melodies()[0]
-    for argv, folder in ((["sample", "-n", 1, "--no-png", "--no-wav"], "out/sample"),
-                         (["reconstruct", a, "--no-png", "--no-wav"], "out/reconstruct")):
+    for argv, folder in ((["sample", "-n", 1, "--no-png", "--no-wav"], f"out/sample-{default_model('sample')}-s0"),
+                         (["reconstruct", a, "--no-png", "--no-wav", "--checkpoint", "mel_2bar_folk", "--seed", 3],
+                          "out/reconstruct-a-mel_2bar_folk-s3")):
         code, out, err = run(capsys, *argv)
         assert code == 0, err
         assert all(f.startswith(folder) for f in json.loads(out).get("files", [json.loads(out).get("input_midi")]))

@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,13 +76,30 @@ def fraction(text: str) -> float:
 
 
 def add_output_folder(parser) -> None:
-    parser.add_argument("--out", default=None, help="output folder (default: out/COMMAND); a rerun replaces what the "
-                                                    "previous run wrote there, never a file of yours")
+    parser.add_argument("--out", default=None, help="output folder (default: out/COMMAND-SOURCES-MODEL-sSEED); a rerun "
+                                                    "replaces what the previous run wrote there, never a file of yours")
 
 
-def output_of(args) -> Path:
-    """The --out of a command that add_output_folder equipped: as given, or out/COMMAND."""
-    return Path(args.out) if args.out else Path("out") / args.command
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_.")[:40] or "x"
+
+
+def output_of(args, model: str | None = None) -> Path:
+    """The --out of a command that add_output_folder equipped: as given, or a folder named for the command, its
+    input files, the model and the seed (out/interpolate-a-b-mel_2bar_folk-s0), so runs of other inputs,
+    models or seeds never land in one folder."""
+    if args.out:
+        return Path(args.out)
+    parts = [args.command]
+    for key in ("input", "a", "b"):
+        if getattr(args, key, None):
+            parts.append(_slug(Path(getattr(args, key)).stem))
+    checkpoint = getattr(args, "checkpoint", None)
+    if checkpoint or model:
+        parts.append(_slug(Path(str(checkpoint)).name if checkpoint else model))
+    if getattr(args, "seed", None) is not None:
+        parts.append(f"s{args.seed}")
+    return Path("out") / "-".join(parts)
 
 
 def one_line(err: BaseException) -> str:

@@ -59,6 +59,11 @@ def default_model(job: str | None = None) -> str:
     return name if name in shipped_names() else DEFAULT_MODEL
 
 
+def command_model(command: str) -> str | None:
+    """The model a command uses when no --checkpoint is given, for commands that take one (else None)."""
+    return default_model(command) if command in JOB_MODELS else None
+
+
 def jobs_of(name: str) -> list[str]:
     """The commands whose default is the shipped model `name`."""
     return [job for job in JOB_MODELS if default_model(job) == name]
