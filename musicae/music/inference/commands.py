@@ -5,7 +5,6 @@ Each computes in memory (conversions.py) and writes what it computed; none delet
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from musicae.autoencoding.checkpoint import atomic_write_bytes, atomic_write_text
+from musicae.autoencoding.checkpoint import atomic_write_text
 from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings import ENCODINGS, get_encoding
 from musicae.music.encodings.base import Extraction, Rows
@@ -31,6 +30,7 @@ from musicae.music.inference.conversions import (
     wav_of,
     windows_from_midi_file,
 )
+from musicae.music.inference.outputs import output_folder, write_file
 from musicae.music.inference.trained_model import TrainedModel
 
 MAX_INTERPOLATION_STEPS = 1000
@@ -44,63 +44,6 @@ def check_temperature(value: float | None) -> float | None:
     if not math.isfinite(value) or value < 0:
         raise ConfigError(f"--temperature {value}: must be a finite number >= 0 (0 decodes greedily)")
     return value
-
-
-OUTPUTS_FILE = ".musicae-outputs"
-"""In an --out folder: the SHA-256 and name of each file musicae commands wrote there, one a line (appended
-as each is written, so a command of 10,000 files costs no more per file). Only a file whose content is still
-what musicae wrote may be replaced or removed: one the user put in its place is theirs."""
-
-
-def _outputs(folder: Path) -> dict[str, set[str]] | None:
-    """Name -> the digests written under it, from a folder's outputs file (None: no command prepared it)."""
-    try:
-        text = (folder / OUTPUTS_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    found: dict[str, set[str]] = {}
-    for line in text.splitlines():
-        digest, _, name = line.partition(" ")
-        if name and "/" not in name:
-            found.setdefault(name, set()).add(digest)
-    return found
-
-
-def _ours(path: Path, written: dict[str, set[str]]) -> bool:
-    """Whether `path` is a regular file holding what musicae wrote under its name."""
-    if path.name not in written or path.is_symlink() or not path.is_file():
-        return False
-    return hashlib.sha256(path.read_bytes()).hexdigest() in written[path.name]
-
-
-def output_folder(out: Path, flag: str = "--out") -> Path:
-    """Create the output folder (refusing a path that is an existing file), and remove what the previous run
-    into it wrote, so that two runs' files never mix; a file musicae did not write is left alone (and
-    write_file refuses to replace it)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{flag} {out}: is an existing file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    written = _outputs(out) or {}
-    for name in written:
-        if _ours(out / name, written):
-            (out / name).unlink()
-    atomic_write_text(out / OUTPUTS_FILE, "")
-    return out
-
-
-def write_file(path: Path, data: bytes) -> str:
-    """Atomically, and never through a symbolic link (see atomic_write_bytes). In a folder that output_folder
-    prepared, a file that is there and that no musicae command wrote is refused, not replaced."""
-    path = Path(path)
-    record = path.parent / OUTPUTS_FILE
-    if record.is_file() and not record.is_symlink():
-        if (path.exists() or path.is_symlink()) and not _ours(path, _outputs(path.parent) or {}):
-            raise FileExistsError(f"{path}: exists and was not written by musicae; move it or choose another --out")
-        with open(record, "a", encoding="utf-8") as names:  # recorded first: a crash leaves no unrecorded file
-            names.write(f"{hashlib.sha256(data).hexdigest()} {path.name}\n")
-    atomic_write_bytes(path, data)
-    return str(path)
 
 
 MAX_PROGRESSION_BARS = 256

@@ -10,8 +10,9 @@ import numpy as np
 
 from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings.base import Rows
-from musicae.music.inference.commands import check_temperature, output_folder, write_file
+from musicae.music.inference.commands import check_temperature
 from musicae.music.inference.conversions import file_qpm, midi_bytes, png_of, wav_of, windows_from_midi_file
+from musicae.music.inference.outputs import output_folder, write_file
 from musicae.music.inference.shipped import GROOVE_JOBS as JOBS
 from musicae.music.inference.shipped import JOB_MODELS
 from musicae.music.inference.trained_model import TrainedModel

@@ -14,8 +14,9 @@ import numpy as np
 from musicae.autoencoding.checkpoint import atomic_write_text
 from musicae.autoencoding.config import ConfigError
 from musicae.music.data.prepare import load_windows
-from musicae.music.inference.commands import check_temperature, output_folder, pick_windows, write_file
+from musicae.music.inference.commands import check_temperature, pick_windows
 from musicae.music.inference.conversions import midi_bytes, png_of, wav_of
+from musicae.music.inference.outputs import output_folder, write_file
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent import plots as latent_plots
 from musicae.music.latent import quality
