@@ -176,3 +176,29 @@ def test_the_command_line_is_built_without_torch():
              "assert 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-500:]
+
+
+def test_reconstruct_keeps_the_silences_and_the_length_of_a_pop909_song(tmp_path, capsys):
+    """A real lead sheet (POP909 001, from ../shared): its melody comes back whole, each window where it was,
+    the rests between phrases kept, with the song's chords on their own track."""
+    import pretty_midi
+    import pytest
+
+    from conftest import REPO
+
+    song = REPO.parent / "shared" / "data" / "pop909" / "001" / "001.mid"
+    if not song.exists():
+        pytest.skip(f"POP909 not found at {song}")
+    code, out, err = run(capsys, "reconstruct", song, "--checkpoint", "mel_2bar_chords", "--no-png", "--no-wav",
+                         "--out", tmp_path / "r")
+    assert code == 0, err
+    result = json.loads(out)
+    assert "reading track 0 ('MELODY'" in result["notes"][0]
+    original = pretty_midi.PrettyMIDI(str(song)).instruments[0].notes
+    given = pretty_midi.PrettyMIDI(result["input_midi"])
+    rebuilt = pretty_midi.PrettyMIDI(result["reconstruction_midi"])
+    melody = [i for i in given.instruments if i.name == "melody"][0].notes
+    assert abs(len(melody) - len(original)) <= 0.05 * len(original)  # the whole melody, nothing doubled
+    assert abs(melody[0].start - original[0].start) < 0.5  # the intro's silence kept
+    assert abs(rebuilt.get_end_time() - given.get_end_time()) < 2
+    assert {i.name for i in rebuilt.instruments} == {"melody", "chords"}

@@ -16,14 +16,23 @@ from musicae.music.data.segments import STEPS_PER_QUARTER
 from musicae.music.encodings.base import Note, SequenceEncoding
 
 
-def rows_notes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], gap_steps: int = 0) -> list[Note]:
-    """The notes of rows (each stream (N, T, ...)) played one after another, `gap_steps` of silence between."""
+def rows_notes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], gap_steps: int = 0,
+               starts=None) -> list[Note]:
+    """The notes of rows (each stream (N, T, ...)) played one after another, `gap_steps` of silence between; or,
+    with `starts` (N steps), each row at its step, cut where the next one starts: windows come back where they
+    were in the input, its silences and its length kept."""
     notes, offset = [], 0
     count = len(next(iter(rows.values()))) if rows else 0
     for i in range(count):
         row = {name: values[i] for name, values in rows.items()}
+        if starts is not None:
+            offset = int(starts[i])
+        until = int(starts[i + 1]) - offset if starts is not None and i + 1 < count else None
         for note in encoding.to_notes(row):
-            notes.append(Note(note.pitch, note.start + offset, note.end + offset, note.velocity, note.part,
+            if until is not None and note.start >= until:
+                continue
+            end = note.end if until is None else min(note.end, until)
+            notes.append(Note(note.pitch, note.start + offset, end + offset, note.velocity, note.part,
                               note.program, note.is_drum))
         offset += len(next(iter(row.values()))) + gap_steps
     return notes
@@ -61,15 +70,17 @@ def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarte
 
 
 def rows_to_pretty_midi(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
-                        gap_steps: int = 0, program: int | None = None, meter: tuple[int, int] = (4, 4)):
-    return notes_to_pretty_midi(rows_notes(encoding, rows, gap_steps), qpm or encoding.qpm, meter=meter,
+                        gap_steps: int = 0, program: int | None = None, meter: tuple[int, int] = (4, 4),
+                        starts=None):
+    return notes_to_pretty_midi(rows_notes(encoding, rows, gap_steps, starts), qpm or encoding.qpm, meter=meter,
                                 parts=encoding.parts(), program=program)
 
 
 def rows_to_midi_bytes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], qpm: float | None = None,
-                       gap_steps: int = 0, program: int | None = None, meter: tuple[int, int] = (4, 4)) -> bytes:
+                       gap_steps: int = 0, program: int | None = None, meter: tuple[int, int] = (4, 4),
+                       starts=None) -> bytes:
     buffer = io.BytesIO()
-    rows_to_pretty_midi(encoding, rows, qpm, gap_steps, program, meter).write(buffer)
+    rows_to_pretty_midi(encoding, rows, qpm, gap_steps, program, meter, starts).write(buffer)
     return buffer.getvalue()
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from musicae.music.encodings.base import Extraction, Rows
-from musicae.music.inference.commands import one_track, played
+from musicae.music.inference.commands import one_track
 from musicae.music.inference.conversions import (
     midi_bytes,
     midi_meter,
@@ -67,10 +67,11 @@ def read(model: TrainedModel, midi, track: int | str | None = None) -> Extractio
 
 def to_midi(model: TrainedModel, rows: Rows, qpm: float | None = None, program: int | None = None,
             meter: tuple[int, int] = (4, 4), starts=None):
-    """Rows played one after another (or where `starts` says) as a pretty_midi.PrettyMIDI."""
+    """Rows played one after another (or each at its step of `starts`, as in the input) as a
+    pretty_midi.PrettyMIDI."""
     import pretty_midi
 
-    data = midi_bytes(played(Rows(rows), starts), encoding=model.encoding, qpm=qpm, program=program, meter=meter)
+    data = midi_bytes(Rows(rows), encoding=model.encoding, qpm=qpm, program=program, meter=meter, starts=starts)
     return pretty_midi.PrettyMIDI(io.BytesIO(data))
 
 

@@ -208,14 +208,14 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
               "model": model.name, "checkpoint": model.source,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
               "input_midi": write_file(out / "input.mid", midi_bytes(
-                  played(rows, starts), encoding=encoding, qpm=qpm, program=program, meter=meter)),
+                  rows, encoding=encoding, qpm=qpm, program=program, meter=meter, starts=starts)),
               "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(
-                  played(rebuilt, starts), encoding=encoding, qpm=qpm, program=program, meter=meter))}
+                  rebuilt, encoding=encoding, qpm=qpm, program=program, meter=meter, starts=starts))}
     if png:
         result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
             [played(rows, starts), played(rebuilt, starts)], ["input", "output"], midi.name, encoding=encoding))
     if wav:
-        data, result["synth"] = wav_of(played(rebuilt, starts), encoding=encoding, qpm=qpm, program=program)
+        data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm, program=program, starts=starts)
         result["wav"] = write_file(out / "reconstruction.wav", data)
     if notes:
         result["notes"] = notes

@@ -153,19 +153,21 @@ def _played_rows(encoding: SequenceEncoding, windows, chords=None) -> Rows:
 
 
 def midi_bytes(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
-               chords=None, program: int | None = None, meter: tuple[int, int] = (4, 4)) -> bytes:
-    """Rows (or one-stream windows, played in order) as Standard MIDI File bytes, each part an instrument
-    (`program`: a General MIDI instrument for every pitched part), in `meter` (the input's time signature)."""
+               chords=None, program: int | None = None, meter: tuple[int, int] = (4, 4), starts=None) -> bytes:
+    """Rows (or one-stream windows, played in order, or each at its step of `starts`) as Standard MIDI File
+    bytes, each part an instrument (`program`: a General MIDI instrument for every pitched part), in `meter`
+    (the input's time signature)."""
     encoding = encoding_of(encoding)
-    return rows_to_midi_bytes(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps, program, meter)
+    return rows_to_midi_bytes(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps, program, meter,
+                              starts)
 
 
 def wav_of(windows, *, encoding: SequenceEncoding | str, qpm: float | None = None, gap_steps: int = 0,
-           sample_rate: int = 44100, chords=None, program: int | None = None) -> tuple[bytes, str]:
+           sample_rate: int = 44100, chords=None, program: int | None = None, starts=None) -> tuple[bytes, str]:
     """Rows rendered to WAV bytes; returns (bytes, synthesizer used)."""
     encoding = encoding_of(encoding)
-    return wav_bytes(rows_to_pretty_midi(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps, program),
-                     sample_rate)
+    return wav_bytes(rows_to_pretty_midi(encoding, _played_rows(encoding, windows, chords), qpm, gap_steps, program,
+                                         starts=starts), sample_rate)
 
 
 def png_of(rows: list, titles: list[str] | None = None, title: str = "", *, encoding: SequenceEncoding | str,
