@@ -183,7 +183,6 @@ def test_reconstruct_keeps_the_silences_and_the_length_of_a_pop909_song(tmp_path
     the rests between phrases kept, with the song's chords on their own track."""
     import pretty_midi
     import pytest
-
     from conftest import REPO
 
     song = REPO.parent / "shared" / "data" / "pop909" / "001" / "001.mid"
