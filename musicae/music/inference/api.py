@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from musicae.music.encodings.base import Extraction, Rows
-from musicae.music.inference.commands import one_track
+from musicae.music.inference.commands import one_track, window_starts
 from musicae.music.inference.conversions import (
+    MidiFacts,
     midi_bytes,
-    midi_meter,
-    midi_qpm,
-    midi_track_names,
+    midi_facts,
     windows_from_midi_bytes,
 )
 from musicae.music.inference.trained_model import TrainedModel
@@ -60,9 +59,14 @@ def read(model: TrainedModel, midi, track: int | str | None = None) -> Extractio
     """The windows of one track of `midi` (`track`: an index or a name; default the melody, as the commands pick
     it), one window apart, as the model reads them; `.rows`, and `.origins` (segment, track, start step,
     start bar)."""
+    return _read(model, midi, track)[0]
+
+
+def _read(model: TrainedModel, midi, track: int | str | None) -> tuple[Extraction, MidiFacts]:
     data, name = _bytes(midi)
     found = windows_from_midi_bytes(data, model.cfg.bars, None, name, model.encoding)
-    return one_track(found, track, name, names=midi_track_names(data))
+    facts = midi_facts(data)
+    return one_track(found, track, name, names=facts.track_names), facts
 
 
 def to_midi(model: TrainedModel, rows: Rows, qpm: float | None = None, program: int | None = None,
@@ -85,23 +89,21 @@ def sample(model: TrainedModel, n: int = 4, temperature: float = 0.5, seed: int 
 def reconstruct(model: TrainedModel, midi, temperature: float | None = None, seed: int = 0,
                 track: int | str | None = None, program: int | None = None):
     """The whole of one track encoded and decoded window by window, at the input's tempo and meter."""
-    data, _ = _bytes(midi)
-    found = read(model, data, track)
+    found, facts = _read(model, midi, track)
     rebuilt = model.reconstruct_rows(found.rows, model.temperature(temperature), seed)
-    starts = found.origins[:, 2] if len(set(found.origins[:, 0].tolist())) == 1 else None
-    return to_midi(model, rebuilt, midi_qpm(data), program, midi_meter(data), starts)
+    return to_midi(model, rebuilt, facts.qpm, program, facts.meter, window_starts(found))
 
 
 def interpolate(model: TrainedModel, a, b, steps: int = 5, temperature: float | None = None, seed: int = 0,
                 track: int | str | None = None) -> list:
     """`steps` points of the slerp path between a and b (both ends included), each a PrettyMIDI of as many
     windows as the shorter input has: melodies of different lengths are paired window by window."""
-    data_a, _ = _bytes(a)
-    rows_a, rows_b = read(model, data_a, track).rows, read(model, b, track).rows
+    (found_a, facts_a), rows_b = _read(model, a, track), read(model, b, track).rows
+    rows_a = found_a.rows
     paired = min(len(rows_a), len(rows_b))
     path = model.interpolate_rows(rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired)), steps,
                                   model.temperature(temperature), seed)
-    return [to_midi(model, p, midi_qpm(data_a)) for p in path]
+    return [to_midi(model, p, facts_a.qpm) for p in path]
 
 
 def encode(model: TrainedModel, midi, track: int | str | None = None) -> np.ndarray:

@@ -20,10 +20,9 @@ from musicae.music.encodings import ENCODINGS, get_encoding
 from musicae.music.encodings.base import Extraction, Rows
 from musicae.music.encodings.chords import parse_progression
 from musicae.music.inference.conversions import (
+    MidiFacts,
     NoWindows,
-    file_meter,
-    file_qpm,
-    file_track_names,
+    file_facts,
     midi_bytes,
     png_of,
     row_at_bar,
@@ -92,15 +91,16 @@ def one_track(found: Extraction, track: int | str | None, name: str, notes: list
 
 def input_rows(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
                track: int | str | None = None, notes: list[str] | None = None) -> Rows:
-    return input_extraction(model, path, bar, flag, chords, track, notes).rows
+    return input_extraction(model, path, bar, flag, chords, track, notes)[0].rows
 
 
 def input_extraction(model: TrainedModel, path: Path, bar: int | None, flag: str, chords: str | None,
-                     track: int | str | None = None, notes: list[str] | None = None) -> Extraction:
+                     track: int | str | None = None, notes: list[str] | None = None
+                     ) -> tuple[Extraction, MidiFacts]:
     """An input's rows for the model: one track's windows (see one_track), the whole of it window after
-    window, or with `bar` the one window that starts at that bar of the file. A model with chords plays them
-    from --chords (bar after bar, round and round), else from the input's own (annotated, from a chords track,
-    or inferred from its accompaniment)."""
+    window, or with `bar` the one window that starts at that bar of the file; and the input's tempo, meter and
+    track names. A model with chords plays them from --chords (bar after bar, round and round), else from the
+    input's own (annotated, from a chords track, or inferred from its accompaniment)."""
     has_chords = CHORDS in model.control_names
     if not has_chords:
         progression(model, chords)  # refuses --chords for a model without chords
@@ -112,14 +112,21 @@ def input_extraction(model: TrainedModel, path: Path, bar: int | None, flag: str
         if own and "no chords" in str(err):
             raise NoWindows(f"{err}; give a progression with --chords") from None
         raise
-    found = one_track(found, track, str(path), notes, file_track_names(path))
+    facts = file_facts(path)
+    found = one_track(found, track, str(path), notes, facts.track_names)
     if bar is not None:
         found = found.take(row_at_bar(found, bar, str(path), flag))
     if has_chords and not own:
         per_bar, _ = progression(model, chords, windows=len(found))
         found = Extraction(found.rows.merged({CHORDS: per_bar}), found.origins, found.reason, found.detail,
                            found.counts, found.lengths)
-    return found
+    return found, facts
+
+
+def window_starts(found: Extraction) -> np.ndarray | None:
+    """The step of the input at which each window starts, when all come from one segment of it (steps are
+    counted per segment), else None."""
+    return found.origins[:, 2] if len(set(found.origins[:, 0].tolist())) == 1 else None
 
 
 def played(rows: Rows, starts) -> Rows:
@@ -145,11 +152,11 @@ def output_only(model: TrainedModel):
 
 def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int | None = None, bar_b: int | None = None,
                 temperature: float | None = None, wav: bool = True, png: bool = True, seed: int = 0,
-                chords: str | None = None, track: int | None = None, qpm: float | None = None,
+                chords: str | None = None, track: int | str | None = None, qpm: float | None = None,
                 program: int | None = None) -> dict:
     """With a chord model, every step is decoded over --chords, else over A's own chords. Temperature None:
-    the model's default (TrainedModel.default_temperature). `track`: of both inputs (default: each one's first
-    track that gives windows)."""
+    the model's default (TrainedModel.default_temperature). `track`: of both inputs (default: each one's
+    melody, see one_track)."""
     if not 2 <= steps <= MAX_INTERPOLATION_STEPS:
         raise ConfigError(f"--steps {steps}: must be in 2..{MAX_INTERPOLATION_STEPS} (both endpoints are included)")
     check_temperature(temperature)
@@ -157,7 +164,8 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     temperature = model.temperature(temperature)
     encoding, steps_per_bar = model.encoding, model.cfg.steps_per_bar
     notes = []
-    rows_a = input_rows(model, a, bar_a, "--bar", chords, track, notes)
+    found_a, facts_a = input_extraction(model, a, bar_a, "--bar", chords, track, notes)
+    rows_a = found_a.rows
     rows_b = input_rows(model, b, bar_a if bar_b is None else bar_b, "--bar" if bar_b is None else "--bar-b", chords,
                         track, notes)
     paired = min(len(rows_a), len(rows_b))
@@ -165,7 +173,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
         notes.append(f"A has {len(rows_a)} windows and B {len(rows_b)}: interpolating the first {paired} of each")
     rows_a, rows_b = rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired))
     path = model.interpolate_rows(rows_a, rows_b, steps, temperature, seed)  # every step over A's controls
-    qpm = qpm or file_qpm(a)  # the path plays at A's tempo unless told
+    qpm = qpm or facts_a.qpm  # the path plays at A's tempo unless told
     out = output_folder(out)
     files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding, qpm=qpm, program=program))
              for i in range(steps)]
@@ -188,7 +196,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
 
 
 def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = None, png: bool = True, seed: int = 0,
-                chords: str | None = None, wav: bool = True, track: int | None = None, qpm: float | None = None,
+                chords: str | None = None, wav: bool = True, track: int | str | None = None, qpm: float | None = None,
                 program: int | None = None) -> dict:
     """With a chord model: over the input's own chords, or over --chords."""
     check_temperature(temperature)
@@ -196,13 +204,12 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
     temperature = model.temperature(temperature)
     encoding = model.encoding
     notes = []
-    found = input_extraction(model, midi, None, "--bar", chords, track, notes)
+    found, facts = input_extraction(model, midi, None, "--bar", chords, track, notes)
     rows = found.rows
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
-    starts = found.origins[:, 2] if len(set(found.origins[:, 0].tolist())) == 1 else None  # one segment: its steps
-    meter = file_meter(midi)
+    starts, meter = window_starts(found), facts.meter
     first = model.output_names[0]
-    qpm = qpm or file_qpm(midi)  # the output plays at the input's tempo unless told
+    qpm = qpm or facts.qpm  # the output plays at the input's tempo unless told
     out = output_folder(out)
     result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm, "temperature": temperature,
               "model": model.name, "checkpoint": model.source,

@@ -5,7 +5,7 @@ The file-writing commands are thin wrappers over these, and a server needs no te
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,63 +26,41 @@ class NoWindows(ValueError):
     """An input gave no usable window; the message says why and what to try."""
 
 
-def midi_qpm(data: bytes) -> float | None:
-    """The tempo a MIDI file starts at (quarter notes per minute), or None when it names none or is unreadable:
-    what the commands write their output at, so that it lines up with the input."""
+@dataclass(frozen=True)
+class MidiFacts:
+    """What the commands keep of an input beside its windows, read in one parse of the file."""
+
+    qpm: float | None = None
+    """The tempo it starts at (quarter notes a minute), None when it names none: outputs line up with it."""
+    meter: tuple[int, int] = (4, 4)
+    """The time signature it starts in (4/4 when it names none)."""
+    track_names: tuple[str, ...] = ()
+    """Its tracks' names, by the index the windows' origins give."""
+
+
+def midi_facts(data: bytes) -> MidiFacts:
+    """The tempo, meter and track names of MIDI bytes (the defaults when they are unreadable)."""
     import symusic
 
     try:
-        tempos = symusic.Score.from_midi(data).tempos
+        score = symusic.Score.from_midi(data)
     except Exception:
-        return None
-    first = min(tempos, key=lambda t: t.time, default=None)
+        return MidiFacts()
+    tempo = min(score.tempos, key=lambda t: t.time, default=None)
     # MIDI stores whole microseconds per quarter: 90 qpm reads back as 90.00009
-    return round(float(first.qpm), 3) if first is not None and 1 <= first.qpm <= 1000 else None
+    qpm = round(float(tempo.qpm), 3) if tempo is not None and 1 <= tempo.qpm <= 1000 else None
+    signature = min(score.time_signatures, key=lambda t: t.time, default=None)
+    meter = (4, 4)
+    if signature is not None and 1 <= signature.numerator <= 32 and signature.denominator in (1, 2, 4, 8, 16, 32):
+        meter = (int(signature.numerator), int(signature.denominator))
+    return MidiFacts(qpm, meter, tuple(str(t.name) for t in score.tracks))
 
 
-def midi_meter(data: bytes) -> tuple[int, int]:
-    """The time signature a MIDI file starts in (4/4 when it names none or is unreadable)."""
-    import symusic
-
+def file_facts(path: Path) -> MidiFacts:
     try:
-        signatures = symusic.Score.from_midi(data).time_signatures
-    except Exception:
-        return (4, 4)
-    first = min(signatures, key=lambda t: t.time, default=None)
-    if first is None or not (1 <= first.numerator <= 32 and first.denominator in (1, 2, 4, 8, 16, 32)):
-        return (4, 4)
-    return (int(first.numerator), int(first.denominator))
-
-
-def file_meter(path: Path) -> tuple[int, int]:
-    try:
-        return midi_meter(read_input_bytes(Path(path)))
+        return midi_facts(read_input_bytes(Path(path)))
     except (BadInput, OSError):
-        return (4, 4)
-
-
-def midi_track_names(data: bytes) -> list[str]:
-    """The names of a MIDI file's tracks, by the index the windows' origins give ([] when unreadable)."""
-    import symusic
-
-    try:
-        return [str(t.name) for t in symusic.Score.from_midi(data).tracks]
-    except Exception:
-        return []
-
-
-def file_track_names(path: Path) -> list[str]:
-    try:
-        return midi_track_names(read_input_bytes(Path(path)))
-    except (BadInput, OSError):
-        return []
-
-
-def file_qpm(path: Path) -> float | None:
-    try:
-        return midi_qpm(read_input_bytes(Path(path)))
-    except (BadInput, OSError):
-        return None
+        return MidiFacts()
 
 
 def windows_from_midi_bytes(data: bytes, bars: int, hop_bars: int | None = None, name: str = "<MIDI bytes>",

@@ -11,7 +11,7 @@ import numpy as np
 from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.commands import check_temperature
-from musicae.music.inference.conversions import file_qpm, midi_bytes, png_of, wav_of, windows_from_midi_file
+from musicae.music.inference.conversions import file_facts, midi_bytes, png_of, wav_of, windows_from_midi_file
 from musicae.music.inference.outputs import output_folder, write_file
 from musicae.music.inference.shipped import GROOVE_JOBS as JOBS
 from musicae.music.inference.shipped import JOB_MODELS
@@ -59,7 +59,7 @@ def groove(job: str, checkpoint, path: Path, out: Path, temperature: float = 0.0
     encoding = model.encoding
     found = windows_from_midi_file(path, model.cfg.bars, None, encoding, any_notes=job == "drumify")
     inputs, performance = perform(model, found.rows, temperature, seed, keep_hits)
-    qpm = file_qpm(path)
+    qpm = file_facts(path).qpm
     out = output_folder(out)
     result = {"job": job, "input": str(path), "model": model.name, "checkpoint": model.source, "windows": len(found),
               "qpm": qpm or encoding.qpm,
