@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from musicae.autoencoding.batch import Batch
 from musicae.autoencoding.checkpoint import save_model
 from musicae.autoencoding.config import ConfigError
 from musicae.autoencoding.device import seeded
@@ -33,6 +32,7 @@ from musicae.music.latent.moves import VECTORS_FILE, model_vectors_path
 from musicae.music.latent.personal_options import PersonalizeOptions
 from musicae.music.models.latent_prior import LatentPrior
 from musicae.music.models.sequence_vae import SequenceVAE
+from musicae.music.models.training import stream_data
 
 __all__ = ["PersonalizeOptions", "load_base", "personal_model", "personalize", "read_tunes"]
 
@@ -76,7 +76,7 @@ def fine_tune(model: SequenceVAE, rows: Rows, steps: int, lr: float, seed: int, 
     """Train every weight of `model` on `rows` for `steps` steps (batches of the model's size, drawn with
     `seed`); the loss of each step."""
     generator = torch.Generator().manual_seed(seed)
-    tensors = {name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in rows.items()}
+    data = stream_data(rows)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     late = 10**6  # the schedules' end: full KL weight, the decoder fed its own samples as at the end of training
     losses = []
@@ -84,7 +84,7 @@ def fine_tune(model: SequenceVAE, rows: Rows, steps: int, lr: float, seed: int, 
     with seeded(seed):  # the model's own noise (transposition, z): from the seed, the caller's RNG kept
         for _ in tqdm(range(steps), desc="fine-tune", disable=not progress):
             picked = torch.randint(len(rows), (min(model.cfg.batch_size, len(rows)),), generator=generator)
-            loss = model(Batch({n: t[picked] for n, t in tensors.items()}), step=late)["loss"]
+            loss = model(data[picked], step=late)["loss"]
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), model.cfg.grad_clip)
@@ -97,9 +97,8 @@ def fine_tune(model: SequenceVAE, rows: Rows, steps: int, lr: float, seed: int, 
 @torch.no_grad()
 def loss_on(model: SequenceVAE, rows: Rows, seed: int = 0) -> float:
     """The model's loss on all of `rows` in eval mode (no augmentation; z drawn from `seed`)."""
-    tensors = {name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in rows.items()}
     with seeded(seed):
-        return round(float(model.eval()(Batch(tensors), step=10**6)["loss"]), 4)
+        return round(float(model.eval()(stream_data(rows)[torch.arange(len(rows))], step=10**6)["loss"]), 4)
 
 
 def train_prior(z: np.ndarray, options: PersonalizeOptions, progress: bool) -> tuple[LatentPrior, dict]:
