@@ -159,3 +159,23 @@ def test_bad_shards_are_refused_when_the_dataset_opens(tmp_path, collection, cap
                  "--steps", "2", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "valid-notes-00000.npy" in err and err.count("\n") == 1
+
+
+def test_a_collection_gets_the_same_split_wherever_it_lies(folk_midi_dir, tmp_path, monkeypatch):
+    """The split hashes each file's path below the folder given, not the folder's own place: the collection
+    copied elsewhere, or named by an absolute or a relative path, holds out the same tunes."""
+    here, there = tmp_path / "here" / "songs", tmp_path / "elsewhere" / "deeper" / "tunes"
+    for folder in (here, there):
+        shutil.copytree(folk_midi_dir, folder / "folk")
+    monkeypatch.chdir(tmp_path / "here")
+
+    def held_out(source, out):
+        prepare([source], tmp_path / out, options(tmp_path, valid_fraction=0.3, use_cache=False))
+        records = [json.loads(line) for line in (tmp_path / out / "manifest.jsonl").read_text().splitlines()]
+        assert all("split_key" not in r for r in records)
+        return sorted(os.path.relpath(r["source"], source) for r in records if r.get("split") == "valid")
+
+    relative = held_out("songs", "a")
+    assert 0 < len(relative) < len(list(folk_midi_dir.glob("*.mid")))
+    assert held_out(str(here), "b") == relative
+    assert held_out(str(there), "c") == relative

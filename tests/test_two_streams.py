@@ -77,14 +77,18 @@ def test_a_two_stream_encoding_is_prepared_trained_sampled_and_played(melody_bas
     assert sorted(p.name for p in data.glob("train-*.npy")) == ["train-bass-00000.npy", "train-notes-00000.npy"]
     tiny = replace(configs.get_config("mel_2bar_tiny"), name="test_melody_bass_tiny", encoding=melody_bass.name)
     monkeypatch.setitem(configs.SEQUENCE_CONFIGS._items, tiny.name, tiny)
-    assert main(["train", "--data", str(data), "--out", str(run), "--config", tiny.name, "--steps", "300", "--lr",
-                 "0.005", "--eval-every", "0", "--checkpoint-every", "300", "--no-progress"]) == 0
+    assert main(["train", "--data", str(data), "--out", str(run), "--config", tiny.name, "--steps", "600", "--lr",
+                 "0.005", "--eval-every", "0", "--checkpoint-every", "600", "--no-progress"]) == 0
     capsys.readouterr()
     assert main(["evaluate", "--checkpoint", str(run), "--data", str(data)]) == 0
     figures = json.loads(capsys.readouterr().out)
-    # both streams are scored; the bass follows the melody's first note, which a tiny model reads well past chance
+    # both streams are scored; the bass follows the melody's first note, which the model reads from z and the
+    # melody far better than a guess of the held-out windows' most common bass note (folk tunes dwell on the tonic)
     assert {"teacher_forced_accuracy_notes", "teacher_forced_accuracy_bass"} <= set(figures)
-    assert figures["onset_accuracy_bass"] > 0.3, figures  # 12 pitch classes: chance is 0.08
+    held_out_bass = np.concatenate([np.load(p) for p in sorted(data.glob("valid-bass-*.npy"))]).ravel()
+    onsets = held_out_bass[held_out_bass >= 2]
+    most_common_share = np.bincount(onsets).max() / len(onsets)
+    assert figures["onset_accuracy_bass"] > most_common_share + 0.1, (most_common_share, figures)
     assert main(["sample", "--checkpoint", str(run), "-n", "4", "--out", str(tmp_path / "s")]) == 0
     files = json.loads(capsys.readouterr().out)["files"]
     bass_notes = 0

@@ -29,6 +29,13 @@ class InputFile:
     path: Path
     kind: str  # "midi" | "abc"
     label: str  # how the manifest names it
+    split_name: str = ""
+    """What the train/validation split hashes: the path below the folder given (the file's name when the file
+    itself was given), so that a collection gets the same split wherever it lies; the label when empty."""
+
+    @property
+    def split_key(self) -> str:
+        return self.split_name or self.label
 
 
 def folk_corpus_dir() -> Path:
@@ -59,7 +66,7 @@ def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str,
         path = Path(raw)
         if path.is_dir():
             before = len(found), len(problems)
-            _walk(path, found, problems, set())
+            _walk(path, found, problems, set(), path)
             if (len(found), len(problems)) == before:
                 problems.append((str(path), "no_inputs", "directory holds no .mid/.midi/.abc files"))
         else:
@@ -67,10 +74,11 @@ def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str,
     return found, problems
 
 
-def _one_file(path: Path, found: list[InputFile], problems: list) -> None:
-    """A file given or met: an input, or a problem named for what it is."""
+def _one_file(path: Path, found: list[InputFile], problems: list, root: Path | None = None) -> None:
+    """A file given or met below the folder `root`: an input, or a problem named for what it is."""
     if path.is_file():
-        found.append(InputFile(path, "abc" if path.suffix.lower() in ABC_SUFFIXES else "midi", str(path)))
+        split_name = path.relative_to(root).as_posix() if root is not None else path.name
+        found.append(InputFile(path, "abc" if path.suffix.lower() in ABC_SUFFIXES else "midi", str(path), split_name))
     elif path.is_symlink() and not path.exists():
         problems.append((str(path), *_dangling_link(path)))
     elif path.exists():
@@ -91,7 +99,7 @@ def _dangling_link(path: Path) -> tuple[str, str]:
     return "missing", "broken symbolic link (its target does not exist)"
 
 
-def _walk(folder: Path, found: list[InputFile], problems: list, seen: set) -> None:
+def _walk(folder: Path, found: list[InputFile], problems: list, seen: set, root: Path) -> None:
     """Every input below `folder`, in name order; a folder that cannot be listed is reported, and a folder
     reached twice through links is read once."""
     try:
@@ -108,9 +116,9 @@ def _walk(folder: Path, found: list[InputFile], problems: list, seen: set) -> No
         return
     for entry in entries:
         if entry.is_dir():
-            _walk(entry, found, problems, seen)
+            _walk(entry, found, problems, seen, root)
         elif entry.suffix.lower() in MIDI_SUFFIXES | ABC_SUFFIXES:
-            _one_file(entry, found, problems)
+            _one_file(entry, found, problems, root)
 
 
 def not_regular_reason(path: Path) -> str:

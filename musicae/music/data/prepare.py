@@ -171,7 +171,17 @@ def _annotation_files(path: Path) -> list[Path]:
 
 
 def _cached_process(args: tuple[Unit, PrepareOptions]) -> list[tuple[dict, np.ndarray]]:
+    """process_unit through the cache; each record also carries the `split_key` the writer hashes (added after
+    the cache, which is keyed by the file and not by where its folder lies)."""
     unit, options = args
+    results = _cached_results(unit, options)
+    label, split_name = unit.file.label, unit.file.split_key
+    for record, _ in results:
+        record["split_key"] = split_name + record["source"][len(label):]  # an ABC tune keeps its "#tune" part
+    return results
+
+
+def _cached_results(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.ndarray]]:
     cache = Path(options.cache_dir) if options.cache_dir else default_cache_dir()
     path = None
     if options.use_cache:

@@ -95,7 +95,8 @@ class DatasetWriter:
     def _held_out(self, record: dict) -> bool | None:
         """Whether an item goes to validation; None (and the record says why) when it is left out."""
         if self.split_table is None:
-            return is_validation(record["source"], self.options.valid_fraction, self.options.extract.seed)
+            key = record.get("split_key", record["source"])
+            return is_validation(key, self.options.valid_fraction, self.options.extract.seed)
         split = self.split_table.split_of(record["source"])
         if split in ("train", "valid"):
             return split == "valid"
@@ -104,6 +105,7 @@ class DatasetWriter:
         return None
 
     def add(self, record: dict, rows) -> None:
+        record = dict(record)
         held_out = self._held_out(record) if record["status"] == "ok" else None
         if record["status"] == "ok":
             if isinstance(rows, np.ndarray) and len(self.encoding.streams) == 1:  # one stream, given bare
@@ -115,6 +117,7 @@ class DatasetWriter:
                 self.train_digests.update(_digest([a[i] for a in arrays]) for i in range(len(rows)))
             for name, shards in (self.pending if held_out else self.train).items():
                 shards.add(rows[name])
+        record.pop("split_key", None)  # the manifest names the source; its split says where it went
         self.manifest.write(json.dumps(record) + "\n")
         self.items += 1
         self.by_status[record["status"]] += 1
