@@ -366,3 +366,53 @@ def test_a_chord_model_takes_a_progression(tmp_path):
         assert response.status_code == 400 and words in response.json()["error"], response.text
     plain = TestClient(base_url="http://127.0.0.1", app=create_app()).post("/api/interpolate", files=files(), data={"chords": "C G"})
     assert plain.status_code == 400 and "not chord-conditioned" in plain.json()["error"]
+
+
+def test_a_request_whose_client_left_is_taken_off_the_queue():
+    """With every inference worker busy, a queued request whose client disconnects never runs (it is answered
+    499 to nobody), while a client that waits gets its answer."""
+    import asyncio
+
+    app = create_app(workers=1)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_sample(*args):
+        calls.append(args)
+        started.set()
+        release.wait(10)
+        return {"samples": []}
+
+    app.state.studio.sample = slow_sample
+
+    async def post(leaves: bool) -> int:
+        body, delivered, sent = b"n=1", [], []
+
+        async def receive():
+            if not delivered:
+                delivered.append(True)
+                return {"type": "http.request", "body": body, "more_body": False}
+            if leaves:
+                return {"type": "http.disconnect"}
+            await asyncio.sleep(30)  # still there
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/api/sample", "raw_path": b"/api/sample", "query_string": b"",
+                 "root_path": "", "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 80),
+                 "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/x-www-form-urlencoded"),
+                             (b"content-length", str(len(body)).encode())]}
+        await app(scope, receive, send)
+        return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+    async def scenario():
+        waiting = asyncio.create_task(post(leaves=False))  # takes the one worker
+        assert await asyncio.to_thread(started.wait, 10)
+        left = await asyncio.wait_for(post(leaves=True), 10)  # queued behind it; its client goes
+        release.set()
+        return left, await asyncio.wait_for(waiting, 10)
+
+    left, kept = asyncio.run(scenario())
+    assert (left, kept) == (499, 200)
+    assert len(calls) == 1  # the request nobody waited for never ran

@@ -4,7 +4,8 @@
   client never reaches the filesystem;
 - models are chosen by shipped name (or `custom`, the --checkpoint given at start);
 - uploads over the limit are answered 413 before their body is read, bad input 400 {"error": ...};
-- inference runs in a thread pool sized to the machine, so one slow request does not block the others.
+- inference runs in a thread pool sized to the machine, so one slow request does not block the others, and
+  a request whose client has left is taken off the queue.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ DEFAULT_MAX_UPLOAD_MB = 2.0
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_SEED = 2**63 - 1
+CLIENT_GONE = 499  # nginx's "client closed request": nobody reads it, the log does
 
 
 def host_name(value: str) -> str:
@@ -37,6 +39,12 @@ def host_name(value: str) -> str:
     if value.startswith("["):
         return value[1:value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+async def client_leaves(request: Request) -> None:
+    """Returns when the client disconnects: with the body read, the next message the server gives is that."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 class BodyLimit:
@@ -102,9 +110,21 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     async def run_light(function):
         return await asyncio.get_running_loop().run_in_executor(light, function)
 
-    async def run(function, *args, **kwargs):
+    async def run(request: Request, function, *args, **kwargs):
+        """`function` on the inference pool; a request whose client leaves while it waits is taken off the
+        queue (a job already running finishes, and its answer is not sent)."""
+        job = pool.submit(partial(function, *args, **kwargs))
+        answer, leaving = asyncio.wrap_future(job), asyncio.ensure_future(client_leaves(request))
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, partial(function, *args, **kwargs))
+            await asyncio.wait({answer, leaving}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            leaving.cancel()
+        if not answer.done():
+            job.cancel()
+            answer.add_done_callback(lambda done: done.cancelled() or done.exception())  # nobody reads it
+            return Response(status_code=CLIENT_GONE)
+        try:
+            return answer.result()
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
 
@@ -162,16 +182,16 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         return await run_light(lambda: sorted(studio.example_names(kind)))
 
     @app.post("/api/groove")
-    async def groove(a: UploadFile | None = File(None), example_a: str | None = Form(None),
+    async def groove(request: Request, a: UploadFile | None = File(None), example_a: str | None = Form(None),
                      model: str | None = Form(None), temperature: float = Form(0.0), seed: int = Form(0)):
         try:
             data, name = await read(a)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
-        return await run(studio.groove, data, name or "A", example_a, model, temperature, seed)
+        return await run(request, studio.groove, data, name or "A", example_a, model, temperature, seed)
 
     @app.post("/api/interpolate")
-    async def interpolate(a: UploadFile | None = File(None), b: UploadFile | None = File(None), steps: int = Form(5),
+    async def interpolate(request: Request, a: UploadFile | None = File(None), b: UploadFile | None = File(None), steps: int = Form(5),
                           model: str | None = Form(None), chords: str | None = Form(None),
                           example_a: str | None = Form(None), example_b: str | None = Form(None),
                           temperature: float | None = Form(None), seed: int = Form(0)):
@@ -179,22 +199,22 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
             (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
-        return await run(studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model, example_a,
+        return await run(request, studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model, example_a,
                          example_b, temperature, seed, chords)
 
     @app.post("/api/sample")
-    async def sample(n: int = Form(4), temperature: float = Form(0.5), model: str | None = Form(None),
+    async def sample(request: Request, n: int = Form(4), temperature: float = Form(0.5), model: str | None = Form(None),
                      seed: int = Form(0), chords: str | None = Form(None)):
-        return await run(studio.sample, n, temperature, model, seed, chords)
+        return await run(request, studio.sample, n, temperature, model, seed, chords)
 
     @app.post("/api/similar")
-    async def similar(a: UploadFile | None = File(None), example_a: str | None = Form(None), n: int = Form(4),
+    async def similar(request: Request, a: UploadFile | None = File(None), example_a: str | None = Form(None), n: int = Form(4),
                       similarity: float = Form(0.8), model: str | None = Form(None), seed: int = Form(0)):
         try:
             data, name = await read(a)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
-        return await run(studio.similar, data, name or "A", example_a, n, similarity, model, seed)
+        return await run(request, studio.similar, data, name or "A", example_a, n, similarity, model, seed)
 
     @app.post("/api/transform")
     async def transform(request: Request, a: UploadFile | None = File(None), example_a: str | None = Form(None),
@@ -208,7 +228,7 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
             data, name = await read(a)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
-        return await run(transform_melody, studio, data, name or "A", example_a, amounts, model)
+        return await run(request, transform_melody, studio, data, name or "A", example_a, amounts, model)
 
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, exc: RequestValidationError):
