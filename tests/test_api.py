@@ -69,3 +69,17 @@ def test_the_api_reference_is_current():
     script = Path(__file__).resolve().parents[1] / "scripts" / "api_reference.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_api_is_reachable_from_the_package_without_loading_torch_first():
+    import subprocess
+    import sys
+
+    code = ("import sys, musicae; assert 'torch' not in sys.modules; "
+            "assert set(musicae.API) <= set(dir(musicae)); "
+            "model = musicae.load('mel_2bar_folk'); tunes = musicae.sample(model, 2, seed=3); "
+            "print(len(tunes), sum(len(t.instruments[0].notes) for t in tunes)); musicae.nothing_here")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    count, notes = map(int, done.stdout.split())
+    assert count == 2 and notes > 0, done.stderr
+    assert "AttributeError: module 'musicae' has no attribute 'nothing_here'" in done.stderr
