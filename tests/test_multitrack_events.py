@@ -1,0 +1,90 @@
+"""The multitrack bar vocabulary (issue 22's first piece): real multi-part music goes to tokens and back note
+for note, and what the tokens cannot hold is refused with a reason."""
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from musicae.music.encodings import multitrack_events as mt
+
+
+def bars_of(midi: pretty_midi.PrettyMIDI) -> list[list[mt.Track]]:
+    """A constant-tempo 4/4 file cut into bars of quantized tracks, one per instrument."""
+    step = 60.0 / midi.get_tempo_changes()[1][0] / mt.STEPS_PER_QUARTER
+    end = int(round(midi.get_end_time() / step))
+    bars = []
+    for first in range(0, end, mt.STEPS_PER_BAR):
+        tracks = []
+        for instrument in midi.instruments:
+            notes = []
+            for n in instrument.notes:
+                start, stop = int(round(n.start / step)) - first, int(round(n.end / step)) - first
+                if 0 <= start < mt.STEPS_PER_BAR and stop > start:
+                    notes.append((n.pitch, start, min(stop, mt.STEPS_PER_BAR), n.velocity))
+            tracks.append(mt.Track(instrument.program, instrument.is_drum, tuple(notes)))
+        bars.append(tracks)
+    return bars
+
+
+@pytest.fixture(scope="module")
+def chorale(tmp_path_factory):
+    """A Bach chorale from music21's corpus, its four voices given GM programs (strings, as a quartet)."""
+    music21 = pytest.importorskip("music21")
+    score = music21.corpus.parse("bach/bwv66.6")
+    path = tmp_path_factory.mktemp("chorale") / "bwv66.6.mid"
+    score.write("midi", fp=str(path))
+    midi = pretty_midi.PrettyMIDI(str(path))
+    for instrument, program in zip(midi.instruments, (40, 41, 42, 43)):
+        instrument.program = program
+    return midi
+
+
+def test_a_chorale_goes_to_tokens_and_back_note_for_note(chorale):
+    bars = bars_of(chorale)
+    assert len(bars) >= 8
+    compared = 0
+    for tracks in bars:
+        wanted = sorted((t.is_drum, t.program, s, p, e, mt.bin_velocity(mt.velocity_bin(v)))
+                        for t in tracks for p, s, e, v in t.notes)
+        if not wanted:
+            continue
+        tokens = mt.bar_tokens(tracks)
+        assert tokens.shape == (mt.MAX_TRACKS, mt.TRACK_TOKENS) and tokens.max() < mt.VOCABULARY
+        programs = [int(row[0]) - mt.PROGRAM for row in tokens if row[0] != mt.END]
+        assert programs == sorted(programs) and (tokens[len(programs):] == mt.END).all()
+        back = sorted((n.is_drum, n.program, n.start, n.pitch, n.end, n.velocity) for n in mt.tokens_to_notes(tokens))
+        assert back == wanted
+        compared += len(wanted)
+    assert compared > 100
+
+
+def test_drums_sort_last_and_velocities_keep_their_bin():
+    drums = mt.Track(0, True, tuple((36 + i % 3, 24 * i, 24 * i + 6, 10 + 30 * i) for i in range(4)))
+    bass = mt.Track(33, False, ((40, 0, 48, 100), (43, 48, 96, 64)))
+    tokens = mt.bar_tokens([drums, bass])
+    assert tokens[0, 0] == mt.PROGRAM + 33 and tokens[1, 0] == mt.DRUMS
+    notes = mt.tokens_to_notes(tokens)
+    assert [n.is_drum for n in notes] == [False, False, True, True, True, True]
+    assert [n.velocity for n in notes if n.is_drum] == [mt.bin_velocity(mt.velocity_bin(v)) for v in (10, 40, 70, 100)]
+    assert all(mt.velocity_bin(mt.bin_velocity(b)) == b for b in range(mt.VELOCITY_BINS))
+    assert [mt.velocity_bin(v) for v in (1, 127)] == [0, mt.VELOCITY_BINS - 1]
+
+
+@pytest.mark.parametrize("tracks, reason", [
+    ([], "empty_bar"),
+    ([mt.Track(p, False, ((60, 0, 4, 80),)) for p in range(9)], "too_many_tracks"),
+    ([mt.Track(0, False, tuple((60 + i % 2, i, i + 1, 80) for i in range(40)))], "track_too_busy"),
+    ([mt.Track(0, False, ((60, 96, 100, 80),))], "empty_bar"),
+])
+def test_what_the_tokens_cannot_hold_is_refused_with_a_reason(tracks, reason):
+    with pytest.raises(mt.BarRefused) as refused:
+        mt.bar_tokens(tracks)
+    assert refused.value.reason == reason and str(refused.value)
+
+
+def test_a_models_odd_tokens_still_read_as_notes():
+    tokens = np.full((2, mt.TRACK_TOKENS), mt.END, dtype=np.int16)
+    tokens[0, :4] = [mt.PROGRAM + 0, mt.NOTE_OFF + 61, mt.NOTE_ON + 60, mt.SHIFT + 11]  # off without on; left on
+    tokens[1, :3] = [mt.NOTE_ON + 64, mt.SHIFT, mt.NOTE_OFF + 64]  # no program token: not a track
+    notes = mt.tokens_to_notes(tokens)
+    assert [(n.pitch, n.start, n.end) for n in notes] == [(60, 0, mt.STEPS_PER_BAR)]
