@@ -88,3 +88,39 @@ def test_a_models_odd_tokens_still_read_as_notes():
     tokens[1, :3] = [mt.NOTE_ON + 64, mt.SHIFT, mt.NOTE_OFF + 64]  # no program token: not a track
     notes = mt.tokens_to_notes(tokens)
     assert [(n.pitch, n.start, n.end) for n in notes] == [(60, 0, mt.STEPS_PER_BAR)]
+
+
+def test_a_file_is_cut_into_its_4_4_measures_on_its_own_beats():
+    """Bars 1-2 at 120 qpm, bars 3-4 at 60 qpm, bar 5 in 3/4: the notes land on their steps across the tempo
+    change, and the 3/4 bar is counted, not silently lost."""
+    from musicae.music.encodings.multitrack_extraction import midi_measures
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    bass, drums = pretty_midi.Instrument(33, name="bass"), pretty_midi.Instrument(0, is_drum=True, name="drums")
+    # the tempo change at 4 s (the end of bar 2) goes in through pretty_midi's tick scale: rebuilt from ticks
+    midi._tick_scales = [(0, 60.0 / (120 * midi.resolution)), (8 * midi.resolution, 60.0 / (60 * midi.resolution))]
+    midi._update_tick_to_time(20 * midi.resolution)
+    midi.time_signature_changes = [pretty_midi.TimeSignature(4, 4, 0.0), pretty_midi.TimeSignature(3, 4, 12.0)]
+    for bar, (start, seconds_per_beat) in enumerate([(0.0, 0.5), (2.0, 0.5), (4.0, 1.0), (8.0, 1.0)]):
+        bass.notes.append(pretty_midi.Note(90, 40 + bar, start, start + 2 * seconds_per_beat))  # two beats
+        drums.notes.append(pretty_midi.Note(100, 36, start + seconds_per_beat, start + 1.1 * seconds_per_beat))
+    bass.notes.append(pretty_midi.Note(90, 50, 12.0, 13.0))  # in the 3/4 bar
+    midi.instruments = [drums, bass]
+    found = midi_measures(midi)
+    assert found.numbers == [1, 2, 3, 4] and found.refused == {"not_4_4": 1}
+    for number, tokens in zip(found.numbers, found.tokens):
+        notes = mt.tokens_to_notes(tokens)
+        pitched = [(n.pitch, n.start, n.end, n.program) for n in notes if not n.is_drum]
+        assert pitched == [(40 + number - 1, 0, 2 * mt.STEPS_PER_QUARTER, 33)]
+        assert [(n.pitch, n.start) for n in notes if n.is_drum] == [(36, mt.STEPS_PER_QUARTER)]
+
+
+def test_a_chorales_measures_hold_its_notes(chorale):
+    from musicae.music.encodings.multitrack_extraction import midi_measures
+
+    found = midi_measures(chorale)
+    assert len(found) >= 8 and found.tokens.shape[1:] == (mt.MAX_TRACKS, mt.TRACK_TOKENS)
+    assert found.numbers == sorted(found.numbers) and not found.refused
+    kept = sum(len(mt.tokens_to_notes(t)) for t in found.tokens)
+    assert kept == sum(len(i.notes) for i in chorale.instruments)  # every note starts in some 4/4 measure
+    assert {n.program for t in found.tokens for n in mt.tokens_to_notes(t)} == {40, 41, 42, 43}

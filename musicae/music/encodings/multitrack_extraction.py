@@ -1,0 +1,92 @@
+"""A multi-instrument MIDI file -> its 4/4 measures as multitrack bar tokens (the notebook's "Parsed N
+measures"), each numbered as in the score, and every measure left out counted with its reason."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from musicae.music.encodings.multitrack_events import (
+    MAX_TRACKS,
+    STEPS_PER_BAR,
+    STEPS_PER_QUARTER,
+    TRACK_TOKENS,
+    BarRefused,
+    Track,
+    bar_tokens,
+)
+
+
+@dataclass
+class Measures:
+    """The usable measures of one file."""
+
+    numbers: list[int] = field(default_factory=list)
+    """1-based measure numbers in the file, one per row of `tokens`."""
+    tokens: np.ndarray = field(default_factory=lambda: np.zeros((0, MAX_TRACKS, TRACK_TOKENS), np.int16))
+    """(N, tracks, tokens) bars."""
+    refused: Counter = field(default_factory=Counter)
+    """reason code -> how many measures it left out."""
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
+def _quarters(midi) -> tuple[np.ndarray, np.ndarray]:
+    """(beat times, beat numbers) extended a bar past the file's end, for np.interp from seconds to beats."""
+    beats = np.asarray(midi.get_beats(), dtype=float)
+    end = midi.get_end_time()
+    if len(beats) < 2:
+        step = 60.0 / midi.estimate_tempo() if len(beats) else 0.5
+        beats = np.array([0.0, step]) if not len(beats) else np.array([beats[0], beats[0] + step])
+    step = beats[-1] - beats[-2]
+    extra = np.arange(1, int((end - beats[-1]) / max(step, 1e-6)) + 6) * step + beats[-1]
+    times = np.concatenate([beats, extra])
+    return times, np.arange(len(times), dtype=float)
+
+
+def _meter_at(midi, time: float) -> tuple[int, int]:
+    meter = (4, 4)
+    for change in midi.time_signature_changes:
+        if change.time <= time + 1e-9:
+            meter = (change.numerator, change.denominator)
+    return meter
+
+
+def midi_measures(midi) -> Measures:
+    """The 4/4 measures of a pretty_midi.PrettyMIDI with at least one note, quantized to 24 steps a quarter
+    on the file's own beats (tempo changes followed); a note starts in the measure where it starts and is
+    cut at its bar line."""
+    times, numbers = _quarters(midi)
+    downbeats = list(midi.get_downbeats())
+    found = Measures()
+    rows = []
+    notes = [(inst, [(n.pitch, float(np.interp(n.start, times, numbers)), float(np.interp(n.end, times, numbers)),
+                      n.velocity) for n in inst.notes]) for inst in midi.instruments]
+    for index, downbeat in enumerate(downbeats):
+        if _meter_at(midi, downbeat) != (4, 4):
+            found.refused["not_4_4"] += 1
+            continue
+        first = float(np.interp(downbeat, times, numbers))
+        tracks = []
+        for instrument, played in notes:
+            kept = []
+            for pitch, start, end, velocity in played:
+                begin = int(round((start - first) * STEPS_PER_QUARTER))
+                if 0 <= begin < STEPS_PER_BAR:
+                    stop = min(STEPS_PER_BAR, max(begin + 1, int(round((end - first) * STEPS_PER_QUARTER))))
+                    kept.append((pitch, begin, stop, velocity))
+            if kept:
+                tracks.append(Track(instrument.program, instrument.is_drum, tuple(kept)))
+        if not tracks and index >= len(downbeats) - 1:
+            continue  # the bar after the last note: not a measure of the music
+        try:
+            rows.append(bar_tokens(tracks))
+            found.numbers.append(index + 1)
+        except BarRefused as refused:
+            found.refused[refused.reason] += 1
+    if rows:
+        found.tokens = np.stack(rows)
+    return found
