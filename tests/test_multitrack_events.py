@@ -124,3 +124,17 @@ def test_a_chorales_measures_hold_its_notes(chorale):
     kept = sum(len(mt.tokens_to_notes(t)) for t in found.tokens)
     assert kept == sum(len(i.notes) for i in chorale.instruments)  # every note starts in some 4/4 measure
     assert {n.program for t in found.tokens for n in mt.tokens_to_notes(t)} == {40, 41, 42, 43}
+
+
+def test_empty_and_one_note_files_and_silent_bars_are_accounted_for():
+    from musicae.music.encodings.multitrack_extraction import midi_measures
+
+    midi = pretty_midi.PrettyMIDI()
+    assert len(midi_measures(midi)) == 0  # no note: no measure, and no error
+    piano = pretty_midi.Instrument(0)
+    piano.notes.append(pretty_midi.Note(80, 60, 0.0, 0.3))  # shorter than a beat
+    midi.instruments.append(piano)
+    assert midi_measures(midi).numbers == [1]
+    piano.notes.append(pretty_midi.Note(80, 62, 100.0, 100.3))  # bar 51 at 120 qpm, silence between
+    found = midi_measures(midi)
+    assert found.numbers == [1, 51] and found.refused == {"empty_bar": 49}

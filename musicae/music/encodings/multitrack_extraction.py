@@ -38,9 +38,10 @@ def _quarters(midi) -> tuple[np.ndarray, np.ndarray]:
     """(beat times, beat numbers) extended a bar past the file's end, for np.interp from seconds to beats."""
     beats = np.asarray(midi.get_beats(), dtype=float)
     end = midi.get_end_time()
-    if len(beats) < 2:
-        step = 60.0 / midi.estimate_tempo() if len(beats) else 0.5
-        beats = np.array([0.0, step]) if not len(beats) else np.array([beats[0], beats[0] + step])
+    if len(beats) < 2:  # a file shorter than a beat: its first tempo sets the grid
+        tempi = midi.get_tempo_changes()[1]
+        start = beats[0] if len(beats) else 0.0
+        beats = np.array([start, start + 60.0 / (tempi[0] if len(tempi) else 120.0)])
     step = beats[-1] - beats[-2]
     extra = np.arange(1, int((end - beats[-1]) / max(step, 1e-6)) + 6) * step + beats[-1]
     times = np.concatenate([beats, extra])
