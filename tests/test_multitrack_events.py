@@ -138,3 +138,25 @@ def test_empty_and_one_note_files_and_silent_bars_are_accounted_for():
     piano.notes.append(pretty_midi.Note(80, 62, 100.0, 100.3))  # bar 51 at 120 qpm, silence between
     found = midi_measures(midi)
     assert found.numbers == [1, 51] and found.refused == {"empty_bar": 49}
+
+
+def test_bars_written_as_midi_read_back_to_the_same_tokens(chorale, tmp_path):
+    """Programs, drums on channel 10, velocities and GM track names survive a MIDI file."""
+    import mido
+
+    from musicae.music.encodings.multitrack_extraction import midi_measures
+    from musicae.music.encodings.notes import notes_to_pretty_midi
+
+    found = midi_measures(chorale)
+    drums = mt.Track(0, True, tuple((36 + 2 * (i % 2), 12 * i, 12 * i + 3, 20 + 12 * i) for i in range(8)))
+    bars = [found.tokens[0], found.tokens[1], mt.bar_tokens([drums, mt.Track(33, False, ((40, 0, 96, 90),))])]
+    notes = [n for k, bar in enumerate(bars) for n in mt.tokens_to_notes(bar, bar_start=k * mt.STEPS_PER_BAR)]
+    path = tmp_path / "bars.mid"
+    notes_to_pretty_midi(notes, qpm=100, steps_per_quarter=mt.STEPS_PER_QUARTER).write(str(path))
+    back = midi_measures(pretty_midi.PrettyMIDI(str(path)))
+    assert back.numbers == [1, 2, 3]
+    np.testing.assert_array_equal(back.tokens, np.stack(bars))
+    names = {i.name for i in pretty_midi.PrettyMIDI(str(path)).instruments}
+    assert {"Violin", "Viola", "Cello", "Contrabass", "Electric Bass (finger)", "Drums"} == names
+    channels = {m.channel for t in mido.MidiFile(str(path)).tracks for m in t if m.type == "note_on"}
+    assert 9 in channels  # drums on channel 10

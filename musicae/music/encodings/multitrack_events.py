@@ -106,6 +106,13 @@ def bar_tokens(tracks: list[Track]) -> np.ndarray:
     return tokens
 
 
+def part_name(program: int) -> str:
+    """A pitched track's name: its General MIDI instrument ("Acoustic Grand Piano", "Electric Bass (finger)")."""
+    import pretty_midi
+
+    return pretty_midi.program_to_instrument_name(int(program))
+
+
 def tokens_to_notes(tokens: np.ndarray, bar_start: int = 0) -> list[Note]:
     """Notes of a (tracks, tokens) bar, in steps from `bar_start`; tolerant of a model's odd sequences: a
     track without a program token, a note-off without its note-on and a note left sounding (ended at the bar
@@ -116,7 +123,7 @@ def tokens_to_notes(tokens: np.ndarray, bar_start: int = 0) -> list[Note]:
             continue
         is_drum = int(row[0]) == DRUMS
         program = 0 if is_drum else int(row[0]) - PROGRAM
-        part = "drums" if is_drum else f"program {program}"
+        part = "Drums" if is_drum else part_name(program)
         now, velocity, sounding = 0, bin_velocity(VELOCITY_BINS // 2), {}
         for token in map(int, row[1:]):
             if token == END or token >= PROGRAM:
