@@ -7,7 +7,12 @@ import torch
 from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig
 from musicae.music.encodings import multitrack_events as mt
 from musicae.music.encodings.multitrack_extraction import midi_measures
-from musicae.music.models.multitrack_vae import MultitrackVAE, MultitrackVAEConfig, track_mask
+from musicae.music.models.multitrack_vae import (
+    MULTITRACK_CONFIGS,
+    MultitrackVAE,
+    MultitrackVAEConfig,
+    track_mask,
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +43,7 @@ def accuracies(model, tokens) -> tuple[float, float]:
 
 def test_the_model_learns_chorale_bars_and_decodes_valid_tracks(chorale_bars, tmp_path):
     torch.manual_seed(0)
-    cfg = MultitrackVAEConfig(embed_dim=16, track_hidden=32, bar_hidden=32, z_dim=16, conductor_hidden=32,
-                              decoder_hidden=64, decoder_layers=1, free_bits=0, max_beta=0.001)
+    cfg = MULTITRACK_CONFIGS["multitrack_1bar_tiny"]
     model = MultitrackVAE(cfg)
     before = accuracies(model, chorale_bars)
     Trainer(model, TensorData(chorale_bars), TrainerConfig(steps=250, batch_size=8, lr=1e-2, device="cpu",
@@ -51,3 +55,14 @@ def test_the_model_learns_chorale_bars_and_decodes_valid_tracks(chorale_bars, tm
     assert sampled.shape == (4, mt.MAX_TRACKS, mt.TRACK_TOKENS) and int(sampled.max()) < mt.VOCABULARY
     programs = {n.program for bar in sampled for n in mt.tokens_to_notes(bar.numpy())}
     assert programs and programs <= {40, 41, 42, 43, 0, 33, 68, 71}
+
+
+def test_configs_are_checked_and_the_gpu_size_is_magentas():
+    with pytest.raises(ValueError, match="--z-dim 0"):
+        MultitrackVAEConfig(z_dim=0)
+    with pytest.raises(KeyError, match="multitrack_1bar_cpu"):
+        MULTITRACK_CONFIGS["multitrack_2bar"]
+    med = MULTITRACK_CONFIGS["multitrack_1bar_med"]
+    assert (med.track_hidden, med.decoder_layers, med.decoder_hidden, med.z_dim) == (1024, 3, 512, 512)
+    cpu = MultitrackVAE(MULTITRACK_CONFIGS["multitrack_1bar_cpu"])
+    assert sum(p.numel() for p in cpu.parameters()) < 10_000_000  # trains on one CPU

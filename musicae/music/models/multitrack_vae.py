@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from musicae.autoencoding.config import CheckedConfig, Registry, require
 from musicae.autoencoding.losses import elbo_breakdown, masked_sequence_nll
 from musicae.autoencoding.posterior import DiagonalGaussian
 from musicae.autoencoding.schedules import free_bits_total
@@ -26,7 +27,7 @@ START = VOCABULARY  # the decoder's first input: a token no track holds
 
 
 @dataclass(frozen=True)
-class MultitrackVAEConfig:
+class MultitrackVAEConfig(CheckedConfig):
     embed_dim: int = 64
     track_hidden: int = 256
     """Each track's encoder BiLSTM (per direction)."""
@@ -41,6 +42,24 @@ class MultitrackVAEConfig:
     """beta = max_beta * (1 - beta_rate ** step), MusicVAE's KL annealing."""
     free_bits: float = 64.0
     """KL bits the latent may use before the KL is penalized (the released configs: 64 and 256)."""
+
+    def check(self) -> None:
+        for name in ("embed_dim", "track_hidden", "bar_hidden", "z_dim", "conductor_hidden", "decoder_hidden",
+                     "decoder_layers"):
+            require(1 <= getattr(self, name) <= 8192, name, getattr(self, name), "must be in 1..8192")
+        require(0 <= self.max_beta <= 100, "max_beta", self.max_beta, "must be in [0, 100]")
+        require(0 <= self.beta_rate < 1, "beta_rate", self.beta_rate, "must be in [0, 1)")
+        require(0 <= self.free_bits <= 1e6, "free_bits", self.free_bits, "must be in [0, 1e6]")
+
+
+MULTITRACK_CONFIGS = Registry("multitrack config")
+MULTITRACK_CONFIGS.register("multitrack_1bar_tiny", MultitrackVAEConfig(
+    embed_dim=16, track_hidden=32, bar_hidden=32, z_dim=16, conductor_hidden=32, decoder_hidden=64,
+    decoder_layers=1, free_bits=0, max_beta=0.001))  # tests
+MULTITRACK_CONFIGS.register("multitrack_1bar_cpu", MultitrackVAEConfig())  # what one CPU trains in hours
+MULTITRACK_CONFIGS.register("multitrack_1bar_med", MultitrackVAEConfig(  # magenta's hier-multiperf_vel_1bar_med
+    embed_dim=64, track_hidden=1024, bar_hidden=1024, z_dim=512, conductor_hidden=512, decoder_hidden=512,
+    decoder_layers=3, free_bits=256))  # a GPU's: batch 256, lr 1e-3 decaying x0.9999 a step in magenta
 
 
 def track_mask(tokens: torch.Tensor) -> torch.Tensor:
