@@ -191,25 +191,26 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         return await run(request, studio.groove, data, name or "A", example_a, model, temperature, seed)
 
     @app.post("/api/interpolate")
-    async def interpolate(request: Request, a: UploadFile | None = File(None), b: UploadFile | None = File(None), steps: int = Form(5),
-                          model: str | None = Form(None), chords: str | None = Form(None),
+    async def interpolate(request: Request, a: UploadFile | None = File(None), b: UploadFile | None = File(None),
+                          steps: int = Form(5), model: str | None = Form(None), chords: str | None = Form(None),
                           example_a: str | None = Form(None), example_b: str | None = Form(None),
                           temperature: float | None = Form(None), seed: int = Form(0)):
         try:
             (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
-        return await run(request, studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model, example_a,
-                         example_b, temperature, seed, chords)
+        return await run(request, studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model,
+                         example_a, example_b, temperature, seed, chords)
 
     @app.post("/api/sample")
-    async def sample(request: Request, n: int = Form(4), temperature: float = Form(0.5), model: str | None = Form(None),
-                     seed: int = Form(0), chords: str | None = Form(None)):
+    async def sample(request: Request, n: int = Form(4), temperature: float = Form(0.5),
+                     model: str | None = Form(None), seed: int = Form(0), chords: str | None = Form(None)):
         return await run(request, studio.sample, n, temperature, model, seed, chords)
 
     @app.post("/api/similar")
-    async def similar(request: Request, a: UploadFile | None = File(None), example_a: str | None = Form(None), n: int = Form(4),
-                      similarity: float = Form(0.8), model: str | None = Form(None), seed: int = Form(0)):
+    async def similar(request: Request, a: UploadFile | None = File(None), example_a: str | None = Form(None),
+                      n: int = Form(4), similarity: float = Form(0.8), model: str | None = Form(None),
+                      seed: int = Form(0)):
         try:
             data, name = await read(a)
         except StudioError as err:
