@@ -62,25 +62,29 @@ def midi_measures(midi) -> Measures:
     cut at its bar line."""
     times, numbers = _quarters(midi)
     downbeats = list(midi.get_downbeats())
+    firsts = np.interp(downbeats, times, numbers)  # each measure's first beat
+    kept: dict[int, dict[int, list]] = {}  # measure -> instrument -> its notes there, in steps
+    for track, instrument in enumerate(midi.instruments):
+        seconds = np.array([(n.start, n.end) for n in instrument.notes], dtype=float).reshape(-1, 2)
+        starts, ends = np.interp(seconds[:, 0], times, numbers), np.interp(seconds[:, 1], times, numbers)
+        # each note is looked up only among the measures that begin within a bar before it (a file of many
+        # bars and notes is not measures x notes work)
+        lows = np.searchsorted(firsts, starts - 4, side="right") - 1
+        highs = np.searchsorted(firsts, starts + 1 / STEPS_PER_QUARTER, side="right")
+        for n, start, end, low, high in zip(instrument.notes, starts, ends, lows, highs):
+            for index in range(max(low, 0), high):
+                begin = int(round((start - firsts[index]) * STEPS_PER_QUARTER))
+                if 0 <= begin < STEPS_PER_BAR:
+                    stop = min(STEPS_PER_BAR, max(begin + 1, int(round((end - firsts[index]) * STEPS_PER_QUARTER))))
+                    kept.setdefault(index, {}).setdefault(track, []).append((n.pitch, begin, stop, n.velocity))
     found = Measures()
     rows = []
-    notes = [(inst, [(n.pitch, float(np.interp(n.start, times, numbers)), float(np.interp(n.end, times, numbers)),
-                      n.velocity) for n in inst.notes]) for inst in midi.instruments]
     for index, downbeat in enumerate(downbeats):
         if _meter_at(midi, downbeat) != (4, 4):
             found.refused["not_4_4"] += 1
             continue
-        first = float(np.interp(downbeat, times, numbers))
-        tracks = []
-        for instrument, played in notes:
-            kept = []
-            for pitch, start, end, velocity in played:
-                begin = int(round((start - first) * STEPS_PER_QUARTER))
-                if 0 <= begin < STEPS_PER_BAR:
-                    stop = min(STEPS_PER_BAR, max(begin + 1, int(round((end - first) * STEPS_PER_QUARTER))))
-                    kept.append((pitch, begin, stop, velocity))
-            if kept:
-                tracks.append(Track(instrument.program, instrument.is_drum, tuple(kept)))
+        tracks = [Track(midi.instruments[track].program, midi.instruments[track].is_drum, tuple(notes))
+                  for track, notes in sorted(kept.get(index, {}).items())]
         if not tracks and index >= len(downbeats) - 1:
             continue  # the bar after the last note: not a measure of the music
         try:
