@@ -94,3 +94,26 @@ def music21_midi_files() -> list[Path]:
     files = sorted((root / "midi" / "testPrimitive").glob("*.mid")) + sorted((root / "omr").glob("*.mid"))
     assert files
     return files
+
+
+CHORALE_PROGRAMS = {"bach/bwv66.6": (40, 41, 42, 43), "bach/bwv7.7": (0, 33, 68, 71)}
+"""Two Bach chorales from music21's corpus, their four voices given General MIDI programs (a string quartet;
+piano, bass, oboe and clarinet): real multi-part music for the multitrack tests."""
+
+
+@pytest.fixture(scope="session")
+def chorales(tmp_path_factory) -> dict:
+    """Name -> pretty_midi.PrettyMIDI of each chorale in CHORALE_PROGRAMS, written to MIDI by music21."""
+    import music21
+    import pretty_midi
+
+    folder = tmp_path_factory.mktemp("chorales")
+    found = {}
+    for name, programs in CHORALE_PROGRAMS.items():
+        path = folder / (name.replace("/", "_") + ".mid")
+        music21.corpus.parse(name).write("midi", fp=str(path))
+        midi = pretty_midi.PrettyMIDI(str(path))
+        for instrument, program in zip(midi.instruments, programs):
+            instrument.program = program
+        found[name] = midi
+    return found

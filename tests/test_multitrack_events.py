@@ -26,17 +26,10 @@ def bars_of(midi: pretty_midi.PrettyMIDI) -> list[list[mt.Track]]:
     return bars
 
 
-@pytest.fixture(scope="module")
-def chorale(tmp_path_factory):
-    """A Bach chorale from music21's corpus, its four voices given GM programs (strings, as a quartet)."""
-    music21 = pytest.importorskip("music21")
-    score = music21.corpus.parse("bach/bwv66.6")
-    path = tmp_path_factory.mktemp("chorale") / "bwv66.6.mid"
-    score.write("midi", fp=str(path))
-    midi = pretty_midi.PrettyMIDI(str(path))
-    for instrument, program in zip(midi.instruments, (40, 41, 42, 43)):
-        instrument.program = program
-    return midi
+@pytest.fixture
+def chorale(chorales):
+    """Bach's BWV 66.6, its voices played by violin, viola, cello and contrabass."""
+    return chorales["bach/bwv66.6"]
 
 
 def test_a_chorale_goes_to_tokens_and_back_note_for_note(chorale):

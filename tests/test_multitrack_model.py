@@ -16,19 +16,8 @@ from musicae.music.models.multitrack_vae import (
 
 
 @pytest.fixture(scope="module")
-def chorale_bars(tmp_path_factory):
-    import pretty_midi
-
-    music21 = pytest.importorskip("music21")
-    bars = []
-    for name, programs in (("bach/bwv66.6", (40, 41, 42, 43)), ("bach/bwv7.7", (0, 33, 68, 71))):
-        path = tmp_path_factory.mktemp("chorales") / (name.replace("/", "_") + ".mid")
-        music21.corpus.parse(name).write("midi", fp=str(path))
-        midi = pretty_midi.PrettyMIDI(str(path))
-        for instrument, program in zip(midi.instruments, programs):
-            instrument.program = program
-        bars.append(torch.as_tensor(midi_measures(midi).tokens, dtype=torch.long))
-    return torch.cat(bars)
+def chorale_bars(chorales):
+    return torch.cat([torch.as_tensor(midi_measures(midi).tokens, dtype=torch.long) for midi in chorales.values()])
 
 
 def accuracies(model, tokens) -> tuple[float, float]:
