@@ -142,16 +142,14 @@ class MultitrackVAE(nn.Module):
         previous = torch.full((rows, 1), START, dtype=torch.long, device=z.device)
         done = torch.zeros(rows, dtype=torch.bool, device=z.device)
         tokens = torch.full((rows, TRACK_TOKENS), END, dtype=torch.long, device=z.device)
+        head, event, last = torch.zeros(3, VOCABULARY, dtype=torch.bool, device=z.device)
+        head[PROGRAM:] = True  # a program, drums, or END for an unused track
+        event[:PROGRAM] = event[END] = True
+        last[END] = True
         for position in range(TRACK_TOKENS):
             out, state = self.decoder(torch.cat([self.embed(previous), cond], dim=-1), state)
             logits = self.out(out[:, -1])  # (rows, V)
-            allowed = torch.zeros(VOCABULARY, dtype=torch.bool, device=z.device)
-            if position == 0:
-                allowed[PROGRAM:] = True  # a program, drums, or END for an unused track
-            elif position == TRACK_TOKENS - 1:
-                allowed[END] = True
-            else:
-                allowed[:PROGRAM] = allowed[END] = True
+            allowed = head if position == 0 else last if position == TRACK_TOKENS - 1 else event
             logits = logits.masked_fill(~allowed, float("-inf"))
             if temperature <= 0:
                 chosen = logits.argmax(-1)
