@@ -29,9 +29,13 @@ def cmd_prepare(args) -> int:
     from musicae.music.encodings.base import ExtractOptions
 
     if not args.inputs and not args.corpus:
-        raise ValueError("give INPUT files/directories, or --corpus folk")
+        raise ValueError("give INPUT files/directories, or --corpus folk|bach|quartets")
+    encoding = chords_variant(args.encoding, ENCODINGS) if args.chords else args.encoding
+    if encoding not in ENCODINGS:
+        raise ValueError(f"--encoding {encoding}: choose from {', '.join(ENCODINGS.names())}")
+    bars = args.bars or ENCODINGS[encoding].default_bars
     options = PrepareOptions(
-        extract=ExtractOptions(bars=args.bars, max_windows_per_file=args.max_windows_per_file, any_meter=args.any_meter,
+        extract=ExtractOptions(bars=bars, max_windows_per_file=args.max_windows_per_file, any_meter=args.any_meter,
                                seed=args.seed, gap_bars=args.gap_bars),
         workers=args.workers,
         valid_fraction=args.valid_fraction,
@@ -41,9 +45,10 @@ def cmd_prepare(args) -> int:
         max_file_mb=args.max_file_mb,
         executor=args.executor,
         scheduler=args.scheduler,
-        encoding=chords_variant(args.encoding, ENCODINGS) if args.chords else args.encoding,
+        encoding=encoding,
     )
-    stats = prepare(args.inputs, output_of(args, command_model(args.command)), options, folk=args.corpus == "folk")
+    stats = prepare(args.inputs, output_of(args, command_model(args.command)), options,
+                    corpora=tuple(args.corpus or ()))
     print_json(stats)
     if stats["windows"] == 0:
         kept = f"; the dataset already in {args.out} is kept as it was" if stats.get("kept_previous") else \
@@ -70,7 +75,8 @@ def add_prepare(sub) -> None:
     p.add_argument("inputs", nargs="*", help="MIDI files, ABC files, directories (searched recursively)")
     p.add_argument("--out", required=True, help="output folder: new, empty, or one that prepare wrote (then replaced "
                    "atomically); never one that holds an input or other files")
-    p.add_argument("--bars", type=positive_int, default=2, help="window length in bars: 2 (32 steps) or 16 (256 steps)")
+    p.add_argument("--bars", type=positive_int, default=None,
+                   help="window length in bars: 2 (32 steps) or 16 (256 steps); default 2, 1 for multitrack")
     p.add_argument("--max-windows-per-file", type=non_negative_int, default=0,
                    help="cap per item, sampled at random (MusicVAE: 5); 0 = all")
     p.add_argument("--workers", type=non_negative_int, default=0,
@@ -78,7 +84,8 @@ def add_prepare(sub) -> None:
                         "cluster's workers")
     p.add_argument("--encoding", default=DEFAULT_ENCODING, help="what the windows hold: melody (MusicVAE's 90 classes), "
                    "melody_chords (with the chord of each step), drums (MusicVAE's 9 drum classes, 512 per step), "
-                   "groove, groove_humanize, groove_tap (GrooVAE: hits, velocities and timing)")
+                   "groove, groove_humanize, groove_tap (GrooVAE: hits, velocities and timing), multitrack (bars of up to 8 "
+                   "instruments: programs, drums, velocities), multitrack_chords")
     p.add_argument("--chords", action="store_true",
                    help="store the chord of every step with each window (chord annotations beside the MIDI, as in "
                         "POP909); an input without chords is reported as no_chords")
@@ -87,7 +94,9 @@ def add_prepare(sub) -> None:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT (default: start a "
                                                      "local cluster)")
     p.add_argument("--seed", type=seed, default=0, help="seed for sampling windows and the train/valid split")
-    p.add_argument("--corpus", choices=["folk"], help="add the folk melodies bundled with music21")
+    p.add_argument("--corpus", choices=["folk", "bach", "quartets"], action="append",
+                   help="add a collection bundled with music21: folk (ABC melodies), bach (the chorales and other "
+                        "four-part scores), quartets (Beethoven, Haydn, Mozart); repeat for several")
     p.add_argument("--any-meter", action="store_true", help="also window pieces whose bars are not 16 steps")
     p.add_argument("--gap-bars", type=positive_int, default=1, help="a silence this many bars long ends a melody")
     p.add_argument("--valid-fraction", type=fraction, default=0.1, help="share of sources held out for validation, in [0, 1)")
@@ -102,28 +111,64 @@ def add_prepare(sub) -> None:
 
 # ----------------------------------------------------------------------------- train / evaluate
 TRAINER_FLAGS = ("steps", "seed", "device", "precision", "eval_every", "checkpoint_every", "log_every")
+MODEL_FLAGS = frozenset({
+    "encoding", "bars", "decoder", "encoder", "conductor_span", "segment_dim", "embed_dim", "encoder_hidden",
+    "encoder_layers", "decoder_hidden", "decoder_layers", "conductor_hidden", "conductor_layers", "z_dim", "max_beta",
+    "beta_rate", "free_bits", "sampling_rate", "sampling_mode", "transpose", "encoder_transpose", "batch_size", "lr",
+    "lr_decay", "lr_min", "grad_clip", "chord_dim", "track_hidden", "bar_hidden"})
+"""The model-config flags of `train` (both kinds' fields but the name and a personal model's prior)."""
 
 
 def cmd_train(args) -> int:
     from musicae.autoencoding.distributed import is_main
     from musicae.music.models.configs import SequenceVAEConfig
+    from musicae.music.models.multitrack_vae import MULTITRACK_CONFIGS, MultitrackVAEConfig
     from musicae.music.models.training import train_sequence_vae
 
-    model_overrides = {k: getattr(args, k) for k in SequenceVAEConfig.__dataclass_fields__ if k != "name" and hasattr(args, k)}
+    out = output_of(args, command_model(args.command))
+    multitrack = args.config in MULTITRACK_CONFIGS if args.config else stored_kind(out) == "multitrack_vae"
+    fields = (MultitrackVAEConfig if multitrack else SequenceVAEConfig).__dataclass_fields__
+    given = {k: getattr(args, k) for k in vars(args) if k in MODEL_FLAGS and getattr(args, k) is not None}
+    stray = sorted(k for k in given if k not in fields)
+    if stray:
+        raise ValueError(f"--{stray[0].replace('_', '-')} does not apply to a "
+                         f"{'multitrack' if multitrack else 'sequence-VAE'} config")
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
-    summary = train_sequence_vae(
-        Path(args.data), output_of(args, command_model(args.command)), args.config, resume=args.resume, overwrite=args.overwrite,
-        model_overrides=model_overrides, progress=False if args.no_progress else None, init_from=args.init_from,
-        **trainer_overrides,
-    )
+    if multitrack:
+        from musicae.music.models.multitrack_training import train_multitrack
+
+        summary = train_multitrack(Path(args.data), out, args.config, resume=args.resume, overwrite=args.overwrite,
+                                   model_overrides=given, progress=False if args.no_progress else None,
+                                   **trainer_overrides)
+    else:
+        summary = train_sequence_vae(
+            Path(args.data), out, args.config, resume=args.resume, overwrite=args.overwrite,
+            model_overrides=given, progress=False if args.no_progress else None, init_from=args.init_from,
+            **trainer_overrides,
+        )
     if is_main():  # under torchrun, one summary
         print_json(summary)
     return 130 if summary["interrupted"] else 0
 
 
+def stored_kind(run_dir: Path) -> str | None:
+    """The model kind of the run already in `run_dir` (None when there is none)."""
+    import json
+
+    from musicae.autoencoding.checkpoint import CHECKPOINTS_DIR
+
+    for record in sorted(Path(run_dir).glob(f"{CHECKPOINTS_DIR}/*/config.json"), reverse=True):
+        try:
+            return json.loads(record.read_text()).get("kind")
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def add_train(sub) -> None:
     from musicae.autoencoding.config import add_dataclass_arguments
     from musicae.music.models.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, SequenceVAEConfig
+    from musicae.music.models.multitrack_vae import MULTITRACK_CONFIGS, MultitrackVAEConfig
 
     p = sub.add_parser("train", help="train a sequence VAE on prepared windows",
                        description="Train a sequence VAE. Model defaults come from --config (default "
@@ -132,8 +177,9 @@ def add_train(sub) -> None:
                                    "(--device, --eval-every, --checkpoint-every, --log-every) may be given anew.")
     p.add_argument("--data", required=True, help="directory written by `musicae prepare`")
     p.add_argument("--out", required=True, help="run directory: checkpoints, metrics.jsonl, curves.png")
-    p.add_argument("--config", default=None, choices=SEQUENCE_CONFIGS.names(),
-                   help=f"named model config (default: {DEFAULT_CONFIG}; on --resume, the stored one)")
+    p.add_argument("--config", default=None, choices=SEQUENCE_CONFIGS.names() + MULTITRACK_CONFIGS.names(),
+                   help=f"named model config (default: {DEFAULT_CONFIG}; on --resume, the stored one); "
+                        f"multitrack_1bar_* train the multitrack bar VAE on `prepare --encoding multitrack` bars")
     p.add_argument("--steps", type=positive_int, default=10000, help="total training steps (default: 10000)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest intact checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints and log)")
@@ -153,6 +199,10 @@ def add_train(sub) -> None:
     group = p.add_argument_group("model config overrides (defaults: the --config's values; shown: "
                                  f"{DEFAULT_CONFIG}'s)")
     add_dataclass_arguments(group, SequenceVAEConfig, skip=("name", "prior_dim", "prior_hidden"), default_note=f"from --config; {DEFAULT_CONFIG}: ")
+    group = p.add_argument_group("multitrack config overrides (defaults: the --config's values; shown: "
+                                 "multitrack_1bar_cpu's)")
+    add_dataclass_arguments(group, MultitrackVAEConfig, skip=("name", *SequenceVAEConfig.__dataclass_fields__),
+                            default_note="from --config; multitrack_1bar_cpu: ")
     p.set_defaults(func=cmd_train)
 
 

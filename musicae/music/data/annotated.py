@@ -23,6 +23,9 @@ BEATS = "beat_midi.txt"
 MIN_BEAT_SECONDS = 0.01
 CHORDS = "chord_midi.txt"
 MELODY_TRACK = "MELODY"
+POP909_PROGRAMS = {"MELODY": 53, "BRIDGE": 73, "PIANO": 0}
+"""General MIDI programs for POP909's tracks, whose files leave them all at 0: the sung melody as Voice Oohs,
+the bridge (the instrumental lead between sung lines) as a flute, the accompaniment as a piano."""
 
 
 def is_annotated(path: Path) -> bool:
@@ -94,8 +97,9 @@ def chord_steps(path: Path, beats: np.ndarray, steps: int) -> np.ndarray:
     return np.where(inside, classes[np.clip(row, 0, None)], NO_CHORD).astype(np.uint8)
 
 
-def annotated_segments(path: Path) -> list[Segment]:
-    """One Segment of the MELODY track in beat-grid steps, with `chords` per step when annotated."""
+def annotated_segments(path: Path, every_track: bool = False) -> list[Segment]:
+    """One Segment of the MELODY track (of every track with `every_track`) in beat-grid steps, with `chords`
+    per step when annotated."""
     import pretty_midi
 
     path = Path(path)
@@ -104,7 +108,8 @@ def annotated_segments(path: Path) -> list[Segment]:
         midi = pretty_midi.PrettyMIDI(str(path))
     except Exception as err:
         raise BadInput("unreadable", f"not a readable MIDI file ({' '.join(str(err).split())[:100]})") from None
-    tracks = [i for i in midi.instruments if i.name.strip().upper() == MELODY_TRACK] or midi.instruments
+    melody = [i for i in midi.instruments if i.name.strip().upper() == MELODY_TRACK]
+    tracks = midi.instruments if every_track or not melody else melody
     notes = [(n.start, n.end, n.pitch, n.velocity, k, inst.is_drum) for k, inst in enumerate(tracks) for n in inst.notes]
     notes = [n for n in notes if n[0] >= beats[0] - 1e-3]  # before the first downbeat: a pickup, not windowed
     columns = list(zip(*notes)) if notes else [[]] * 6
@@ -112,7 +117,9 @@ def annotated_segments(path: Path) -> list[Segment]:
     segment = Segment(start=np.maximum(start, 0.0), end=seconds_to_steps(np.array(columns[1], dtype=np.float64), beats),
                       pitch=np.array(columns[2], dtype=np.int64), velocity=np.array(columns[3], dtype=np.int64),
                       instrument=np.array(columns[4], dtype=np.int64), is_drum=np.array(columns[5], dtype=bool),
-                      numerator=beats_per_bar, denominator=4)
+                      numerator=beats_per_bar, denominator=4, track_names={k: t.name for k, t in enumerate(tracks)},
+                      programs={k: POP909_PROGRAMS.get(t.name.strip().upper(), t.program) if t.program == 0
+                                else t.program for k, t in enumerate(tracks)})
     if len(segment.end) and float(segment.end.max()) > MAX_STEPS:
         raise BadInput("too_long", f"the song lasts {float(segment.end.max()):.3g} steps on its beats, over the "
                                    f"{MAX_STEPS} (65,536 bars) windowed")

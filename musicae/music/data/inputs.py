@@ -56,6 +56,47 @@ def folk_corpus_files() -> list[InputFile]:
     return files
 
 
+MUSIC21_CORPORA = {"bach": ("bach",), "quartets": ("beethoven", "haydn", "mozart")}
+"""music21's multi-part scores a `--corpus` name adds: Bach's chorales and other four-part works, and the
+string quartets (Palestrina, whose files ask for a licence agreement, is left out)."""
+SCORE_SUFFIXES = {".mxl", ".xml", ".musicxml", ".krn"}
+VOICE_PROGRAMS = {"soprano": 40, "alto": 41, "tenor": 42, "bass": 43}
+"""General MIDI programs for parts that name a voice and no instrument (the chorales): a string ensemble's
+voicing, violin, viola, cello and contrabass, so each voice keeps its own instrument."""
+
+
+def corpus_files(name: str) -> list[InputFile]:
+    """The files a `--corpus` name stands for: the folk ABC collections, or music21's multi-part scores."""
+    if name == "folk":
+        return folk_corpus_files()
+    root = folk_corpus_dir()
+    files = [InputFile(path, "music21", f"music21:{path.relative_to(root).as_posix()}")
+             for folder in MUSIC21_CORPORA[name] for path in sorted((root / folder).rglob("*"))
+             if path.suffix.lower() in SCORE_SUFFIXES and path.is_file()]
+    if not files:
+        raise FileNotFoundError(f"music21's {name} scores not found under {root}")
+    return files
+
+
+def load_music21_segments(path: Path) -> list[Segment]:
+    """A music21 score's segments, each part on its own track with a General MIDI program: the part's
+    instrument's, else the voice it names (VOICE_PROGRAMS), else a piano."""
+    import music21
+
+    try:
+        score = music21.converter.parse(str(path))
+    except Exception as err:
+        raise BadInput("unreadable", f"music21 cannot read the score ({' '.join(str(err).split())[:120]})") from None
+    for part in getattr(score, "parts", []):
+        instrument = part.getInstrument()
+        if instrument.midiProgram is None:
+            name = (part.partName or instrument.instrumentName or "").strip().lower()
+            instrument.midiProgram = next((p for voice, p in VOICE_PROGRAMS.items() if voice in name), 0)
+    with _quiet_fds():
+        data = music21.midi.translate.streamToMidiFile(score).writestr()
+    return midi_segments_from_bytes(data)
+
+
 def discover(inputs: list[str | Path]) -> tuple[list[InputFile], list[tuple[str, str, str]]]:
     """MIDI and ABC files among `inputs` (directories searched recursively, symbolic links to folders followed
     once each), and the inputs that could not be used as (path, reason code, detail): nothing is skipped
@@ -184,12 +225,14 @@ def midi_segments_from_bytes(data: bytes, max_file_mb: float = DEFAULT_MAX_FILE_
     return segments_from_score(score)
 
 
-def load_midi_segments(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> list[Segment]:
-    """A MIDI file's segments; with beat annotations beside it (POP909), on the annotated beats and chords."""
+def load_midi_segments(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB, every_track: bool = False
+                       ) -> list[Segment]:
+    """A MIDI file's segments; with beat annotations beside it (POP909), on the annotated beats and chords (its
+    melody track alone unless `every_track`)."""
     data = read_input_bytes(path, max_file_mb)
     if is_annotated(path):
         check_midi_bytes(data)
-        return annotated_segments(path)
+        return annotated_segments(path, every_track)
     return midi_segments_from_bytes(data, max_file_mb)
 
 

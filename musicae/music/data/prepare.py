@@ -33,8 +33,9 @@ from musicae.music.data.inputs import (
     BadInput,
     InputFile,
     discover,
-    folk_corpus_files,
+    corpus_files,
     load_midi_segments,
+    load_music21_segments,
     read_abc,
     split_abc_tunes,
     tune_label,
@@ -121,9 +122,14 @@ def process_unit(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.nda
     """Records and windows of every item in `unit`; never raises."""
     empty = _empty(options)
     label = unit.file.label
-    if unit.file.kind == "midi":
+    if unit.file.kind in ("midi", "music21"):
         try:
-            return [_from_segments(label, load_midi_segments(unit.file.path, options.max_file_mb), options)]
+            if unit.file.kind == "music21":
+                segments = load_music21_segments(unit.file.path)
+            else:
+                every_track = get_encoding(options.encoding).reads_every_track
+                segments = load_midi_segments(unit.file.path, options.max_file_mb, every_track)
+            return [_from_segments(label, segments, options)]
         except BadInput as err:
             return [(_record(label, "error", err.reason_code, err.detail), empty)]
         except FileNotFoundError:  # removed between discovery and parsing
@@ -256,7 +262,7 @@ def plan_units(files: list[InputFile], max_file_mb: float = DEFAULT_MAX_FILE_MB
     """Work units, and records for files that fail before any parsing (unreadable or oversized ABC)."""
     units, failed = [], []
     for f in files:
-        if f.kind == "midi":
+        if f.kind in ("midi", "music21"):
             units.append(Unit(f))
             continue
         try:
@@ -276,16 +282,18 @@ def prepare(
     out_dir: Path,
     options: PrepareOptions | None = None,
     folk: bool = False,
+    corpora: tuple[str, ...] = (),
 ) -> dict:
-    """Run the whole pipeline; returns stats (also written to out_dir/stats.json)."""
+    """Run the whole pipeline; returns stats (also written to out_dir/stats.json). `corpora` adds music21's
+    collections by name (folk, bach, quartets; `folk=True` is `corpora=("folk",)`)."""
     options = options or PrepareOptions()
     out_dir = check_output_dir(Path(out_dir), inputs)
     started = time.time()
     if not usable_cache(options):
         options = replace(options, use_cache=False)
     files, problems = discover(inputs)
-    if folk:
-        files = folk_corpus_files() + files
+    names = dict.fromkeys((("folk",) if folk else ()) + tuple(corpora))  # in order, each once
+    files = [f for name in names for f in corpus_files(name)] + files
     units, failed = plan_units(files, options.max_file_mb)
     writer = DatasetWriter(out_dir, options, get_encoding(options.encoding), started)
     try:

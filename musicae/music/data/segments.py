@@ -47,6 +47,8 @@ class Segment:
     """(S,) chord class of each step from the segment's start, when the input has chords (chords.py)."""
     track_names: dict | None = None
     """Instrument index -> track name, where the file names its tracks."""
+    programs: dict | None = None
+    """Instrument index -> General MIDI program (0 where the file sets none)."""
 
     @property
     def steps_per_bar(self) -> float:
@@ -171,8 +173,9 @@ def segments_from_score(score) -> list[Segment]:
         is_drum=np.concatenate(drums),
     )
     names = {index: track.name for index, track in enumerate(score.tracks)}
+    programs = {index: int(track.program) for index, track in enumerate(score.tracks)}
     for segment in segments:
-        segment.track_names = names
+        segment.track_names, segment.programs = names, programs
     return segments
 
 

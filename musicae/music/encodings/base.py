@@ -251,6 +251,10 @@ class SequenceEncoding:
     """Variable-length encodings: the class of the first output stream that ends a row (None: fixed windows)."""
     qpm: float = 120.0
     """Tempo of the notes written when the input's is not known."""
+    default_bars: int = 2
+    """The window `prepare` makes when --bars is not given."""
+    reads_every_track: bool = False
+    """Whether an annotated collection (POP909) gives this encoding all its tracks, not its melody alone."""
     lanes: tuple[tuple[str, tuple[int, ...]], ...] = ()
     """Percussion encodings: the (name, pitches) of each instrument, drawn as a grid of lanes instead of a
     piano roll (empty: a piano roll)."""

@@ -17,49 +17,117 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from musicae.autoencoding.batch import Batch
 from musicae.autoencoding.config import CheckedConfig, Registry, require
-from musicae.autoencoding.losses import elbo_breakdown, masked_sequence_nll
+from musicae.autoencoding.losses import elbo_breakdown
 from musicae.autoencoding.posterior import DiagonalGaussian
+from musicae.autoencoding.runs import register_model_kind
 from musicae.autoencoding.schedules import free_bits_total
-from musicae.music.encodings.multitrack_events import END, MAX_TRACKS, PROGRAM, TRACK_TOKENS, VOCABULARY
+from musicae.music.encodings import ENCODINGS, get_encoding
+from musicae.music.encodings.chords import NO_CHORD, NUM_CHORD_CLASSES
+from musicae.music.encodings.multitrack_events import (
+    END,
+    MAX_TRACKS,
+    PROGRAM,
+    SHIFT,
+    STEPS_PER_BAR,
+    TRACK_TOKENS,
+    VELOCITY,
+    VOCABULARY,
+)
 
 START = VOCABULARY  # the decoder's first input: a token no track holds
+CHORD_STEPS = 16  # a bar's chords are given per sixteenth
 
 
 @dataclass(frozen=True)
 class MultitrackVAEConfig(CheckedConfig):
+    name: str = "multitrack_1bar_cpu"
+    """Config name."""
+    encoding: str = "multitrack"
+    """multitrack, or multitrack_chords (the decoder and encoder read the chord of every token)."""
+    bars: int = 1
+    """Bars per row (one: the model of Simon et al. 2018)."""
     embed_dim: int = 64
+    """Token embedding size."""
+    chord_dim: int = 16
+    """Chord embedding size (multitrack_chords)."""
     track_hidden: int = 256
     """Each track's encoder BiLSTM (per direction)."""
     bar_hidden: int = 256
     """The BiLSTM over the tracks' summaries (per direction)."""
     z_dim: int = 128
+    """Latent size."""
     conductor_hidden: int = 256
+    """The conductor LSTM, one step per track."""
     decoder_hidden: int = 256
+    """Each track's decoder LSTM."""
     decoder_layers: int = 2
+    """Decoder LSTM layers."""
     max_beta: float = 1.0
+    """Final KL weight."""
     beta_rate: float = 0.99999
     """beta = max_beta * (1 - beta_rate ** step), MusicVAE's KL annealing."""
-    free_bits: float = 64.0
-    """KL bits the latent may use before the KL is penalized (the released configs: 64 and 256)."""
+    free_bits: float = 256.0
+    """KL bits the latent may use before the KL is penalized (the notebook's checkpoints: 256, and 64 with
+    chords)."""
+    transpose: int = 3
+    """Training augmentation: each bar's pitched tracks moved by a random +-N semitones (magenta: 3)."""
+    batch_size: int = 64
+    """Bars per training step."""
+    lr: float = 1e-3
+    """Initial learning rate."""
+    lr_decay: float = 0.9999
+    """Per-step learning-rate decay toward lr_min (magenta: 0.9999)."""
+    lr_min: float = 1e-5
+    """Learning-rate floor."""
+    grad_clip: float = 1.0
+    """Global gradient-norm clip."""
 
     def check(self) -> None:
-        for name in ("embed_dim", "track_hidden", "bar_hidden", "z_dim", "conductor_hidden", "decoder_hidden",
-                     "decoder_layers"):
+        require(self.encoding in ENCODINGS and self.encoding.startswith("multitrack"), "encoding", self.encoding,
+                "choose multitrack or multitrack_chords")
+        require(self.bars == 1, "bars", self.bars, "must be 1 (the model reads one bar)")
+        for name in ("embed_dim", "chord_dim", "track_hidden", "bar_hidden", "z_dim", "conductor_hidden",
+                     "decoder_hidden", "decoder_layers", "batch_size"):
             require(1 <= getattr(self, name) <= 8192, name, getattr(self, name), "must be in 1..8192")
         require(0 <= self.max_beta <= 100, "max_beta", self.max_beta, "must be in [0, 100]")
         require(0 <= self.beta_rate < 1, "beta_rate", self.beta_rate, "must be in [0, 1)")
         require(0 <= self.free_bits <= 1e6, "free_bits", self.free_bits, "must be in [0, 1e6]")
+        require(0 <= self.transpose <= 12, "transpose", self.transpose, "must be in 0..12")
+        require(self.lr > 0, "lr", self.lr, "must be positive")
+        require(0 <= self.lr_decay < 1, "lr_decay", self.lr_decay, "must be in [0, 1)")
+        require(self.lr_min >= 0 and self.grad_clip >= 0, "grad_clip", self.grad_clip, "must not be negative")
+
+    @property
+    def encoding_spec(self):
+        return get_encoding(self.encoding)
+
+    @property
+    def steps(self) -> int:
+        """Rows of a bar: one per track."""
+        return self.bars * MAX_TRACKS
 
 
 MULTITRACK_CONFIGS = Registry("multitrack config")
-MULTITRACK_CONFIGS.register("multitrack_1bar_tiny", MultitrackVAEConfig(
-    embed_dim=16, track_hidden=32, bar_hidden=32, z_dim=16, conductor_hidden=32, decoder_hidden=64,
-    decoder_layers=1, free_bits=0, max_beta=0.001))  # tests
-MULTITRACK_CONFIGS.register("multitrack_1bar_cpu", MultitrackVAEConfig())  # what one CPU trains in hours
-MULTITRACK_CONFIGS.register("multitrack_1bar_med", MultitrackVAEConfig(  # magenta's hier-multiperf_vel_1bar_med
-    embed_dim=64, track_hidden=1024, bar_hidden=1024, z_dim=512, conductor_hidden=512, decoder_hidden=512,
-    decoder_layers=3, free_bits=256))  # a GPU's: batch 256, lr 1e-3 decaying x0.9999 a step in magenta
+_TINY = dict(embed_dim=16, chord_dim=4, track_hidden=32, bar_hidden=32, z_dim=16, conductor_hidden=32,
+             decoder_hidden=64, decoder_layers=1, free_bits=0, max_beta=0.001, transpose=0, batch_size=8, lr=1e-2)
+MULTITRACK_CONFIGS.register("multitrack_1bar_tiny", MultitrackVAEConfig(name="multitrack_1bar_tiny", **_TINY))
+MULTITRACK_CONFIGS.register("multitrack_1bar_chords_tiny", MultitrackVAEConfig(
+    name="multitrack_1bar_chords_tiny", encoding="multitrack_chords", **_TINY))
+# What one CPU core trains in about two hours (4.4M parameters, a few thousand steps): the KL weight reaches
+# its 0.2 within them. The notebook's checkpoints: 256 free bits unconditioned (z keeps enough of a bar to give
+# it back), 64 with chords (the decoder must lean on its chords).
+_CPU = dict(max_beta=0.2, beta_rate=0.999)
+MULTITRACK_CONFIGS.register("multitrack_1bar_cpu", MultitrackVAEConfig(free_bits=256, **_CPU))
+MULTITRACK_CONFIGS.register("multitrack_1bar_chords_cpu", MultitrackVAEConfig(
+    name="multitrack_1bar_chords_cpu", encoding="multitrack_chords", free_bits=64, **_CPU))
+# magenta's hier-multiperf_vel_1bar_med(_chords), for a GPU: batch 256, lr 1e-3 decaying x0.9999 a step
+_MED = dict(embed_dim=64, track_hidden=1024, bar_hidden=1024, z_dim=512, conductor_hidden=512, decoder_hidden=512,
+            decoder_layers=3, free_bits=256, batch_size=256)
+MULTITRACK_CONFIGS.register("multitrack_1bar_med", MultitrackVAEConfig(name="multitrack_1bar_med", **_MED))
+MULTITRACK_CONFIGS.register("multitrack_1bar_chords_med", MultitrackVAEConfig(
+    name="multitrack_1bar_chords_med", encoding="multitrack_chords", **{**_MED, "free_bits": 64}))
 
 
 def track_mask(tokens: torch.Tensor) -> torch.Tensor:
@@ -69,32 +137,79 @@ def track_mask(tokens: torch.Tensor) -> torch.Tensor:
     return ends_before == 0
 
 
+LENGTH_BUCKETS = (1, 8, 16, 32, TRACK_TOKENS)
+"""Tracks are read in groups padded to these lengths (with END): fixed spans, so a track's encoding never
+depends on the other tracks of its batch, and short tracks cost little."""
+
+
+def length_buckets(lengths: torch.Tensor) -> list[tuple[torch.Tensor, int]]:
+    """(rows, span) of each non-empty group of the (R,) track lengths, by the smallest bucket that holds them."""
+    groups, low = [], 0
+    for span in LENGTH_BUCKETS:
+        rows = torch.nonzero((lengths > low) & (lengths <= span)).squeeze(1)
+        if len(rows):
+            groups.append((rows, span))
+        low = span
+    return groups
+
+
+def chords_at(grid: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+    """(R, 16) chords per sixteenth, (R,) bar times in event steps -> (R,) the chord sounding then."""
+    index = (times.clamp(0, STEPS_PER_BAR - 1) * CHORD_STEPS) // STEPS_PER_BAR
+    return grid.gather(1, index.unsqueeze(1)).squeeze(1)
+
+
 class MultitrackVAE(nn.Module):
     def __init__(self, cfg: MultitrackVAEConfig):
         super().__init__()
         self.cfg = cfg
+        self.encoding = cfg.encoding_spec
+        self.conditioned = bool(self.encoding.controls)
+        chord = cfg.chord_dim if self.conditioned else 0
         self.embed = nn.Embedding(VOCABULARY + 1, cfg.embed_dim)
-        self.track_encoder = nn.LSTM(cfg.embed_dim, cfg.track_hidden, batch_first=True, bidirectional=True)
+        self.chord_embed = nn.Embedding(NUM_CHORD_CLASSES, cfg.chord_dim) if self.conditioned else None
+        self.track_encoder = nn.LSTM(cfg.embed_dim + chord, cfg.track_hidden, batch_first=True, bidirectional=True)
         self.bar_encoder = nn.LSTM(2 * cfg.track_hidden, cfg.bar_hidden, batch_first=True, bidirectional=True)
         self.to_posterior = nn.Linear(2 * cfg.bar_hidden, 2 * cfg.z_dim)
         self.conductor_init = nn.Linear(cfg.z_dim, 2 * cfg.conductor_hidden)
         self.conductor = nn.LSTM(cfg.z_dim, cfg.conductor_hidden, batch_first=True)
         self.track_init = nn.Linear(cfg.conductor_hidden, 2 * cfg.decoder_layers * cfg.decoder_hidden)
-        self.decoder = nn.LSTM(cfg.embed_dim + cfg.conductor_hidden, cfg.decoder_hidden, cfg.decoder_layers,
+        self.decoder = nn.LSTM(cfg.embed_dim + chord + cfg.conductor_hidden, cfg.decoder_hidden, cfg.decoder_layers,
                                batch_first=True)
         self.out = nn.Linear(cfg.decoder_hidden, VOCABULARY)
 
-    def encode(self, tokens: torch.Tensor) -> DiagonalGaussian:
-        batch, tracks, length = tokens.shape  # (B, K, L)
-        x = self.embed(tokens.long().reshape(batch * tracks, length))  # (B*K, L, E)
-        lengths = track_mask(tokens).sum(-1).reshape(-1).clamp(min=1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.track_encoder(packed)  # h: (2, B*K, H)
-        summaries = torch.cat([h[0], h[1]], dim=-1).reshape(batch, tracks, -1)  # (B, K, 2H)
-        _, (h, _) = self.bar_encoder(summaries)
+    # -- inputs
+    def _streams(self, batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(tokens (B, K, L), chords (B, K, L) or None) of a Batch, a dict or bare tokens."""
+        if isinstance(batch, (tuple, list)):  # TensorData gives a tuple
+            batch = batch[0]
+        if torch.is_tensor(batch):
+            batch = {"tracks": batch}
+        tokens = batch["tracks"].long()
+        if not self.conditioned:
+            return tokens, None
+        if "chords" not in batch:
+            raise ValueError(f"model {self.cfg.name} reads chords: give the chords of the bar")
+        return tokens, batch["chords"].long()
+
+    def _inputs(self, tokens: torch.Tensor, chords: torch.Tensor | None) -> torch.Tensor:
+        x = self.embed(tokens)
+        return x if chords is None else torch.cat([x, self.chord_embed(chords)], dim=-1)
+
+    # -- encoder
+    def encode(self, batch) -> DiagonalGaussian:
+        tokens, chords = self._streams(batch)
+        batch_size, tracks, length = tokens.shape  # (B, K, L)
+        x = self._inputs(tokens, chords).reshape(batch_size * tracks, length, -1)  # (B*K, L, E)
+        summaries = x.new_zeros(batch_size * tracks, 2 * self.cfg.track_hidden)
+        for rows, span in length_buckets(track_mask(tokens).sum(-1).reshape(-1)):
+            _, (h, _) = self.track_encoder(x[rows, :span])  # h: (2, n, H)
+            summaries = summaries.index_copy(0, rows, torch.cat([h[0], h[1]], dim=-1))
+        _, (h, _) = self.bar_encoder(summaries.reshape(batch_size, tracks, -1))  # over the tracks, (B, K, 2H)
         mean, raw_scale = self.to_posterior(torch.cat([h[0], h[1]], dim=-1)).chunk(2, dim=-1)  # (B, Z) each
         return DiagonalGaussian(mean, raw_scale)
 
+    # -- decoder
     def track_embeddings(self, z: torch.Tensor) -> torch.Tensor:
         """(B, Z) -> (B, K, C): the conductor's one embedding per track."""
         h0, c0 = torch.tanh(self.conductor_init(z)).chunk(2, dim=-1)
@@ -107,47 +222,93 @@ class MultitrackVAE(nn.Module):
         state = torch.tanh(self.track_init(flat)).reshape(flat.shape[0], 2, self.cfg.decoder_layers, -1)
         return state[:, 0].transpose(0, 1).contiguous(), state[:, 1].transpose(0, 1).contiguous()
 
-    def teacher_forced(self, z: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, K, L, V) logits of each token given the true ones before it."""
-        batch, tracks, length = tokens.shape
+    def _scored_outputs(self, z: torch.Tensor, tokens: torch.Tensor, chords: torch.Tensor | None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """((S, H) decoder outputs, (S,) their positions in the flattened (B, K, L) tokens) at the scored
+        positions (each track up to its END), given the true tokens before each: padding past an END is barely
+        computed, so an empty track costs one step."""
+        batch_size, tracks, length = tokens.shape
         embeddings = self.track_embeddings(z)  # (B, K, C)
-        flat = tokens.long().reshape(batch * tracks, length)
+        flat = tokens.reshape(batch_size * tracks, length)
         previous = torch.cat([torch.full_like(flat[:, :1], START), flat[:, :-1]], dim=1)  # (B*K, L)
-        cond = embeddings.reshape(batch * tracks, 1, -1).expand(-1, length, -1)
-        out, _ = self.decoder(torch.cat([self.embed(previous), cond], dim=-1), self._decoder_state(embeddings))
-        return self.out(out).reshape(batch, tracks, length, VOCABULARY)
+        cond = embeddings.reshape(batch_size * tracks, 1, -1).expand(-1, length, -1)
+        flat_chords = None if chords is None else chords.reshape(batch_size * tracks, length)
+        x = torch.cat([self._inputs(previous, flat_chords), cond], dim=-1)  # (B*K, L, E + C)
+        h0, c0 = self._decoder_state(embeddings)  # (layers, B*K, H) each
+        mask = track_mask(tokens).reshape(batch_size * tracks, length)
+        outputs, positions = [], []
+        for rows, span in length_buckets(mask.sum(-1)):
+            out, _ = self.decoder(x[rows, :span], (h0[:, rows].contiguous(), c0[:, rows].contiguous()))
+            scored = mask[rows, :span]  # (n, span)
+            outputs.append(out[scored])
+            steps = torch.arange(span, device=tokens.device).expand(len(rows), -1)
+            positions.append((rows[:, None] * length + steps)[scored])
+        return torch.cat(outputs), torch.cat(positions)
+
+    def teacher_forced(self, z: torch.Tensor, batch) -> torch.Tensor:
+        """(B, K, L, V) logits of each token given the true ones before it (0 past each track's END)."""
+        tokens, chords = self._streams(batch)
+        outputs, positions = self._scored_outputs(z, tokens, chords)
+        logits = torch.zeros(tokens.numel(), VOCABULARY, device=z.device)
+        logits[positions] = self.out(outputs)
+        return logits.reshape(*tokens.shape, VOCABULARY)
 
     def beta(self, step: int) -> float:
         return self.cfg.max_beta * (1.0 - self.cfg.beta_rate ** step)
 
-    def forward(self, tokens, step: int = 0) -> dict[str, torch.Tensor]:
-        tokens = tokens[0] if isinstance(tokens, (tuple, list)) else tokens  # TensorData gives a tuple
-        posterior = self.encode(tokens)
-        logits = self.teacher_forced(posterior.rsample(), tokens)
-        batch = tokens.shape[0]
-        nll = masked_sequence_nll(logits.reshape(batch, -1, VOCABULARY), tokens.long().reshape(batch, -1),
-                                  track_mask(tokens).reshape(batch, -1))
+    def forward(self, batch, step: int = 0) -> dict[str, torch.Tensor]:
+        if self.training and self.cfg.transpose:
+            batch = self._as_batch(batch)
+            batch = self.encoding.augment(batch, self.cfg.transpose)
+        tokens, chords = self._streams(batch)
+        posterior = self.encode(batch)
+        outputs, positions = self._scored_outputs(posterior.rsample(), tokens, chords)
+        logits, targets = self.out(outputs), tokens.reshape(-1)[positions]  # (S, V), (S,)
+        per_token = F.cross_entropy(logits, targets, reduction="none")
+        rows = positions // tokens[0].numel()
+        nll = torch.zeros(len(tokens), device=tokens.device).index_add(0, rows, per_token)  # (B,)
         kl = posterior.kl()
-        return elbo_breakdown(nll, kl, self.beta(step), free_bits_total(kl, self.cfg.free_bits))
+        out = elbo_breakdown(nll, kl, self.beta(step), free_bits_total(kl, self.cfg.free_bits))
+        out["accuracy"] = (logits.argmax(-1) == targets).float().mean().detach()
+        return out
+
+    def _as_batch(self, batch) -> Batch:
+        if isinstance(batch, Batch):
+            return batch
+        tokens, chords = self._streams(batch)
+        return Batch({"tracks": tokens, **({} if chords is None else {"chords": chords})})
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, temperature: float = 0.2, generator: torch.Generator | None = None
-               ) -> torch.Tensor:
+    def prior_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, self.cfg.z_dim, generator=generator)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, temperature: float = 0.2, generator: torch.Generator | None = None,
+               chords: torch.Tensor | None = None) -> torch.Tensor:
         """(B, Z) -> (B, K, L) tokens, every track drawn step by step at `temperature` (0: greedy). A track's
-        first token is a program, drums or END, and everything after its END is END."""
+        first token is a program, drums or END, and everything after its END is END. A chord model reads
+        `chords`, (B, 16) chord classes per sixteenth of the bar, in time with the events it writes."""
+        if self.conditioned and chords is None:
+            raise ValueError(f"model {self.cfg.name} reads chords: give the chords of the bar")
         embeddings = self.track_embeddings(z)
         rows = embeddings.shape[0] * MAX_TRACKS
         cond = embeddings.reshape(rows, 1, -1)
         state = self._decoder_state(embeddings)
+        grid = None if chords is None else chords.long().to(z.device).repeat_interleave(MAX_TRACKS, dim=0)
         previous = torch.full((rows, 1), START, dtype=torch.long, device=z.device)
         done = torch.zeros(rows, dtype=torch.bool, device=z.device)
+        now = torch.zeros(rows, dtype=torch.long, device=z.device)
         tokens = torch.full((rows, TRACK_TOKENS), END, dtype=torch.long, device=z.device)
         head, event, last = torch.zeros(3, VOCABULARY, dtype=torch.bool, device=z.device)
         head[PROGRAM:] = True  # a program, drums, or END for an unused track
         event[:PROGRAM] = event[END] = True
         last[END] = True
         for position in range(TRACK_TOKENS):
-            out, state = self.decoder(torch.cat([self.embed(previous), cond], dim=-1), state)
+            chord = None
+            if grid is not None:
+                chord = chords_at(grid, now) if position else torch.full_like(now, NO_CHORD)
+                chord = chord.unsqueeze(1)
+            out, state = self.decoder(torch.cat([self._inputs(previous, chord), cond], dim=-1), state)
             logits = self.out(out[:, -1])  # (rows, V)
             allowed = head if position == 0 else last if position == TRACK_TOKENS - 1 else event
             logits = logits.masked_fill(~allowed, float("-inf"))
@@ -158,5 +319,10 @@ class MultitrackVAE(nn.Module):
             chosen = torch.where(done, torch.full_like(chosen, END), chosen)
             tokens[:, position] = chosen
             done |= chosen == END
+            is_shift = (chosen >= SHIFT) & (chosen < VELOCITY)
+            now = torch.where(is_shift & (position > 0), now + chosen - SHIFT + 1, now)
             previous = chosen.unsqueeze(1)
         return tokens.reshape(-1, MAX_TRACKS, TRACK_TOKENS)
+
+
+MODEL_KIND = register_model_kind("multitrack_vae", MultitrackVAEConfig, MultitrackVAE)

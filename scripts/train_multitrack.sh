@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The shipped multitrack models (issue 22): multitrack_1bar (config multitrack_1bar_cpu, 256 free bits) and
+# multitrack_1bar_chords (multitrack_1bar_chords_cpu, 64 free bits), on the bars scripts/prepare_multitrack.sh
+# makes from POP909, music21's Bach chorales and the Groove MIDI Dataset's train split. One core each (the two
+# train side by side on this 2-core machine). Resumable: run it again to go on; the run's checkpoints are kept
+# every 250 steps.
+# Usage: bash scripts/train_multitrack.sh [multitrack_1bar|multitrack_1bar_chords] [STEPS]
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+NAME="${1:-multitrack_1bar}"
+STEPS="${2:-3000}"
+case "$NAME" in
+  multitrack_1bar) CONFIG=multitrack_1bar_cpu; ENCODING=multitrack ;;
+  multitrack_1bar_chords) CONFIG=multitrack_1bar_chords_cpu; ENCODING=multitrack_chords ;;
+  *) echo "usage: $0 [multitrack_1bar|multitrack_1bar_chords] [STEPS]" >&2; exit 2 ;;
+esac
+bash scripts/prepare_multitrack.sh "$ENCODING"
+RUN="runs/$NAME"
+if [ -d "$RUN/checkpoints" ]; then RESUME=--resume; else RESUME="--config $CONFIG"; fi
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" musicae train --data "data/prepared/$ENCODING" $RESUME --steps "$STEPS" \
+  --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress
