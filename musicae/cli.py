@@ -256,7 +256,7 @@ def cmd_sample(args) -> int:
     from musicae.music.inference.commands import sample
 
     print_json(sample(args.checkpoint, args.n, args.temperature, output_of(args, command_model(args.command)), seed=args.seed, png=not args.no_png,
-                      chords=args.chords, wav=not args.no_wav, qpm=args.qpm, program=args.program))
+                      chords=args.chords, wav=not args.no_wav, qpm=args.qpm, program=args.program, bars=args.bars))
     return 0
 
 
@@ -265,13 +265,32 @@ def cmd_reconstruct(args) -> int:
 
     print_json(reconstruct(args.checkpoint, Path(args.input), output_of(args, command_model(args.command)), temperature=args.temperature,
                            png=not args.no_png, seed=args.seed, chords=args.chords, wav=not args.no_wav,
-                           track=args.track, qpm=args.qpm, program=args.program))
+                           track=args.track, qpm=args.qpm, program=args.program, bar=args.bar))
+    return 0
+
+
+def cmd_measures(args) -> int:
+    from musicae.music.inference.piece_commands import measures
+
+    print_json(measures(args.checkpoint, Path(args.input)))
     return 0
 
 
 def cmd_interpolate(args) -> int:
     from musicae.music.inference.commands import interpolate
 
+    if args.bars is not None:
+        from musicae.music.inference.piece_commands import interpolate_bars
+
+        print_json(interpolate_bars(
+            args.checkpoint, args.a and Path(args.a), args.b and Path(args.b), args.bars,
+            output_of(args, command_model(args.command)), bar_a=args.bar_a, bar_b=args.bar_b,
+            temperature=args.temperature, seed=args.seed, chords=args.chords, track=args.track, qpm=args.qpm,
+            program=args.program, wav=not args.no_wav, png=not args.no_png))
+        return 0
+    if args.a is None or args.b is None:
+        raise ValueError("interpolate: give two MIDI files A and B (without them, --bars N interpolates between two "
+                         "draws from the prior)")
     print_json(interpolate(args.checkpoint, Path(args.a), Path(args.b), args.steps, output_of(args, command_model(args.command)), bar_a=args.bar_a,
                            bar_b=args.bar_b, temperature=args.temperature, wav=not args.no_wav, png=not args.no_png,
                            seed=args.seed, chords=args.chords, track=args.track, qpm=args.qpm, program=args.program))
@@ -328,6 +347,9 @@ def add_generation(sub) -> None:
     p = sub.add_parser("sample", help="sample melodies from the prior and write MIDI")
     common(p, 0.5)
     p.add_argument("-n", type=positive_int, default=8, help="number of melodies (the picture shows the first 16)")
+    p.add_argument("--bars", type=positive_int, default=None,
+                   help="each sample one style (one z) held over this many bars, a chord model's --chords round and "
+                        "round under it (1..256; default: one window, or the whole progression)")
     p.add_argument("--chords", help="a chord model's progression, one chord per bar: \"C G Am F\" (names such as C, "
                                     "Cm, C7, Bb:maj, N); each sample plays over all of it")
     add_output_folder(p)
@@ -341,14 +363,28 @@ def add_generation(sub) -> None:
     p.add_argument("input", help="MIDI file")
     add_output_folder(p)
     p.add_argument("--no-wav", action="store_true", help="skip the WAV of the reconstruction")
+    p.add_argument("--bar", type=non_negative_int, default=None,
+                   help="only the window (a multitrack model's measure) starting at this bar of the file, 0 = its "
+                        "first (`musicae measures FILE` lists them)")
     track(p)
     p.set_defaults(func=cmd_reconstruct)
 
+    p = sub.add_parser("measures", help="the windows a model reads in a MIDI file, by the bar each starts at "
+                                        "(a multitrack model's measures)")
+    p.add_argument("--checkpoint", help="checkpoint, run directory or shipped model name (default: "
+                                        f"{JOB_MODELS['measures']})")
+    p.add_argument("input", help="MIDI file")
+    p.set_defaults(func=cmd_measures)
+
     p = sub.add_parser("interpolate", help="slerp between two melodies in latent space; MIDI, piano roll, WAV")
     common(p, MODEL_TEMPERATURE)
-    p.add_argument("a", help="first MIDI file")
-    p.add_argument("b", help="second MIDI file")
+    p.add_argument("a", nargs="?", help="first MIDI file")
+    p.add_argument("b", nargs="?", help="second MIDI file")
     p.add_argument("--steps", type=int, default=5, help="points on the path, both endpoints included (2..1000)")
+    p.add_argument("--bars", type=positive_int, default=None,
+                   help="instead of --steps: one piece of this many bars (2..256), each window a point on the path, "
+                        "played without a gap (the Multitrack notebook's); without A and B, between two draws "
+                        "from the prior (--seed)")
     p.add_argument("--bar", "--bar-a", type=non_negative_int, default=None, dest="bar_a",
                    help="use the window of A starting at this bar of the file (0 = the file's first bar) instead of "
                         "the whole melody")

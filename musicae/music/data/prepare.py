@@ -32,8 +32,8 @@ from musicae.music.data.inputs import (
     DEFAULT_MAX_FILE_MB,
     BadInput,
     InputFile,
-    discover,
     corpus_files,
+    discover,
     load_midi_segments,
     load_music21_segments,
     read_abc,
@@ -44,7 +44,7 @@ from musicae.music.data.writer import DATASET_FORMAT, SHARD_SIZE, DatasetWriter,
 from musicae.music.encodings import ENCODINGS, get_encoding
 from musicae.music.encodings.base import DEFAULT_ENCODING, ExtractOptions, Rows
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 TUNES_PER_UNIT = 200
 DATASET_FILE = re.compile(r"^((train|valid)(-[a-z][a-z0-9_]*)?-\d{5}\.npy|manifest\.jsonl|stats\.json)$")
 

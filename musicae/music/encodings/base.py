@@ -253,6 +253,8 @@ class SequenceEncoding:
     """Tempo of the notes written when the input's is not known."""
     default_bars: int = 2
     """The window `prepare` makes when --bars is not given."""
+    instruments: bool = False
+    """Whether its rows play several instruments of their own choosing (multitrack): pictures colour them."""
     reads_every_track: bool = False
     """Whether an annotated collection (POP909) gives this encoding all its tracks, not its melody alone."""
     lanes: tuple[tuple[str, tuple[int, ...]], ...] = ()
@@ -313,6 +315,19 @@ class SequenceEncoding:
         if controls is None or not self.controls:
             return None
         return Rows({self.controls[0].name: np.asarray(controls)})
+
+    @property
+    def sixteenths_per_bar(self) -> int:
+        """Sixteenth notes in a bar of the notes `to_notes` gives (Note times are in sixteenths)."""
+        return self.steps_per_bar
+
+    def row_sixteenths(self, row: Mapping[str, np.ndarray]) -> int:
+        """How long one row plays, in sixteenths."""
+        return len(next(iter(row.values())))
+
+    def chords_for_bars(self, classes: np.ndarray) -> np.ndarray:
+        """(W, bars) one chord class per bar -> this encoding's (W, T[, width]) chords control stream."""
+        return np.repeat(np.asarray(classes), self.steps_per_bar, axis=1)
 
     def parts(self) -> list[tuple[str, int, bool]]:
         """(name, program, is_drum) of the instruments its notes play, in order, silent ones included."""

@@ -3,8 +3,9 @@
 
 One stream, `tracks`: a row of `bars` bars is (bars * MAX_TRACKS, TRACK_TOKENS) tokens, a track per line, so a
 "step" of this encoding is a track, and `steps_per_bar` is MAX_TRACKS. `multitrack_chords` adds a `chords`
-control of the same shape: the chord sounding when each token is read (49 classes; the program token and what
-follows END get "no chord"), so a model conditioned on chords reads them in time with its events.
+control: the chord of each sixteenth of the bar (49 classes), repeated on each track's line, which is what a
+user gives; the model reads, with each token, the chord sounding when that token is read (the program token
+gets "no chord"), in time with the events it writes.
 
 Extraction (magenta's MultiInstrumentPerformanceConverter, relaxed): every bar of 16 sixteenths (4/4, 2/2)
 whose notes fit is kept, numbered from the file's start; a note belongs to the bar it starts in, at 24 steps a
@@ -29,10 +30,9 @@ from musicae.music.encodings.base import (
     capped_rows,
     deduplicated,
 )
-from musicae.music.encodings.chords import NO_CHORD, NUM_CHORD_CLASSES
+from musicae.music.encodings.chords import NUM_CHORD_CLASSES
 from musicae.music.encodings.multitrack_events import (
     DRUMS,
-    END,
     MAX_TRACKS,
     NOTE_OFF,
     SHIFT,
@@ -44,13 +44,11 @@ from musicae.music.encodings.multitrack_events import (
     BarRefused,
     Track,
     bar_tokens,
-    part_name,
     tokens_to_notes,
 )
 
 SIXTEENTHS_PER_BAR = 16
 FINE = STEPS_PER_QUARTER // 4  # event steps per sixteenth
-FINE_PER_CHORD_STEP = FINE  # chords are read per sixteenth
 
 
 def piece_bars(segment) -> dict[int, list[Track]]:
@@ -79,18 +77,6 @@ def token_times(tokens: np.ndarray) -> np.ndarray:
     return np.cumsum(shifts, axis=-1) - shifts
 
 
-def token_chords(tokens: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """(K, L) tokens of one bar, (16,) chord classes of its sixteenths -> (K, L) the chord of each token: the
-    one sounding when it is read; "no chord" for the program token and after END."""
-    grid = np.asarray(grid)
-    times = np.clip(token_times(tokens), 0, STEPS_PER_BAR - 1)
-    chords = grid[times // FINE_PER_CHORD_STEP]
-    after_end = np.cumsum(tokens == END, axis=-1) - (tokens == END) > 0
-    chords[after_end] = NO_CHORD
-    chords[:, 0] = NO_CHORD
-    return chords.astype(np.uint8)
-
-
 class MultitrackEncoding(SequenceEncoding):
     """Bars of up to 8 instruments (programs, drums, velocities), as Simon et al. 2018."""
 
@@ -99,6 +85,7 @@ class MultitrackEncoding(SequenceEncoding):
     steps_per_bar = MAX_TRACKS
     default_bars = 1
     reads_every_track = True
+    instruments = True
     """Annotated collections (POP909) give all their tracks, not the melody alone."""
 
     def bar_rows(self, segments, options) -> tuple[list, list, Counter, set]:
@@ -175,6 +162,13 @@ class MultitrackEncoding(SequenceEncoding):
     def with_controls(self, rows: Rows, segments, origins) -> Rows:
         return rows
 
+    @property
+    def sixteenths_per_bar(self) -> int:
+        return SIXTEENTHS_PER_BAR
+
+    def row_sixteenths(self, row) -> int:
+        return len(row["tracks"]) // MAX_TRACKS * SIXTEENTHS_PER_BAR
+
     def to_notes(self, row) -> list[Note]:
         tokens = np.asarray(row["tracks"])
         notes = []
@@ -219,7 +213,7 @@ class MultitrackChordsEncoding(MultitrackEncoding):
 
     name = "multitrack_chords"
     streams = (*MultitrackEncoding.streams,
-               Stream("chords", classes=NUM_CHORD_CLASSES, width=TRACK_TOKENS, role="control"))
+               Stream("chords", classes=NUM_CHORD_CLASSES, width=SIXTEENTHS_PER_BAR, role="control"))
 
     def with_controls(self, rows: Rows, segments, origins) -> Rows:
         from musicae.music.encodings.melody_chords import with_chords
@@ -231,18 +225,21 @@ class MultitrackChordsEncoding(MultitrackEncoding):
         if not any(g is not None for g in grids.values()):
             return Rows()
         tracks = rows["tracks"]
-        chords = np.zeros(tracks.shape, np.uint8)
+        chords = np.zeros((*tracks.shape[:2], SIXTEENTHS_PER_BAR), np.uint8)
         for row, (segment, _, start, _) in enumerate(origins):
             grid = grids[int(segment)]
             for bar in range(len(tracks[row]) // MAX_TRACKS):
                 first = start + bar * SIXTEENTHS_PER_BAR
-                part = np.zeros(SIXTEENTHS_PER_BAR, np.int64)
                 if grid is not None:
                     piece = grid[first : first + SIXTEENTHS_PER_BAR]
-                    part[: len(piece)] = piece
-                lines = slice(bar * MAX_TRACKS, (bar + 1) * MAX_TRACKS)
-                chords[row, lines] = token_chords(tracks[row, lines], part)
+                    chords[row, bar * MAX_TRACKS : (bar + 1) * MAX_TRACKS, : len(piece)] = piece
         return Rows(tracks=tracks, chords=chords)
+
+    def chords_for_bars(self, classes: np.ndarray) -> np.ndarray:
+        """(W, bars) one chord per bar -> (W, bars * tracks, 16) this encoding's chords stream."""
+        classes = np.asarray(classes)
+        per_line = np.repeat(classes, MAX_TRACKS, axis=1)  # (W, bars * K)
+        return np.repeat(per_line[..., None], SIXTEENTHS_PER_BAR, axis=2).astype(np.uint8)
 
 
 MULTITRACK = MultitrackEncoding()

@@ -116,14 +116,18 @@ def part_name(program: int) -> str:
 def tokens_to_notes(tokens: np.ndarray, bar_start: int = 0) -> list[Note]:
     """Notes of a (tracks, tokens) bar, in steps from `bar_start`; tolerant of a model's odd sequences: a
     track without a program token, a note-off without its note-on and a note left sounding (ended at the bar
-    line) are all read sensibly."""
+    line) are all read sensibly. Tracks of one instrument are parts of their own: "Violin", "Violin 2"."""
     notes: list[Note] = []
+    seen: dict[int, int] = {}
     for row in np.asarray(tokens):
         if len(row) == 0 or not PROGRAM <= int(row[0]) < END:
             continue
         is_drum = int(row[0]) == DRUMS
         program = 0 if is_drum else int(row[0]) - PROGRAM
+        seen[int(row[0])] = seen.get(int(row[0]), 0) + 1
         part = "Drums" if is_drum else part_name(program)
+        if seen[int(row[0])] > 1:  # a second track of one instrument (two violins) stays a track of its own
+            part = f"{part} {seen[int(row[0])]}"
         now, velocity, sounding = 0, bin_velocity(VELOCITY_BINS // 2), {}
         for token in map(int, row[1:]):
             if token == END or token >= PROGRAM:

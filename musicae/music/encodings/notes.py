@@ -34,7 +34,7 @@ def rows_notes(encoding: SequenceEncoding, rows: Mapping[str, np.ndarray], gap_s
             end = note.end if until is None else min(note.end, until)
             notes.append(Note(note.pitch, note.start + offset, end + offset, note.velocity, note.part,
                               note.program, note.is_drum))
-        offset += len(next(iter(row.values()))) + gap_steps
+        offset += encoding.row_sixteenths(row) + gap_steps
     return notes
 
 

@@ -19,6 +19,7 @@ from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings import ENCODINGS, get_encoding
 from musicae.music.encodings.base import Extraction, Rows
 from musicae.music.encodings.chords import parse_progression
+from musicae.music.inference.bar_paths import held_style
 from musicae.music.inference.conversions import (
     MidiFacts,
     NoWindows,
@@ -162,7 +163,7 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="interpolate")
     temperature = model.temperature(temperature)
-    encoding, steps_per_bar = model.encoding, model.cfg.steps_per_bar
+    encoding, steps_per_bar = model.encoding, model.encoding.sixteenths_per_bar
     notes = []
     found_a, facts_a = input_extraction(model, a, bar_a, "--bar", chords, track, notes)
     rows_a = found_a.rows
@@ -197,21 +198,23 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
 
 def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = None, png: bool = True, seed: int = 0,
                 chords: str | None = None, wav: bool = True, track: int | str | None = None, qpm: float | None = None,
-                program: int | None = None) -> dict:
-    """With a chord model: over the input's own chords, or over --chords."""
+                program: int | None = None, bar: int | None = None) -> dict:
+    """With a chord model: over the input's own chords, or over --chords. `bar`: only the window that starts at
+    that bar of the file (a multitrack model's measure, as `musicae measures` lists them)."""
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="reconstruct")
     temperature = model.temperature(temperature)
     encoding = model.encoding
     notes = []
-    found, facts = input_extraction(model, midi, None, "--bar", chords, track, notes)
+    found, facts = input_extraction(model, midi, bar, "--bar", chords, track, notes)
     rows = found.rows
     rebuilt = model.reconstruct_rows(rows, temperature, seed)
     starts, meter = window_starts(found), facts.meter
     first = model.output_names[0]
     qpm = qpm or facts.qpm  # the output plays at the input's tempo unless told
     out = output_folder(out)
-    result = {"input": str(midi), "windows": len(rows), "qpm": qpm or encoding.qpm, "temperature": temperature,
+    result = {"input": str(midi), "windows": len(rows), "bars": [int(b) for b in found.origins[:, 3]],
+              "qpm": qpm or encoding.qpm, "temperature": temperature,
               "model": model.name, "checkpoint": model.source,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
               "input_midi": write_file(out / "input.mid", midi_bytes(
@@ -250,7 +253,8 @@ def progression(model: TrainedModel, text: str | None, windows: int | None = Non
     else:
         per_bar = [classes[i % bars] for i in range(windows * per_window)]
     dtype = model.encoding.stream(CHORDS).dtype
-    return np.repeat(np.array(per_bar, dtype), model.cfg.steps_per_bar).reshape(windows, -1), bars
+    per_window = np.array(per_bar).reshape(windows, per_window)
+    return model.encoding.chords_for_bars(per_window).astype(dtype), bars
 
 
 def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, temperature: float,
@@ -264,21 +268,32 @@ def progression_melody(model: TrainedModel, conditions: np.ndarray, bars: int, t
 
 
 def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png: bool = True,
-           chords: str | None = None, wav: bool = True, qpm: float | None = None, program: int | None = None) -> dict:
+           chords: str | None = None, wav: bool = True, qpm: float | None = None, program: int | None = None,
+           bars: int | None = None) -> dict:
     """n samples, one MIDI file each; the piano roll shows the first few (its cost does not grow with n).
 
     With a chord model, each sample plays over the whole --chords progression: its windows are decoded from
-    one z, each over its own chords (the notebook's "same style over a chord progression")."""
+    one z, each over its own chords (the notebook's "same style over a chord progression"). With `bars`, each
+    sample is one z held over that many bars (the progression round and round under it: bar_paths.held_style)."""
     if n < 1:
         raise ConfigError(f"-n {n}: must be at least 1")
     check_temperature(temperature)
     model = TrainedModel.load(checkpoint, job="sample")
     encoding = model.encoding
-    conditions, bars = progression(model, chords)
+    conditions, progression_bars = progression(model, chords) if bars is None else (None, 0)
     out = output_folder(out)
     width = max(2, len(str(n - 1)))
     files, shown = [], []
-    if conditions is None:
+    if bars is not None:
+        generator = torch.Generator().manual_seed(seed)
+        for i in range(n):
+            piece = held_style(model, model.model.prior_z(1, generator).numpy()[0], bars, chords, temperature,
+                               generator)
+            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(piece, encoding=encoding, qpm=qpm,
+                                                                                     program=program)))
+            if len(shown) < 16:
+                shown.append(piece)
+    elif conditions is None:
         for start in range(0, n, 256):  # bounded memory for any n
             rows = model.sample_rows(min(256, n - start), temperature, seed + start)
             files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(rows.take(i), encoding=encoding,
@@ -288,13 +303,15 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
     else:
         generator = torch.Generator().manual_seed(seed)
         for i in range(n):
-            melody = progression_melody(model, conditions, bars, temperature, generator)
+            melody = progression_melody(model, conditions, progression_bars, temperature, generator)
             files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding, qpm=qpm,
                                                                                      program=program)))
             if len(shown) < 16:
                 shown.append(melody)
     result = {"files": files, "temperature": temperature, "seed": seed, "qpm": qpm or encoding.qpm, "model": model.name,
               "checkpoint": model.source}
+    if bars is not None:
+        result["bars"] = bars
     if chords:
         result["chords"] = chords
     if png:
@@ -304,7 +321,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
             encoding=encoding))
     if wav:  # the samples the picture shows, a bar of silence between them
         data, result["synth"] = wav_of(Rows.concat([s.joined() for s in shown]), encoding=encoding,
-                                       gap_steps=model.cfg.steps_per_bar, qpm=qpm, program=program)
+                                       gap_steps=encoding.sixteenths_per_bar, qpm=qpm, program=program)
         result["wav"] = write_file(out / "samples.wav", data)
     return result
 

@@ -157,6 +157,10 @@ def png_of(rows: list, titles: list[str] | None = None, title: str = "", *, enco
     for i, row in enumerate(rows):
         one = _played_rows(encoding, row, None if chords is None else chords[i])
         notes.append(encoding.to_notes(one.row(0)))
+    if encoding.instruments:  # several instruments: coloured by instrument, drums in lanes
+        from musicae.music.inference.render_multitrack import multitrack_roll_png
+
+        return multitrack_roll_png(notes, titles, title, steps_per_bar=encoding.sixteenths_per_bar)
     if encoding.lanes:  # drums: a grid of instruments, not a piano roll
-        return drum_grid_png(notes, encoding.lanes, titles, title, steps_per_bar=encoding.steps_per_bar)
-    return piano_roll_png(notes, titles, title, steps_per_bar=encoding.steps_per_bar)
+        return drum_grid_png(notes, encoding.lanes, titles, title, steps_per_bar=encoding.sixteenths_per_bar)
+    return piano_roll_png(notes, titles, title, steps_per_bar=encoding.sixteenths_per_bar)

@@ -29,6 +29,7 @@ JOB_MODELS = {
     "personalize": DEFAULT_MODEL,
     "humanize": "groovae_humanize",
     "drumify": "groovae_tap",
+    "measures": "multitrack_1bar",
 }
 """The default model of each command that takes --checkpoint (any other command: DEFAULT_MODEL)."""
 GROOVE_JOBS = {

@@ -17,7 +17,11 @@ from musicae.autoencoding.runs import load_resolved
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.conversions import NoWindows, windows_from_midi_file
 from musicae.music.inference.shipped import assets_dir, model_path, shipped_model_dir, shipped_names
-from musicae.music.models.sequence_vae import MODEL_KIND, SequenceVAE
+from musicae.music.models.multitrack_vae import MultitrackVAE
+from musicae.music.models.sequence_vae import SequenceVAE
+
+INFERENCE_KINDS = (SequenceVAE, MultitrackVAE)
+"""The models TrainedModel speaks for: both encode rows of their encoding and decode z back to rows."""
 
 __all__ = ["NoWindows", "TrainedModel", "melody_windows", "shipped_model_dir", "example_melodies"]
 
@@ -64,7 +68,10 @@ class TrainedModel:
         command `job`: see shipped.JOB_MODELS)."""
         folder = model_path(checkpoint, job)
         path = resolve_checkpoint(folder)
-        model, _ = load_resolved(path, device, expect=MODEL_KIND.name)
+        model, _ = load_resolved(path, device)
+        if not isinstance(model, INFERENCE_KINDS):
+            raise ValueError(f"{checkpoint or folder}: a {type(model).__name__}, not a model that encodes and decodes "
+                             f"music (a sequence VAE or a multitrack VAE)")
         shipped = folder.parent == assets_dir() and folder.name in shipped_names()
         return cls(model, str(path), device, name=folder.name if shipped else str(checkpoint or folder))
 

@@ -27,39 +27,18 @@ from musicae.autoencoding.runs import abandon_run, plan_run, train_run
 from musicae.autoencoding.trainer import TrainerConfig
 from musicae.music.data.prepare import load_streams
 from musicae.music.encodings.base import Rows
-from musicae.music.encodings.chords import NO_CHORD
-from musicae.music.encodings.multitrack import FINE, token_times
 from musicae.music.encodings.multitrack_events import MAX_TRACKS, STEPS_PER_BAR, tokens_to_notes
-from musicae.music.models.training import stream_data
 from musicae.music.models.multitrack_vae import (
-    CHORD_STEPS,
     MODEL_KIND,
     MULTITRACK_CONFIGS,
     MultitrackVAE,
     MultitrackVAEConfig,
     track_mask,
 )
+from musicae.music.models.training import stream_data
 
 TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
 ONSET_TOLERANCE = STEPS_PER_BAR // 32  # a 32nd note, in event steps
-
-
-def chord_grid(tokens: np.ndarray, chords: np.ndarray) -> np.ndarray:
-    """(N, K, L) tokens and their chords -> (N, 16) the chord of each sixteenth: of the last token read at or
-    before it (the first one read after it when none was), "no chord" in a bar without any."""
-    grids = np.full((len(tokens), CHORD_STEPS), NO_CHORD, np.int64)
-    times = token_times(tokens)
-    for n in range(len(tokens)):
-        valid = chords[n] != NO_CHORD
-        if not valid.any():
-            continue
-        when, which = times[n][valid], chords[n][valid]
-        order = np.argsort(when, kind="stable")
-        when, which = when[order], which[order]
-        for step in range(CHORD_STEPS):
-            before = np.searchsorted(when, step * FINE, side="right") - 1
-            grids[n, step] = which[max(before, 0)]
-    return grids
 
 
 def family(note) -> int:
@@ -102,15 +81,14 @@ def evaluate_multitrack(model: MultitrackVAE, rows: Rows, batch_size: int = 128,
         part = rows.take(slice(start, start + batch_size))
         batch = Batch({n: torch.as_tensor(np.asarray(v).astype(np.int64)).to(device) for n, v in part.items()})
         tokens = batch["tracks"]
-        grid = None
-        if model.conditioned:
-            grid = torch.as_tensor(chord_grid(np.asarray(part["tracks"]), np.asarray(part["chords"]))).to(device)
+        grid = batch["chords"][:, 0] if model.conditioned else None  # (B, 16)
         posterior = model.encode(batch)
         z = posterior.rsample(generator=generator)
         logits = model.teacher_forced(z, batch)
         mask = track_mask(tokens)
-        sampled = model.decode(z, sampled_temperature, generator, grid)
-        free = model.decode(posterior.mode(), 0.0, None, grid)
+        controls = None if grid is None else {"chords": grid}
+        sampled = model.decode(z, sampled_temperature, controls, generator)["tracks"]
+        free = model.decode(posterior.mode(), 0.0, controls)["tracks"]
         for key, guess in (("teacher_forced", logits.argmax(-1)), ("sampled", sampled), ("free_running", free)):
             hits[key] += float(((guess == tokens) & mask).sum())
         scored += float(mask.sum())

@@ -104,8 +104,12 @@ class MultitrackVAEConfig(CheckedConfig):
         return get_encoding(self.encoding)
 
     @property
+    def steps_per_bar(self) -> int:
+        """Lines of a bar in the encoding's rows: one per track."""
+        return MAX_TRACKS
+
+    @property
     def steps(self) -> int:
-        """Rows of a bar: one per track."""
         return self.bars * MAX_TRACKS
 
 
@@ -153,6 +157,16 @@ def length_buckets(lengths: torch.Tensor) -> list[tuple[torch.Tensor, int]]:
     return groups
 
 
+def token_chords(tokens: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """(B, K, L) tokens, (B, K, 16) chords per sixteenth -> (B, K, L) the chord sounding when each token is
+    read; "no chord" for the program token."""
+    shifts = torch.where((tokens >= SHIFT) & (tokens < VELOCITY), tokens - SHIFT + 1, 0)
+    times = (torch.cumsum(shifts, dim=-1) - shifts).clamp(0, STEPS_PER_BAR - 1)
+    chords = grid.gather(-1, times * CHORD_STEPS // STEPS_PER_BAR)
+    chords[..., 0] = NO_CHORD
+    return chords
+
+
 def chords_at(grid: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
     """(R, 16) chords per sixteenth, (R,) bar times in event steps -> (R,) the chord sounding then."""
     index = (times.clamp(0, STEPS_PER_BAR - 1) * CHORD_STEPS) // STEPS_PER_BAR
@@ -180,7 +194,8 @@ class MultitrackVAE(nn.Module):
 
     # -- inputs
     def _streams(self, batch) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(tokens (B, K, L), chords (B, K, L) or None) of a Batch, a dict or bare tokens."""
+        """(tokens (B, K, L), each token's chord (B, K, L) or None) of a Batch, a dict or bare tokens; the
+        batch's chords are per sixteenth of the bar, (B, K, 16), the same on each track's line."""
         if isinstance(batch, (tuple, list)):  # TensorData gives a tuple
             batch = batch[0]
         if torch.is_tensor(batch):
@@ -190,7 +205,7 @@ class MultitrackVAE(nn.Module):
             return tokens, None
         if "chords" not in batch:
             raise ValueError(f"model {self.cfg.name} reads chords: give the chords of the bar")
-        return tokens, batch["chords"].long()
+        return tokens, token_chords(tokens, batch["chords"].long())
 
     def _inputs(self, tokens: torch.Tensor, chords: torch.Tensor | None) -> torch.Tensor:
         x = self.embed(tokens)
@@ -283,13 +298,19 @@ class MultitrackVAE(nn.Module):
         return torch.randn(n, self.cfg.z_dim, generator=generator)
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, temperature: float = 0.2, generator: torch.Generator | None = None,
-               chords: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, Z) -> (B, K, L) tokens, every track drawn step by step at `temperature` (0: greedy). A track's
-        first token is a program, drums or END, and everything after its END is END. A chord model reads
-        `chords`, (B, 16) chord classes per sixteenth of the bar, in time with the events it writes."""
+    def decode(self, z: torch.Tensor, temperature: float = 0.0, controls: dict | None = None,
+               generator: torch.Generator | None = None, fixed: dict | None = None) -> dict[str, torch.Tensor]:
+        """(B, Z) -> {"tracks": (B, K, L) tokens}, every track drawn step by step at `temperature` (0: greedy):
+        a track's first token is a program, drums or END, and everything after its END is END. A chord model
+        reads `controls["chords"]`, (B, K, 16) chord classes per sixteenth of the bar (or (B, 16)), in time with
+        the events it writes. The sequence VAE's signature (`fixed` streams: this model has nothing to fix)."""
+        if fixed:
+            raise ValueError(f"model {self.cfg.name} decodes its tracks whole; nothing can be fixed")
+        chords = (controls or {}).get("chords")
         if self.conditioned and chords is None:
             raise ValueError(f"model {self.cfg.name} reads chords: give the chords of the bar")
+        if chords is not None and chords.dim() == 3:
+            chords = chords[:, 0]
         embeddings = self.track_embeddings(z)
         rows = embeddings.shape[0] * MAX_TRACKS
         cond = embeddings.reshape(rows, 1, -1)
@@ -322,7 +343,7 @@ class MultitrackVAE(nn.Module):
             is_shift = (chosen >= SHIFT) & (chosen < VELOCITY)
             now = torch.where(is_shift & (position > 0), now + chosen - SHIFT + 1, now)
             previous = chosen.unsqueeze(1)
-        return tokens.reshape(-1, MAX_TRACKS, TRACK_TOKENS)
+        return {"tracks": tokens.reshape(-1, MAX_TRACKS, TRACK_TOKENS)}
 
 
 MODEL_KIND = register_model_kind("multitrack_vae", MultitrackVAEConfig, MultitrackVAE)
