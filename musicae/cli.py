@@ -211,7 +211,7 @@ def cmd_evaluate(args) -> int:
     from musicae.autoencoding.device import resolve_device
     from musicae.music.data.prepare import load_streams
     from musicae.music.inference.trained_model import TrainedModel
-    from musicae.music.models.evaluation import evaluate_rows
+    from musicae.music.models.evaluation import evaluate_model
 
     model = TrainedModel.load(args.checkpoint, device=str(resolve_device(args.device)))
     rows = load_streams(Path(args.data), args.split, model.encoding)
@@ -223,8 +223,8 @@ def cmd_evaluate(args) -> int:
                          f"{model.cfg.steps} ({model.cfg.bars} bars); prepare with --bars {model.cfg.bars}")
     if args.limit:
         rows = rows.take(limited_subset(len(rows), args.limit, args.seed))
-    print_json(evaluate_rows(model.model, rows, batch_size=args.batch_size, seed=args.seed,
-                             sampled_temperature=args.temperature, progress=not args.no_progress))
+    print_json(evaluate_model(model.model, rows, batch_size=args.batch_size, seed=args.seed,
+                              sampled_temperature=args.temperature, progress=not args.no_progress))
     return 0
 
 

@@ -28,10 +28,12 @@ import torch
 from musicae.autoencoding.checkpoint import load_config, resolve_checkpoint, save_model
 from musicae.autoencoding.cli import OneLineParser, run_main
 from musicae.autoencoding.runs import load_resolved
+from musicae.cli import limited_subset
 from musicae.music.data.prepare import load_streams
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent.moves import VECTORS_FILE, attribute_vectors
-from musicae.music.models.evaluation import evaluate_rows
+from musicae.music.models.evaluation import evaluate_model
+from musicae.music.models.sequence_vae import SequenceVAE
 
 TOLERANCE = 0.001
 COMPARED = ("teacher_forced_accuracy", "sampled_accuracy", "free_running_accuracy")
@@ -45,9 +47,17 @@ class _Weights:  # save_model wants something with state_dict()
         return self.tensors
 
 
+MULTITRACK_HELDOUT_BARS = 1000
+"""A multitrack model is measured on this many held-out bars (a fixed sample; `musicae evaluate --limit`)."""
+
+
 def figures(model, heldout: Path) -> dict:
-    """`musicae evaluate`'s figures on the held-out rows (every stream of the model's encoding)."""
-    return evaluate_rows(model, load_streams(heldout, "valid", model.encoding), progress=True)
+    """`musicae evaluate`'s figures on the held-out rows (every stream of the model's encoding); a multitrack
+    model's on a fixed sample of MULTITRACK_HELDOUT_BARS of them (its decoding runs track by track)."""
+    rows = load_streams(heldout, "valid", model.encoding)
+    if not isinstance(model, SequenceVAE):
+        rows = rows.take(limited_subset(len(rows), MULTITRACK_HELDOUT_BARS))
+    return evaluate_model(model, rows, progress=True)
 
 
 def vectors_json(model, data: Path, limit: int = 20000, seed: int = 0) -> str:
@@ -81,8 +91,9 @@ def export(source: Path, dest: Path, fp16: bool = False, heldout: Path | None = 
         extra[VECTORS_FILE] = (checkpoint / VECTORS_FILE).read_text()
     stored = weights
     if heldout is not None:
+        limit = "" if isinstance(model, SequenceVAE) else f" --limit {MULTITRACK_HELDOUT_BARS}"
         card["figures"] = {**figures(model, heldout), "data": str(heldout), "split": "valid", "device": device,
-                           "command": f"musicae evaluate --checkpoint {dest.name} --data {heldout}"}
+                           "command": f"musicae evaluate --checkpoint {dest.name} --data {heldout}{limit}"}
     if fp16:
         half = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
         if heldout is not None:

@@ -203,3 +203,36 @@ def test_encode_keeps_one_row_per_measure(runs, inputs, tmp_path, capsys):
     sources = json.loads((tmp_path / "z.json").read_text())["windows"]
     assert len(z) == len(sources) and {s["source"].rsplit("/", 1)[-1] for s in sources} == {"groove.mid",
                                                                                            "bach_bwv7.7.mid"}
+
+
+def test_the_studio_panel_lists_measures_reconstructs_one_and_walks_between_two(runs):
+    import base64
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from musicae.studio.server import create_app
+
+    client = TestClient(base_url="http://127.0.0.1", app=create_app(checkpoint=str(runs["multitrack_chords"])))
+    model = client.get("/api/models").json()[0]
+    assert model["instruments"] and model["chords"]
+    examples = client.get("/api/multitrack/examples").json()
+    chorale = next(name for name in examples if name.startswith("chorale"))
+    listed = client.post("/api/multitrack", data={"action": "measures", "example_a": chorale}).json()
+    assert listed["measures"][:3] == [0, 1, 2] and len(listed["measures"]) >= 8
+    rebuilt = client.post("/api/multitrack", data={"action": "reconstruct", "example_a": chorale,
+                                                   "measure_a": "3"}).json()
+    original = pretty_midi.PrettyMIDI(io.BytesIO(base64.b64decode(rebuilt["pieces"][0]["midi"])))
+    assert {i.program for i in original.instruments} == {40, 41, 42, 43}  # the chorale's strings
+    assert all(base64.b64decode(p["wav"])[:4] == b"RIFF" and base64.b64decode(p["png"])[:4] == b"\x89PNG"
+               for p in rebuilt["pieces"])
+    walked = client.post("/api/multitrack", data={"action": "interpolate", "example_a": chorale, "measure_a": "1",
+                                                  "measure_b": "5", "bars": "4"}).json()
+    assert walked["pieces"][0]["title"] == "measure 1 to measure 5, 4 bars"
+    styles = client.post("/api/multitrack", data={"action": "morph", "bars": "6", "chords": "Dm F Am G"}).json()
+    assert "Dm F Am G" in styles["pieces"][0]["title"]
+    for form, words in (({"action": "explode"}, "action must be"), ({"action": "style", "bars": "500"}, "bars"),
+                        ({"action": "reconstruct", "example_a": chorale, "measure_a": "999"}, "no measure 999"),
+                        ({"action": "style", "chords": "H7"}, "chord")):
+        response = client.post("/api/multitrack", data=form)
+        assert response.status_code == 400 and words in response.json()["error"], (form, response.json())

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from musicae.studio.multitrack_panel import multitrack, multitrack_examples
 from musicae.studio.service import Studio, StudioError, static_dir, transform_melody
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -230,6 +231,23 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
         return await run(request, transform_melody, studio, data, name or "A", example_a, amounts, model)
+
+    @app.post("/api/multitrack")
+    async def multitrack_panel(request: Request, action: str = Form(...), a: UploadFile | None = File(None),
+                               example_a: str | None = Form(None), model: str | None = Form(None),
+                               bars: int = Form(4), temperature: float = Form(0.2), seed: int = Form(0),
+                               chords: str | None = Form(None), measure_a: int | None = Form(None),
+                               measure_b: int | None = Form(None), n: int = Form(4)):
+        try:
+            data, name = await read(a)
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=413)
+        return await run(request, multitrack, studio, action, model, data, name or "upload", example_a, bars,
+                         temperature, seed, chords or None, measure_a, measure_b, n)
+
+    @app.get("/api/multitrack/examples")
+    async def multitrack_example_names():
+        return await run_light(lambda: sorted(multitrack_examples(studio)))
 
     @app.exception_handler(RequestValidationError)
     async def bad_form(request: Request, exc: RequestValidationError):

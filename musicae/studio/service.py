@@ -104,6 +104,7 @@ def abc_to_midi(data: bytes, name: str) -> bytes:
 def kind_json(encoding) -> dict:
     """What the page needs to know of a model's music: chords to type, drum lanes to draw, a GrooVAE job."""
     return {"chords": "chords" in [s.name for s in encoding.controls], "drums": bool(encoding.lanes),
+            "instruments": bool(encoding.instruments),
             "lanes": [[name, pitches[0]] for name, pitches in encoding.lanes], "job": job_of(encoding)}
 
 
@@ -121,6 +122,8 @@ class Studio:
         self._models: dict[str, TrainedModel] = {}
         self._lock = threading.Lock()
         self._examples: dict[str, bytes] | None = None
+        self.multitrack_examples: dict[str, bytes] | None = None
+        """The multitrack panel's examples, made on first use (multitrack_panel.multitrack_examples)."""
 
     # --- models ---
     def model_names(self) -> list[str]:

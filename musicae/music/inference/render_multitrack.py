@@ -8,7 +8,6 @@ from musicae.music.encodings.base import Note
 from musicae.music.encodings.drums import DRUM_CLASSES, PITCH_TO_CLASS
 from musicae.music.inference.render import _first_rows, _first_steps, _pitch_ticks, _png
 
-
 LANE = 2
 """Height of a drum lane, in pitch rows."""
 

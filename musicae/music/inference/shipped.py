@@ -98,7 +98,7 @@ def model_card(name: str) -> dict:
         "default_for": jobs_of(name),
         "config": config.get("name"),
         "bars": config.get("bars"),
-        "decoder": config.get("decoder"),
+        "decoder": config.get("decoder") or record.get("kind"),
         "encoding": config.get("encoding", DEFAULT_ENCODING),
         "z_dim": config.get("z_dim"),
         "parameters": card.get("parameters"),

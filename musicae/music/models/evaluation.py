@@ -108,3 +108,14 @@ def evaluate_windows(model: SequenceVAE, windows, batch_size: int = 256, seed: i
     rows = model.encoding.rows(windows, conditions)
     decoder = None if decoder_conditions is None else model.encoding.control_rows(decoder_conditions)
     return evaluate_rows(model, rows, batch_size, seed, sampled_temperature, progress, decoder)
+
+
+def evaluate_model(model, rows: Rows, batch_size: int = 256, seed: int = 0, sampled_temperature: float = 1.0,
+                   progress: bool = False) -> dict:
+    """`musicae evaluate`'s figures for any model TrainedModel speaks for: `evaluate_rows` for a sequence VAE,
+    the multitrack figures (multitrack_training.evaluate_multitrack) for a multitrack VAE."""
+    if isinstance(model, SequenceVAE):
+        return evaluate_rows(model, rows, batch_size, seed, sampled_temperature, progress)
+    from musicae.music.models.multitrack_training import evaluate_multitrack
+
+    return evaluate_multitrack(model, rows, min(batch_size, 128), seed, sampled_temperature)

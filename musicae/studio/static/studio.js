@@ -320,6 +320,78 @@ async function groove() {
   } catch (err) { showError(err.message); }
 }
 
+// --- multitrack: the server renders each piece (picture, WAV through a GM SoundFont, MIDI) ---
+function multitrackForm(action) {
+  const form = new FormData();
+  form.append("action", action);
+  form.append("model", currentModel.name);
+  for (const [field, id] of [["bars", "mt-bars"], ["temperature", "mt-temperature"], ["seed", "mt-seed"]]) {
+    form.append(field, $(id).value);
+  }
+  if (currentModel.chords) form.append("chords", $("mt-chords").value);
+  if ($("mt-file").files[0]) form.append("a", $("mt-file").files[0]);
+  else form.append("example_a", $("mt-example").value);
+  if ($("mt-measure-a").value !== "") form.append("measure_a", $("mt-measure-a").value);
+  if ($("mt-measure-b").value !== "") form.append("measure_b", $("mt-measure-b").value);
+  return form;
+}
+
+function showPieces(pieces) {
+  const box = $("mt-results");
+  box.innerHTML = "";
+  for (const piece of pieces) {
+    const figure = document.createElement("figure");
+    const image = new Image();
+    image.src = `data:image/png;base64,${piece.png}`;
+    image.alt = `${piece.title}: the instruments' notes, drums in lanes`;
+    image.style.maxWidth = "100%";
+    const caption = document.createElement("figcaption");
+    caption.textContent = piece.title;
+    const sound = document.createElement("audio");
+    sound.controls = true; sound.loop = false;
+    sound.src = `data:audio/wav;base64,${piece.wav}`;
+    sound.setAttribute("aria-label", `play ${piece.title}`);
+    const link = document.createElement("a");
+    link.href = midiUrl(piece.midi); link.download = "multitrack.mid"; link.textContent = "MIDI";
+    figure.append(caption, image, sound, link);
+    box.append(figure);
+  }
+}
+
+async function multitrackAction(action) {
+  $("mt-status").textContent = "working...";
+  try {
+    const result = await api("/api/multitrack", multitrackForm(action));
+    if (action === "measures") {
+      for (const id of ["mt-measure-a", "mt-measure-b"]) {
+        $(id).innerHTML = "";
+        for (const bar of result.measures) $(id).add(new Option(`bar ${bar}`, bar));
+      }
+      $("mt-measure-b").selectedIndex = Math.min(1, result.measures.length - 1);
+      $("mt-results").innerHTML = "";
+      $("mt-status").textContent = `Parsed ${result.measures.length} measures of ${result.input}`;
+      return;
+    }
+    showPieces(result.pieces);
+    $("mt-status").textContent = "";
+  } catch (err) {
+    $("mt-results").innerHTML = "";  // no stale pieces under a new error
+    $("mt-status").textContent = err.message;
+  }
+}
+
+async function configureMultitrack() {
+  const on = Boolean(currentModel && currentModel.instruments);
+  $("multitrack-panel").hidden = !on;
+  $("interpolate-panel").hidden = on;  // a multitrack model's interpolation and samples are in its own panel
+  $("sample-panel").hidden = on;
+  $("mt-chords-label").hidden = !(on && currentModel.chords);
+  $("mt-results").innerHTML = ""; $("mt-status").textContent = "";
+  if (on && !$("mt-example").options.length) {
+    for (const name of await api("/api/multitrack/examples")) $("mt-example").add(new Option(name, name));
+  }
+}
+
 async function configure(models) {
   // the examples, panels and pictures that fit the picked model: beats for drum models, melodies otherwise
   currentModel = models.find((m) => m.name === $("model").value) || models[0];
@@ -337,6 +409,7 @@ async function configure(models) {
   $("interpolate-title").textContent = drums ? "Interpolate between two beats" : "Interpolate between two melodies";
   $("model-info").textContent = `${models.length} model(s), ${examples.length} examples`;
   showAttributes(models);
+  await configureMultitrack();
 }
 
 function ready(yes) {
@@ -351,6 +424,12 @@ async function start() {
   $("similar").addEventListener("click", similarToA);
   $("sample").addEventListener("click", sample);
   $("transform").addEventListener("click", transformA);
+  for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
+    $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
+  }
+  for (const id of ["mt-file", "mt-example"]) {  // another input: its measures must be listed again
+    $(id).addEventListener("change", () => { $("mt-measure-a").innerHTML = ""; $("mt-measure-b").innerHTML = ""; });
+  }
   $("temperature").addEventListener("input", () => { $("temperature-value").textContent = $("temperature").value; });
   try {
     const models = await api("/api/models");
