@@ -115,7 +115,7 @@ MODEL_FLAGS = frozenset({
     "encoding", "bars", "decoder", "encoder", "conductor_span", "segment_dim", "embed_dim", "encoder_hidden",
     "encoder_layers", "decoder_hidden", "decoder_layers", "conductor_hidden", "conductor_layers", "z_dim", "max_beta",
     "beta_rate", "free_bits", "sampling_rate", "sampling_mode", "transpose", "encoder_transpose", "batch_size", "lr",
-    "lr_decay", "lr_min", "grad_clip", "chord_dim", "track_hidden", "bar_hidden"})
+    "lr_decay", "lr_min", "grad_clip", "chord_dim", "track_hidden", "bar_hidden", "split_decoders"})
 """The model-config flags of `train` (both kinds' fields but the name and a personal model's prior)."""
 
 

@@ -48,6 +48,9 @@ class SequenceVAEConfig(CheckedConfig):
     """Hierarchical decoder only: conductor LSTM hidden size (0: the decoder's)."""
     conductor_layers: int = 2
     """Hierarchical decoder only: conductor LSTM layers."""
+    split_decoders: bool = False
+    """Hierarchical decoder only: one decoder per output stream under the conductor, each reading its own
+    stream (MusicVAE's trio: melody, bass and drums); off: one decoder writes every stream."""
     z_dim: int = 128
     """Latent size."""
     max_beta: float = 0.2
@@ -99,6 +102,8 @@ class SequenceVAEConfig(CheckedConfig):
                 "a hierarchical encoder needs segment codes of size 1 or more")
         require(not self.encoder_transpose or self.has_controls, "encoder_transpose", self.encoder_transpose,
                 "needs an encoding with conditions (the decoder could not know the key)")
+        require(not self.split_decoders or self.decoder == "hierarchical", "split_decoders", self.split_decoders,
+                "needs --decoder hierarchical (the decoders run under its conductor)")
         require(self.encoder_transpose <= 5, "encoder_transpose", self.encoder_transpose,
                 "must be at most 5: a larger shift makes the octave ambiguous")
 
@@ -215,6 +220,23 @@ for _reads in ("humanize", "tap"):
                           decoder_hidden=256, z_dim=256, free_bits=48, max_beta=0.2, beta_rate=0.9995,
                           sampling_rate=0, transpose=0),
     )
+# MusicVAE's hierdec-trio_16bar (encoder BiLSTM 2x2048, conductor 2x1024, a 2x1024 decoder for each of melody,
+# bass and drums under it, z 512, free bits 256, beta 0.2), for a GPU; and at this CPU's size. No trio model
+# ships: no trio collection that may be shipped is reachable here (train on your own: prepare --encoding trio).
+_TRIO = dict(encoding="trio", bars=16, decoder="hierarchical", encoder="flat", split_decoders=True, embed_dim=0,
+             max_beta=0.2, free_bits=256, transpose=3, sampling_rate=0.0)
+SEQUENCE_CONFIGS.register(
+    "trio_16bar_med",
+    SequenceVAEConfig(name="trio_16bar_med", encoder_hidden=2048, encoder_layers=2, conductor_hidden=1024,
+                      conductor_layers=2, decoder_hidden=1024, decoder_layers=2, z_dim=512, batch_size=256,
+                      beta_rate=0.99999, lr_decay=0.9999, **_TRIO),
+)
+SEQUENCE_CONFIGS.register(
+    "trio_16bar_cpu",
+    SequenceVAEConfig(name="trio_16bar_cpu", encoder_hidden=256, conductor_hidden=256, conductor_layers=2,
+                      decoder_hidden=256, decoder_layers=2, z_dim=256, batch_size=32, beta_rate=0.9995,
+                      lr_decay=0.9998, **_TRIO),
+)
 # Tiny configs for tests.
 SEQUENCE_CONFIGS.register(
     "mel_2bar_tiny",
@@ -240,6 +262,8 @@ SEQUENCE_CONFIGS.register(
 for _reads in ("humanize", "tap"):
     SEQUENCE_CONFIGS.register(f"groovae_2bar_{_reads}_tiny", replace(
         SEQUENCE_CONFIGS["mel_2bar_tiny"], name=f"groovae_2bar_{_reads}_tiny", encoding=f"groove_{_reads}"))
+SEQUENCE_CONFIGS.register("trio_16bar_tiny", replace(
+    SEQUENCE_CONFIGS["mel_16bar_tiny"], name="trio_16bar_tiny", encoding="trio", split_decoders=True))
 MELODY_CONFIGS = SEQUENCE_CONFIGS  # round 1's name
 
 

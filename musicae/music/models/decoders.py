@@ -79,14 +79,15 @@ class ConditionedLSTM(nn.Module):
     """An LSTM stack conditioned on a vector: initial states = tanh(dense(cond)), cond fed at every step; one
     output head per output stream."""
 
-    def __init__(self, cond_dim: int, cfg: SequenceVAEConfig):
+    def __init__(self, cond_dim: int, cfg: SequenceVAEConfig, outputs=None):
         super().__init__()
         spec = cfg.encoding_spec
+        outputs = spec.outputs if outputs is None else outputs
         self.layers, self.hidden = cfg.decoder_layers, cfg.decoder_hidden
-        self.inputs = StepInputs(spec.outputs + spec.controls, cfg.embed_dim)
+        self.inputs = StepInputs(outputs + spec.controls, cfg.embed_dim)
         self.init = nn.Linear(cond_dim, 2 * self.layers * self.hidden)
         self.lstm = nn.LSTM(self.inputs.dim + cond_dim, self.hidden, self.layers, batch_first=True)
-        self.out = output_heads(spec.outputs, self.hidden)
+        self.out = output_heads(outputs, self.hidden)
 
     def initial_state(self, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         states = torch.tanh(self.init(cond)).view(cond.shape[0], 2, self.layers, self.hidden)
@@ -136,6 +137,33 @@ class ConditionedLSTM(nn.Module):
                 state)
 
 
+class SplitConditionedLSTM(ConditionedLSTM):
+    """One ConditionedLSTM per output stream, each reading only its own previous steps and the controls
+    (MusicVAE's trio: the melody, bass and drum decoders run side by side under one conductor). It steps and
+    loops as one ConditionedLSTM does; its state is one state per stream."""
+
+    def __init__(self, cond_dim: int, cfg: SequenceVAEConfig):
+        nn.Module.__init__(self)
+        self.cores = nn.ModuleDict({s.name: ConditionedLSTM(cond_dim, cfg, [s]) for s in cfg.encoding_spec.outputs})
+
+    @property
+    def out(self) -> dict[str, nn.Module]:  # the heads, owned by the cores
+        return {name: core.out[name] for name, core in self.cores.items()}
+
+    def initial_state(self, cond: torch.Tensor) -> dict:
+        return {name: core.initial_state(cond) for name, core in self.cores.items()}
+
+    def forward(self, cond: torch.Tensor, previous: Streams, controls: Streams, state=None):
+        params, states = {}, {}
+        for name, core in self.cores.items():
+            out, states[name] = core(cond, {name: previous[name]}, controls, None if state is None else state[name])
+            params.update(out)
+        return params, states
+
+    def start(self, batch: int, device) -> Streams:
+        return {name: head.start(batch, device) for name, head in self.out.items()}
+
+
 DECODERS = Registry("decoder")
 
 
@@ -179,7 +207,7 @@ class HierarchicalDecoder(nn.Module):
         self.conductor_init = nn.Linear(cfg.z_dim, 2 * cfg.conductor_layers * hidden)
         self.conductor = nn.LSTM(cfg.z_dim, hidden, cfg.conductor_layers, batch_first=True)
         self.to_code = nn.Linear(hidden, cfg.segment_dim) if cfg.segment_dim else None
-        self.bar = ConditionedLSTM(cfg.segment_dim or hidden, cfg)
+        self.bar = (SplitConditionedLSTM if cfg.split_decoders else ConditionedLSTM)(cfg.segment_dim or hidden, cfg)
 
     @property
     def step_lstm(self) -> ConditionedLSTM:
