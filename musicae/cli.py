@@ -122,7 +122,7 @@ MODEL_FLAGS = frozenset({
 def cmd_train(args) -> int:
     from musicae.autoencoding.distributed import is_main
     from musicae.music.models.configs import SequenceVAEConfig
-    from musicae.music.models.multitrack_vae import MULTITRACK_CONFIGS, MultitrackVAEConfig
+    from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
     from musicae.music.models.training import train_sequence_vae
 
     out = output_of(args, command_model(args.command))
@@ -168,7 +168,7 @@ def stored_kind(run_dir: Path) -> str | None:
 def add_train(sub) -> None:
     from musicae.autoencoding.config import add_dataclass_arguments
     from musicae.music.models.configs import DEFAULT_CONFIG, SEQUENCE_CONFIGS, SequenceVAEConfig
-    from musicae.music.models.multitrack_vae import MULTITRACK_CONFIGS, MultitrackVAEConfig
+    from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
 
     p = sub.add_parser("train", help="train a sequence VAE on prepared windows",
                        description="Train a sequence VAE. Model defaults come from --config (default "

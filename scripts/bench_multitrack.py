@@ -36,8 +36,9 @@ from musicae.music.data.prepare import load_streams  # noqa: E402
 from musicae.music.encodings import multitrack_events as mt  # noqa: E402
 from musicae.music.encodings.chords import chord_pitches  # noqa: E402
 from musicae.music.inference.trained_model import TrainedModel  # noqa: E402
+from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS  # noqa: E402
 from musicae.music.models.multitrack_training import evaluate_multitrack, family  # noqa: E402
-from musicae.music.models.multitrack_vae import MULTITRACK_CONFIGS, MultitrackVAE  # noqa: E402
+from musicae.music.models.multitrack_vae import MultitrackVAE  # noqa: E402
 
 
 def held_out(data: Path, bars: int, seed: int = 0):

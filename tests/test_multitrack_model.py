@@ -7,12 +7,8 @@ import torch
 from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig
 from musicae.music.encodings import multitrack_events as mt
 from musicae.music.encodings.multitrack_extraction import midi_measures
-from musicae.music.models.multitrack_vae import (
-    MULTITRACK_CONFIGS,
-    MultitrackVAE,
-    MultitrackVAEConfig,
-    track_mask,
-)
+from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
+from musicae.music.models.multitrack_vae import MultitrackVAE, track_mask
 
 
 @pytest.fixture(scope="module")

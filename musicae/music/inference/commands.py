@@ -239,7 +239,7 @@ def progression(model: TrainedModel, text: str | None, windows: int | None = Non
     if CHORDS not in model.control_names:
         if text:
             raise ConfigError(f"--chords: {model.cfg.name} is not chord-conditioned (use a chord model such as "
-                              f"mel_2bar_chords)")
+                              f"mel_2bar_chords or multitrack_1bar_chords)")
         return None, 0
     if not text:
         raise ConfigError(f"--chords: {model.cfg.name} is chord-conditioned; give a progression, e.g. --chords \"C G Am F\"")

@@ -28,13 +28,8 @@ from musicae.autoencoding.trainer import TrainerConfig
 from musicae.music.data.prepare import load_streams
 from musicae.music.encodings.base import Rows
 from musicae.music.encodings.multitrack_events import MAX_TRACKS, STEPS_PER_BAR, tokens_to_notes
-from musicae.music.models.multitrack_vae import (
-    MODEL_KIND,
-    MULTITRACK_CONFIGS,
-    MultitrackVAE,
-    MultitrackVAEConfig,
-    track_mask,
-)
+from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
+from musicae.music.models.multitrack_vae import MODEL_KIND, MultitrackVAE, track_mask
 from musicae.music.models.training import stream_data
 
 TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
