@@ -236,3 +236,51 @@ def test_the_studio_panel_lists_measures_reconstructs_one_and_walks_between_two(
                         ({"action": "style", "chords": "H7"}, "chord")):
         response = client.post("/api/multitrack", data=form)
         assert response.status_code == 400 and words in response.json()["error"], (form, response.json())
+
+
+def test_the_page_runs_the_notebooks_panel_in_chromium(runs, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from musicae.studio.server import create_app
+    from tests.test_studio import chromium, serving
+
+    with serving(create_app(checkpoint=str(runs["multitrack_chords"]))) as url:
+        driver = chromium()
+        try:
+            driver.get(url + "/")
+            wait = WebDriverWait(driver, 60)
+            panel = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="multitrack-panel"]'))
+            wait.until(lambda d: panel.is_displayed() and len(Select(d.find_element(
+                By.CSS_SELECTOR, '[data-testid="mt-example"]')).options) > 1)
+            assert not driver.find_element(By.ID, "interpolate-panel").is_displayed()  # the melody panels step aside
+            assert driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-chords"]').is_displayed()
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-morph"]').click()
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="mt-results"] figure')) == 1)
+            caption = driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-results"] figcaption').text
+            assert "from one style to another, 4 bars over C Caug Am E" == caption
+            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-example"]')).select_by_visible_text(
+                "chorale: BWV 66.6 (strings)")
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-measures"]').click()
+            wait.until(lambda d: "Parsed" in d.find_element(By.CSS_SELECTOR, '[data-testid="mt-status"]').text)
+            measures = Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-measure-a"]')).options
+            assert [o.text for o in measures[:3]] == ["bar 0", "bar 1", "bar 2"]
+            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-measure-a"]')).select_by_index(2)
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-reconstruct"]').click()
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="mt-results"] audio')) == 2)
+            titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, '[data-testid="mt-results"] figcaption')]
+            assert titles == ["measure 2 (input)", "measure 2, reconstructed"]
+            sound = driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-results"] audio')
+            duration = driver.execute_async_script(
+                "const a = arguments[0], done = arguments[1]; if (a.readyState >= 1) done(a.duration); "
+                "else a.addEventListener('loadedmetadata', () => done(a.duration));", sound)
+            assert 2 <= duration < 8  # one bar at 120 qpm, and the release of its last notes
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-chords"]').clear()
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-chords"]').send_keys("C Xyz")
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-style"]').click()
+            wait.until(lambda d: "chord" in d.find_element(By.CSS_SELECTOR, '[data-testid="mt-status"]').text.lower())
+            assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="mt-results"] figure')  # none left stale
+            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
+            assert not severe, severe  # no script error (the refused chord's 400 is the network's line)
+        finally:
+            driver.quit()
