@@ -109,3 +109,44 @@ def test_mutated_drum_files_give_drum_and_groove_rows_or_a_reason():
             assert found.reason, found
             outcomes["no_row"] += 1
     assert all(outcomes.values()), outcomes
+
+
+def test_mutated_multi_instrument_files_give_multitrack_and_trio_rows_or_a_reason(chorales, tmp_path):
+    """The multitrack, multitrack_chords and trio encodings on mutated multi-instrument files (two Bach chorales
+    on four instruments, a band of melody, bass and drums): rows in range whose every bar reads back as notes,
+    or a reason; never an exception."""
+    from musicae.music.encodings import get_encoding
+    from musicae.music.encodings.base import ExtractOptions as Options
+    from musicae.music.encodings.multitrack_events import tokens_to_notes
+
+    seeds = []
+    for name, midi in chorales.items():
+        path = tmp_path / f"{name.replace('/', '_')}.mid"
+        midi.write(str(path))
+        seeds.append(path.read_bytes())
+    band = [[(72 + i % 5, i, i + 1) for i in range(32)], [(36 + i % 3, 2 * i, 2 * i + 2) for i in range(16)],
+            [(36 if i % 4 == 0 else 42, i, i + 1) for i in range(32)]]
+    seeds.append(notes_file(band, drums=(2,)))
+    rng = random.Random(20261207)
+    outcomes = {"rows": 0, "no_row": 0, "bad_input": 0}
+    for _ in range(400):
+        data = mutate(rng.choice(seeds), rng)
+        try:
+            segments = midi_segments_from_bytes(data)
+        except BadInput:
+            outcomes["bad_input"] += 1
+            continue
+        name = rng.choice(("multitrack", "multitrack_chords", "trio"))
+        encoding = get_encoding(name)
+        found = encoding.extract(segments, Options(bars=rng.choice((1, 2)) if name != "trio" else 2))
+        if len(found):
+            encoding.check_rows(found.rows)
+            assert len(found.origins) == len(found)
+            if name != "trio":
+                for row in found.rows["tracks"]:
+                    assert tokens_to_notes(row[:8])  # a kept bar plays
+            outcomes["rows"] += 1
+        else:
+            assert found.reason, found
+            outcomes["no_row"] += 1
+    assert all(outcomes.values()), outcomes
