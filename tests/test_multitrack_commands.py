@@ -284,3 +284,24 @@ def test_the_page_runs_the_notebooks_panel_in_chromium(runs, tmp_path):
             assert not severe, severe  # no script error (the refused chord's 400 is the network's line)
         finally:
             driver.quit()
+
+
+def test_random_multitrack_form_fields_never_get_a_500(runs):
+    """A seeded fuzz of the multitrack panel's form fields: every answer is a 200, or a 4xx with {"error"}."""
+    import random
+
+    from fastapi.testclient import TestClient
+
+    from musicae.studio.server import create_app
+
+    client = TestClient(base_url="http://127.0.0.1", app=create_app(checkpoint=str(runs["multitrack_chords"])))
+    rng = random.Random(22)
+    values = ["", "0", "-1", "1", "2", "5", "33", "nan", "inf", "1e308", str(10**30), "abc", " 2 ", "C G Am F",
+              "H", "\x00", "chorale: BWV 66.6 (strings)", "beat: funk", "../../etc/passwd", "samples", "style",
+              "morph", "measures", "reconstruct", "interpolate"]
+    fields = ["action", "bars", "temperature", "seed", "chords", "measure_a", "measure_b", "n", "example_a", "model"]
+    for _ in range(60):
+        form = {field: rng.choice(values) for field in fields if rng.random() < 0.6}
+        response = client.post("/api/multitrack", data=form)
+        assert response.status_code == 200 or (400 <= response.status_code < 500 and "error" in response.json()), \
+            (form, response.status_code, response.text[:200])
