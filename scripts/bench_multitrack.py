@@ -26,10 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_sequence_speed import lstm_forward_flops, matmul_peak  # noqa: E402
+from bench_sequence_speed import matmul_peak, model_step_flops  # noqa: E402
 
 from musicae.autoencoding.batch import Batch  # noqa: E402
 from musicae.music.data.prepare import load_streams  # noqa: E402
@@ -101,14 +100,7 @@ def speed(name: str, rows, steps: int, peak: float) -> dict:
         if i:
             times.append(time.perf_counter() - start)
     seconds = float(np.median(times))
-    lstm = []
-    hooks = [m.register_forward_hook(lambda mod, args, out: lstm.append(lstm_forward_flops(mod, args[0])))
-             for m in model.modules() if isinstance(m, torch.nn.LSTM)]
-    with FlopCounterMode(display=False) as counter:
-        model(batch, step=1000)["loss"].backward()
-    for hook in hooks:
-        hook.remove()
-    flops = counter.get_total_flops() + 3 * sum(lstm)
+    flops = model_step_flops(model, batch)
     return {"line": "speed", "config": name, "batch_size": cfg.batch_size, "threads": torch.get_num_threads(),
             "seconds_per_step": round(seconds, 3), "bars_per_second": round(cfg.batch_size / seconds, 1),
             "step_gflop": round(flops / 1e9, 2), "achieved_gflops": round(flops / seconds / 1e9, 2),

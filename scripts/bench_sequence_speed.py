@@ -63,7 +63,11 @@ def step_flops(cfg, batch: Batch) -> int:
     FlopCounterMode sees the linear layers but not the LSTM kernels, which hooks count instead; a
     backward pass costs twice its forward pass.
     """
-    model = SequenceVAE(cfg)
+    return model_step_flops(SequenceVAE(cfg), batch)
+
+
+def model_step_flops(model: torch.nn.Module, batch) -> int:
+    """FLOPs of one training step of any model (forward + backward), counted on the CPU."""
     lstm = []
     hooks = [m.register_forward_hook(lambda mod, args, out: lstm.append(lstm_forward_flops(mod, args[0])))
              for m in model.modules() if isinstance(m, torch.nn.LSTM)]

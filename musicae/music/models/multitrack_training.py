@@ -23,16 +23,13 @@ import torch
 
 from musicae.autoencoding.batch import Batch
 from musicae.autoencoding.distributed import is_main
-from musicae.autoencoding.runs import abandon_run, plan_run, train_run
-from musicae.autoencoding.trainer import TrainerConfig
-from musicae.music.data.prepare import load_streams
+from musicae.autoencoding.runs import train_run
 from musicae.music.encodings.base import Rows
-from musicae.music.encodings.multitrack_events import MAX_TRACKS, STEPS_PER_BAR, tokens_to_notes
+from musicae.music.encodings.multitrack_events import STEPS_PER_BAR, tokens_to_notes
 from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
 from musicae.music.models.multitrack_vae import MODEL_KIND, MultitrackVAE, track_mask
-from musicae.music.models.training import stream_data
+from musicae.music.models.training import planned_run, stream_data, trainer_config_for
 
-TRAINING_FIELDS = ("batch_size", "lr", "lr_decay", "lr_min", "grad_clip")
 ONSET_TOLERANCE = STEPS_PER_BAR // 32  # a 32nd note, in event steps
 
 
@@ -121,25 +118,12 @@ def train_multitrack(data_dir: Path, out: Path, config: str | MultitrackVAEConfi
     model_overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
     cfg = config if isinstance(config, MultitrackVAEConfig) else MULTITRACK_CONFIGS[config or "multitrack_1bar_cpu"]
     cfg = replace(cfg, **model_overrides)
-    base = {name: getattr(cfg, name) for name in TRAINING_FIELDS}
-    trainer_cfg = TrainerConfig(**{**base, **{k: v for k, v in trainer_overrides.items() if v is not None}})
+    trainer_cfg = trainer_config_for(cfg, **trainer_overrides)
     requested = {**model_overrides, **{k: v for k, v in trainer_overrides.items() if v is not None}}
     if isinstance(config, str):
         requested["name"] = config
-    plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,
-                    expect=MODEL_KIND.name)
+    plan, train, valid = planned_run(data_dir, out, cfg, trainer_cfg, requested, resume, overwrite, MODEL_KIND.name)
     cfg = plan.config
-    try:
-        train = load_streams(data_dir, "train", cfg.encoding_spec)
-        valid = load_streams(data_dir, "valid", cfg.encoding_spec)
-        if len(train) == 0:
-            raise ValueError(f"{data_dir}: no training bars")
-        if train["tracks"].shape[1] != cfg.bars * MAX_TRACKS:
-            raise ValueError(f"{data_dir}: rows of {train['tracks'].shape[1] // MAX_TRACKS} bars; config {cfg.name} "
-                             f"reads {cfg.bars}; prepare with --bars {cfg.bars}")
-    except BaseException:
-        abandon_run(plan, out)
-        raise
     summary, trainer = train_run(plan, out, stream_data(train), eval_data=stream_data(valid) if len(valid) else None,
                                  curves=("loss", "recon", "kl_bits", "accuracy"),
                                  data={"dir": str(data_dir), "train_windows": len(train)})

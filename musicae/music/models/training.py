@@ -34,6 +34,30 @@ def stream_data(rows: Rows, lengths: np.ndarray | None = None) -> StreamData:
                       None if lengths is None else torch.from_numpy(lengths))
 
 
+def planned_run(data_dir: Path, out: Path, cfg, trainer_cfg: TrainerConfig, requested: dict, resume: bool,
+                overwrite: bool, kind: str) -> tuple:
+    """(plan, train rows, valid rows) of a run of any model kind whose config names its encoding, bars and
+    `steps` (rows per window): the run planned (resume rules, lock) and its data loaded and checked against the
+    config; a dataset that does not fit abandons the plan before anything is written."""
+    plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested, expect=kind)
+    cfg = plan.config
+    try:
+        train = load_streams(data_dir, "train", cfg.encoding_spec)
+        valid = load_streams(data_dir, "valid", cfg.encoding_spec)
+        steps = next(iter(train.values())).shape[1]
+        if steps != cfg.steps:
+            raise ValueError(
+                f"{data_dir}: windows have {steps} steps but config {cfg.name} expects {cfg.steps} "
+                f"({cfg.bars} bars); prepare with --bars {cfg.bars}"
+            )
+        if len(train) == 0:
+            raise ValueError(f"{data_dir}: no training windows")
+    except BaseException:
+        abandon_run(plan, out)
+        raise
+    return plan, train, valid
+
+
 def train_sequence_vae(
     data_dir: Path,
     out: Path,
@@ -66,23 +90,8 @@ def train_sequence_vae(
             SequenceVAE(cfg).init_from(source)  # a misfit is refused here, before --overwrite clears anything
     if isinstance(config, str):
         requested["name"] = config
-    plan = plan_run(out, cfg, trainer_cfg, resume=resume, overwrite=overwrite, requested=requested,
-                    expect=MODEL_KIND.name)
+    plan, train, valid = planned_run(data_dir, out, cfg, trainer_cfg, requested, resume, overwrite, MODEL_KIND.name)
     cfg = plan.config
-    try:
-        train = load_streams(data_dir, "train", cfg.encoding_spec)
-        valid = load_streams(data_dir, "valid", cfg.encoding_spec)
-        steps = next(iter(train.values())).shape[1]
-        if steps != cfg.steps:
-            raise ValueError(
-                f"{data_dir}: windows have {steps} steps but config {cfg.name} expects {cfg.steps} "
-                f"({cfg.bars} bars); prepare with --bars {cfg.bars}"
-            )
-        if len(train) == 0:
-            raise ValueError(f"{data_dir}: no training windows")
-    except BaseException:
-        abandon_run(plan, out)
-        raise
     warm_start = None if source is None else (lambda model: model.init_from(source))
     summary, trainer = train_run(
         plan, out, stream_data(train), init=warm_start,
