@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from musicae.studio.mixer import point
 from musicae.studio.multitrack_panel import multitrack, multitrack_examples
 from musicae.studio.service import Studio, StudioError, static_dir, transform_melody
 
@@ -231,6 +232,21 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
         return await run(request, transform_melody, studio, data, name or "A", example_a, amounts, model)
+
+    @app.post("/api/point")
+    async def mixer_point(request: Request, x: float = Form(...), y: float | None = Form(None),
+                          a: UploadFile | None = File(None), b: UploadFile | None = File(None),
+                          example_a: str | None = Form(None), example_b: str | None = Form(None),
+                          example_c: str | None = Form(None), example_d: str | None = Form(None),
+                          model: str | None = Form(None), temperature: float = Form(0.0), seed: int = Form(0)):
+        try:
+            (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
+        except StudioError as err:
+            return JSONResponse({"error": str(err)}, status_code=413)
+        inputs = [(data_a, name_a or "A", example_a), (data_b, name_b or "B", example_b)]
+        if example_c is not None or example_d is not None:
+            inputs += [(None, "C", example_c), (None, "D", example_d)]
+        return await run(request, point, studio, inputs, x, y, model, temperature, seed)
 
     @app.post("/api/multitrack")
     async def multitrack_panel(request: Request, action: str = Form(...), a: UploadFile | None = File(None),

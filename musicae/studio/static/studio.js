@@ -320,6 +320,68 @@ async function groove() {
   } catch (err) { showError(err.message); }
 }
 
+// --- Melody Mixer and pad: one decoded point at a time; while a request is out, only the latest move waits ---
+const pointRequests = { mix: { busy: false, again: false }, pad: { busy: false, again: false } };
+let padAt = { x: 0.5, y: 0.5 };
+
+function pointForm(kind) {
+  const form = new FormData();
+  fileOrExample(form, "a", $("file-a"), $("example-a"));
+  fileOrExample(form, "b", $("file-b"), $("example-b"));
+  form.append("model", currentModel.name);
+  form.append("temperature", $("mix-temperature").value);
+  form.append("seed", $("mix-seed").value);
+  if (kind === "mix") form.append("x", $("mix").value);
+  else {
+    form.append("x", padAt.x.toFixed(3)); form.append("y", padAt.y.toFixed(3));
+    form.append("example_c", $("example-c").value); form.append("example_d", $("example-d").value);
+  }
+  return form;
+}
+
+async function requestPoint(kind) {
+  const state = pointRequests[kind];
+  if (state.busy || !currentModel) { state.again = true; return; }  // a move before the page is ready waits
+  state.busy = true;
+  try {
+    const result = await api("/api/point", pointForm(kind));
+    const box = $(kind === "mix" ? "mix-result" : "pad-result");
+    box.innerHTML = "";
+    const label = kind === "mix" ? `A ${(1 - result.x).toFixed(2)} : B ${result.x.toFixed(2)}`
+      : `pad (${result.x.toFixed(2)}, ${result.y.toFixed(2)})`;
+    addRoll(box, label, result.notes, durationOf(result.notes, 4), result.midi, `${kind}.mid`);
+    showError("");
+  } catch (err) { showError(err.message); }
+  state.busy = false;
+  if (state.again) { state.again = false; requestPoint(kind); }
+}
+
+function movePad(x, y) {
+  padAt = { x: Math.min(1, Math.max(0, x)), y: Math.min(1, Math.max(0, y)) };
+  $("pad-dot").style.left = `${padAt.x * 100}%`; $("pad-dot").style.top = `${padAt.y * 100}%`;
+  $("pad").setAttribute("aria-valuenow", Math.round(padAt.x * 100));
+  $("pad").setAttribute("aria-valuetext", `x ${padAt.x.toFixed(2)}, y ${padAt.y.toFixed(2)}`);
+  requestPoint("pad");
+}
+
+function startMixer() {
+  $("mix").addEventListener("input", () => { $("mix-value").textContent = $("mix").value; requestPoint("mix"); });
+  $("reseed").addEventListener("click", () => {
+    $("mix-seed").value = Math.floor(Math.random() * 1e6);
+    requestPoint("mix");
+  });
+  $("pad").addEventListener("click", (event) => {
+    const box = $("pad").getBoundingClientRect();
+    movePad((event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height);
+  });
+  $("pad").addEventListener("keydown", (event) => {
+    const moves = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, -0.1], ArrowDown: [0, 0.1] };
+    if (!moves[event.key]) return;
+    event.preventDefault();
+    movePad(padAt.x + moves[event.key][0], padAt.y + moves[event.key][1]);
+  });
+}
+
 // --- multitrack: the server renders each piece (picture, WAV through a GM SoundFont, MIDI) ---
 function multitrackForm(action) {
   const form = new FormData();
@@ -398,11 +460,17 @@ async function configure(models) {
   const drums = Boolean(currentModel && currentModel.drums);
   const examples = await api(`/api/examples?kind=${drums ? "drums" : "melody"}`);
   for (const id of ["example-a", "example-b", "example-groove"]) $(id).innerHTML = "";
+  for (const id of ["example-c", "example-d"]) $(id).innerHTML = "";
   examples.forEach((name, i) => {
     $("example-a").add(new Option(name, name, i === 0, i === 0));
     $("example-b").add(new Option(name, name, i === 1, i === 1));
     $("example-groove").add(new Option(name, name, i === 0, i === 0));
+    $("example-c").add(new Option(name, name, i === 2 % examples.length, i === 2 % examples.length));
+    $("example-d").add(new Option(name, name, i === 3 % examples.length, i === 3 % examples.length));
   });
+  // the mixer and the pad: for models without chords, a GrooVAE job or several instruments
+  $("mixer-panel").hidden = Boolean(currentModel.chords || currentModel.job || currentModel.instruments);
+  $("mix-result").innerHTML = ""; $("pad-result").innerHTML = "";
   const job = currentModel && currentModel.job;
   $("groove-panel").hidden = !job;
   $("groove").textContent = job === "drumify" ? "Drumify" : "Humanize";
@@ -424,6 +492,7 @@ async function start() {
   $("similar").addEventListener("click", similarToA);
   $("sample").addEventListener("click", sample);
   $("transform").addEventListener("click", transformA);
+  startMixer();
   for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
     $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
   }
@@ -436,6 +505,9 @@ async function start() {
     for (const m of models) $("model").add(new Option(`${m.name} (${m.bars} bars)`, m.name, m.default, m.default));
     await configure(models);
     ready(true);
+    for (const kind of Object.keys(pointRequests)) {
+      if (pointRequests[kind].again) { pointRequests[kind].again = false; requestPoint(kind); }
+    }
     $("model").addEventListener("change", () => {
       ready(false);
       configure(models).then(() => ready(true), (err) => showError(err.message));

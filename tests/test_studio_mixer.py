@@ -1,0 +1,88 @@
+"""The studio's Melody Mixer (a live A<->B slider) and pad (four corners): each position decodes the point of
+the latent path it names, the ends and corners being the inputs' own reconstructions; and in real Chromium."""
+
+import base64
+import io
+
+import pretty_midi
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from musicae.music.inference.conversions import midi_bytes  # noqa: E402
+from musicae.music.inference.trained_model import TrainedModel  # noqa: E402
+from musicae.studio.server import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(base_url="http://127.0.0.1", app=create_app())
+
+
+def notes_of(answer) -> list:
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(base64.b64decode(answer["midi"])))
+    return [(n.pitch, round(n.start, 3)) for i in midi.instruments for n in i.notes]
+
+
+def test_the_ends_and_corners_are_the_inputs_and_between_them_the_path(client):
+    examples = client.get("/api/examples?kind=melody").json()
+    a, b, c, d = examples[:4]
+    model = TrainedModel.load("mel_2bar_folk")
+    studio = client.app.state.studio
+
+    def rebuilt(example):  # the model's reconstruction of the example's first two windows
+        rows = studio.rows(None, example, example, studio.model(None)).rows.take(slice(0, 2))
+        data = midi_bytes(model.reconstruct_rows(rows).joined(), encoding=model.encoding)
+        return sorted(notes_of({"midi": base64.b64encode(data).decode()}))
+
+    mix = {x: client.post("/api/point", data={"x": str(x), "example_a": a, "example_b": b}).json() for x in (0, 0.5, 1)}
+    assert sorted(notes_of(mix[0])) == rebuilt(a) and sorted(notes_of(mix[1])) == rebuilt(b)
+    assert notes_of(mix[0.5]) not in (notes_of(mix[0]), notes_of(mix[1]))
+    corners = {}
+    for x, y, example in ((0, 0, a), (1, 0, b), (0, 1, c), (1, 1, d)):
+        answer = client.post("/api/point", data={"x": str(x), "y": str(y), "example_a": a, "example_b": b,
+                                                 "example_c": c, "example_d": d}).json()
+        corners[example] = sorted(notes_of(answer))
+        assert corners[example] == rebuilt(example), example
+
+
+@pytest.mark.parametrize("form, words", [
+    ({"x": "1.5"}, "x and y must be in 0..1"),
+    ({"x": "0.5", "y": "0.5"}, "give A and B"),
+    ({"x": "0.5", "temperature": "9"}, "temperature"),
+])
+def test_bad_points_get_a_reason(client, form, words):
+    examples = client.get("/api/examples?kind=melody").json()
+    response = client.post("/api/point", data={"example_a": examples[0], "example_b": examples[1], **form})
+    assert response.status_code == 400 and words in response.json()["error"]
+
+
+def test_the_slider_and_the_pad_decode_in_chromium():
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.test_studio import chromium, serving
+
+    with serving(create_app()) as url:
+        driver = chromium()
+        try:
+            driver.get(url + "/")
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="example-d"] option')) > 3)
+            slider = driver.find_element(By.CSS_SELECTOR, '[data-testid="mix"]')
+            for value in ("0.2", "0.8"):  # two moves in a row: the second one is the one shown
+                driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));",
+                                      slider, value)
+            wait.until(lambda d: "B 0.80" in d.find_element(By.CSS_SELECTOR, '[data-testid="mix-result"]').text)
+            assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="mix-result"] [data-testid="piano-roll"]')
+            pad = driver.find_element(By.CSS_SELECTOR, '[data-testid="pad"]')
+            pad.send_keys(Keys.ARROW_RIGHT)  # the keyboard moves the point too: (0.6, 0.5)
+            wait.until(lambda d: "pad (0.60, 0.50)" in d.find_element(By.CSS_SELECTOR, '[data-testid="pad-result"]').text)
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="reseed"]').click()
+            assert driver.find_element(By.CSS_SELECTOR, '[data-testid="mix-seed"]').get_attribute("value") != "0"
+            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert not severe, severe
+        finally:
+            driver.quit()
