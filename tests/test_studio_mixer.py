@@ -86,3 +86,39 @@ def test_the_slider_and_the_pad_decode_in_chromium():
             assert not severe, severe
         finally:
             driver.quit()
+
+
+def test_the_transport_plays_at_a_tempo_loops_and_stops_in_chromium():
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tests.test_studio import chromium, serving
+
+    with serving(create_app()) as url:
+        driver = chromium()
+        try:
+            driver.get(url + "/")
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').is_enabled())
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))
+            tempo = driver.find_element(By.CSS_SELECTOR, '[data-testid="tempo"]')
+            tempo.clear()
+            tempo.send_keys("240")
+            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="voice"]')).select_by_value("square")
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="loop"]').click()
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]').click()
+            state = driver.execute_script("return playing && {scale: playing.scale, duration: playing.duration, "
+                                          "voices: playing.voices.length, type: playing.voices[0].type}")
+            assert state["scale"] == 0.5 and state["voices"] > 0 and state["type"] == "square"
+            first = driver.execute_script("return playing.start")
+            time.sleep(state["duration"] * 0.5 + 0.8)  # one pass at double speed, and it starts again
+            assert driver.execute_script("return playing !== null && playing.start") > first
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="stop"]').click()
+            assert driver.execute_script("return playing") is None
+            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert not severe, severe
+        finally:
+            driver.quit()

@@ -87,32 +87,44 @@ function stop() {
   playing = null;
 }
 
+function tempoScale() {
+  // the notes are laid out at 120 quarter notes a minute; the transport's tempo stretches them
+  const tempo = Math.min(240, Math.max(40, Number($("tempo").value) || 120));
+  return 120 / tempo;
+}
+
 function play(notes, canvas, duration) {
   stop();
   if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
   if (audio.state === "suspended") audio.resume();
+  const scale = tempoScale();
   const start = audio.currentTime + 0.05;
   const voices = [];
   const drums = canvas.lanes && canvas.lanes.length;
   for (const [pitch, on, off, velocity] of notes) {
-    if (drums) { voices.push(drumVoice(pitch, start + on, (velocity || 100) / 127)); continue; }
+    if (drums) { voices.push(drumVoice(pitch, start + on * scale, (velocity || 100) / 127)); continue; }
     const osc = audio.createOscillator(), gain = audio.createGain();
-    osc.type = "triangle";
+    osc.type = $("voice").value || "triangle";
     osc.frequency.value = 440 * Math.pow(2, (pitch - 69) / 12);
-    const a = start + on, b = start + Math.max(off, on + 0.05);
+    const a = start + on * scale, b = start + Math.max(off, on + 0.05) * scale;
+    const level = 0.25 * (velocity || 100) / 127 + 0.05;
     gain.gain.setValueAtTime(0, a);
-    gain.gain.linearRampToValueAtTime(0.25, a + 0.01);
-    gain.gain.setTargetAtTime(0.12, a + 0.01, 0.1);
+    gain.gain.linearRampToValueAtTime(level, a + 0.01);
+    gain.gain.setTargetAtTime(level / 2, a + 0.01, 0.1);
     gain.gain.setTargetAtTime(0, b, 0.03);
     osc.connect(gain).connect(audio.destination);
     osc.start(a); osc.stop(b + 0.2);
     voices.push(osc);
   }
-  playing = { voices, start, duration, canvas, notes, frame: 0 };
+  playing = { voices, start, duration, canvas, notes, frame: 0, scale };
   const tick = () => {
     if (!playing) return;
-    const t = audio.currentTime - playing.start;
-    if (t > duration) { stop(); return; }
+    const t = (audio.currentTime - playing.start) / playing.scale;  // in the roll's own time
+    if (t > duration) {
+      stop();
+      if ($("loop").checked) play(notes, canvas, duration);  // round again, at the tempo set now
+      return;
+    }
     drawRoll(canvas, notes, duration, Math.max(0, t));
     playing.frame = requestAnimationFrame(tick);
   };
@@ -492,6 +504,7 @@ async function start() {
   $("similar").addEventListener("click", similarToA);
   $("sample").addEventListener("click", sample);
   $("transform").addEventListener("click", transformA);
+  $("stop").addEventListener("click", () => { $("loop").checked = false; stop(); });
   startMixer();
   for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
     $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
