@@ -33,7 +33,7 @@ def test_every_shipped_model_loads_by_name_and_has_its_figures(capsys):
     names = shipped_names()
     assert "mel_2bar_folk" in names
     total = sum(p.stat().st_size for p in assets_dir().rglob("*") if p.is_file())
-    assert total < 60e6
+    assert total < 80e6  # issue 23: every shipped asset together under 80 MB
     for name in names:
         model = TrainedModel.load(name)
         assert checkpoint_problem(shipped_model_dir(name), full=True) is None
@@ -41,7 +41,7 @@ def test_every_shipped_model_loads_by_name_and_has_its_figures(capsys):
         assert card["bars"] == model.cfg.bars and card["parameters"] == sum(
             p.numel() for p in model.model.parameters())
         assert 0 < card["figures"]["sampled_accuracy"] < card["figures"]["teacher_forced_accuracy"] <= 1
-        if model.encoding.lanes:  # drums: no melody attributes to move along
+        if model.encoding.lanes or model.encoding.instruments:  # drums, several instruments: no melody attributes
             continue
         vectors = load_vectors(model_vectors_path(model), model)  # every melody model ships its vectors
         assert {"note_density", "average_interval", "in_scale", "syncopation_8th"} <= set(vectors)
