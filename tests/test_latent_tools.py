@@ -173,3 +173,21 @@ def test_latent_commands_refuse_bad_input_in_one_line(tmp_path, capsys, argv, wo
     assert main([*argv, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
+
+
+def test_slider_effects_offer_only_vectors_that_move_their_attribute(folk_windows):
+    """The shipped folk model's note-density vector moves note density, measurably and monotonically, in notes
+    per bar; a vector made of noise moves nothing and gets no slider."""
+    from musicae.music.inference.trained_model import TrainedModel
+    from musicae.music.latent.moves import load_vectors, model_vectors_path
+    from musicae.music.latent.quality import slider_effects
+
+    model = TrainedModel.load("mel_2bar_folk")
+    vectors = load_vectors(model_vectors_path(model), model)
+    noise = np.random.default_rng(0).normal(size=model.cfg.z_dim).astype(np.float32) * 0.05
+    found = slider_effects(model, folk_windows, {"note_density": vectors["note_density"], "in_scale": noise},
+                           count=64)["attributes"]
+    density = found["note_density"]
+    assert density["moves"] and density["monotonic"] and density["unit"] == "notes per bar"
+    assert density["per_unit"] > 1  # a unit of the vector adds notes: more than one a bar
+    assert not found["in_scale"]["moves"]

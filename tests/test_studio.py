@@ -225,7 +225,9 @@ def test_the_page_interpolates_plays_downloads_and_shows_errors(server, tmp_path
         assert len(midi.instruments[0].notes) > 20
         # the attribute sliders appear for a model with vectors, and transform A
         slider = driver.find_element(By.CSS_SELECTOR, '[data-testid="attribute-note_density"]')
-        driver.execute_script("arguments[0].value = '1.5'; arguments[0].dispatchEvent(new Event('input'));", slider)
+        driver.execute_script("arguments[0].value = arguments[0].max; arguments[0].dispatchEvent(new Event('input'));",
+                              slider)
+        assert "notes per bar" in slider.find_element(By.XPATH, "..").text  # a musical unit, not the vector's
         driver.find_element(By.CSS_SELECTOR, '[data-testid="transform"]').click()
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="transformed"] canvas')) == 3)
         # the README's picture: MUSICAE_WRITE_DOCS=1 python -m pytest tests/test_studio.py -k page
@@ -283,7 +285,10 @@ def test_the_page_is_labelled_fits_a_phone_and_loses_no_click():
 
 def test_transform_moves_note_density_and_refuses_unknown_attributes(client):
     models = client.get("/api/models").json()
-    assert "note_density" in next(m for m in models if m["name"] == "mel_2bar_folk")["attributes"]
+    sliders = {s["name"]: s for s in next(m for m in models if m["name"] == "mel_2bar_folk")["sliders"]}
+    # only the vectors measured to move their attribute get a slider (attributes.json's effects), in musical units
+    assert "note_density" in sliders and sliders["note_density"]["unit"] == "notes per bar"
+    assert sliders["note_density"]["per_unit"] > 0.5 and "in_scale" not in sliders
     count = {}
     for amount in ("-2", "2"):
         result = client.post("/api/transform", data={"example_a": "example a", "amount_note_density": amount}).json()

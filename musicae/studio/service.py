@@ -133,10 +133,23 @@ class Studio:
         if self.checkpoint:
             model = self.model("custom")
             return [{"name": "custom", "bars": model.cfg.bars, "default": True,  # never the server's paths
-                     **kind_json(model.encoding), "attributes": sorted(self.vectors("custom"))}]
+                     **kind_json(model.encoding), "sliders": self.sliders("custom")}]
         return [{**{k: card[k] for k in ("name", "bars", "decoder", "default", "description", "figures")},
-                 **kind_json(get_encoding(card["encoding"])), "attributes": sorted(self.vectors(card["name"]))}
+                 **kind_json(get_encoding(card["encoding"])), "sliders": self.sliders(card["name"])}
                 for card in map(model_card, shipped_names())]
+
+    def sliders(self, name: str | None) -> list[dict]:
+        """The attribute vectors the page offers as sliders: only those measured to move their attribute (the
+        `effects` of the model's attributes.json, `musicae attributes`), each with its musical unit and how far
+        one unit of the vector moves it."""
+        path = model_vectors_path(self.model(name))
+        if not path.exists() or not self.vectors(name):
+            return []
+        import json
+
+        effects = json.loads(path.read_text()).get("effects", {}).get("attributes", {})
+        return [{"name": attribute, "unit": effect["unit"], "per_unit": effect["per_unit"]}
+                for attribute, effect in sorted(effects.items()) if effect.get("moves") and effect["per_unit"]]
 
     def vectors(self, name: str | None) -> dict[str, np.ndarray]:
         """The model's own attribute vectors (shipped beside its weights), or none."""

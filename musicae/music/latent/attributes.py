@@ -92,6 +92,13 @@ def in_scale(notes, steps):
     return max(counts[np.roll(C_MAJOR, shift)].sum() for shift in range(12)) / counts.sum()
 
 
+MUSICAL_UNITS = {"note_density": ("notes per bar", 16.0), "average_interval": ("semitones", 1.0),
+                 "syncopation_16th": ("% of notes", 100.0), "syncopation_8th": ("% of notes", 100.0),
+                 "in_scale": ("% of notes in key", 100.0)}
+"""Each attribute in the units a musician reads (name, factor from the attribute's own value): a 2-bar
+window's note density is onsets per sixteenth, 16 of them a bar."""
+
+
 def attribute_table(windows: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
     return {name: ATTRIBUTES[name](windows) for name in (names or ATTRIBUTES.names())}
 

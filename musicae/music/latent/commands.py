@@ -52,6 +52,9 @@ def attributes(checkpoint, data: Path, out: Path, split: str = "train", limit: i
     windows = _data(model, data, split, limit, seed)
     result = attribute_vectors(model, windows)
     result |= {"checkpoint": model.source, "data": str(data), "split": split}
+    if not model.control_names:  # what each vector does, for the studio's sliders (a chord model's needs chords)
+        vectors = {name: np.asarray(entry["vector"], np.float32) for name, entry in result["attributes"].items()}
+        result["effects"] = quality.slider_effects(model, windows, vectors, seed=seed)
     out = Path(out)
     if out.is_dir():
         raise IsADirectoryError(f"--out {out}: is a folder; give a file name such as {out / 'vectors.json'}")

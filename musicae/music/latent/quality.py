@@ -14,6 +14,7 @@ from musicae.autoencoding import slerp
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent.attributes import (
     ATTRIBUTES,
+    MUSICAL_UNITS,
     SCALAR_STATISTICS,
     attribute_table,
     average_interval,
@@ -132,3 +133,31 @@ def effect_matrix(model: TrainedModel, data: np.ndarray, vectors: dict[str, np.n
     scale = {n: round(max(float(spread[n].std()), 1e-6), 6) for n in names}
     return {"amounts": list(AMOUNTS), "attributes": names, "windows": len(chosen), "means": means,
             "change_at_amount_1": change, "scale": scale}
+
+
+MOVES_AT_LEAST_SD = 0.25
+"""A vector "moves" its attribute when one unit of it changes the attribute by at least this many of the
+data's standard deviations, monotonically over -2..2. (What it does to the others is reported, not required:
+an attribute that most windows hold at 0, such as 16th syncopation, has so small a spread that any change
+reads as many of its deviations.)"""
+
+
+def slider_effects(model: TrainedModel, windows: np.ndarray, vectors: dict[str, np.ndarray], count: int = 256,
+                   seed: int = 0) -> dict:
+    """What one unit of each vector does to its own attribute, measured on `count` of the windows (see
+    effect_matrix): the change in musical units (MUSICAL_UNITS), in the data's standard deviations, whether the
+    attribute follows the amount monotonically, and whether the vector measurably moves it."""
+    effects = effect_matrix(model, windows, vectors, count, seed)
+    out = {}
+    for name in effects["attributes"]:
+        own = [effects["means"][name][str(a)][name] for a in effects["amounts"]]
+        change = effects["change_at_amount_1"][name]
+        scaled = {n: abs(change[n]) / effects["scale"][n] for n in change}
+        others = max((v for n, v in scaled.items() if n != name), default=0.0)
+        monotonic = all(b > a for a, b in zip(own, own[1:]))
+        unit, factor = MUSICAL_UNITS.get(name, ("units", 1.0))
+        out[name] = {"unit": unit, "per_unit": round(change[name] * factor, 4),
+                     "own_change_sd": round(scaled[name], 3), "largest_other_change_sd": round(others, 3),
+                     "monotonic": monotonic,
+                     "moves": bool(monotonic and scaled[name] >= MOVES_AT_LEAST_SD)}
+    return {"windows": effects["windows"], "seed": seed, "attributes": out}

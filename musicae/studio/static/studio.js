@@ -276,22 +276,30 @@ async function sample() {
 }
 
 function showAttributes(models) {
+  // a slider only for a vector measured to move its attribute, in the attribute's musical unit: the page sends
+  // the amount of the vector that moves it that far (the model's measured change per unit of the vector)
   const model = models.find((m) => m.name === $("model").value) || models[0];
-  const names = (model && model.attributes) || [];
+  const sliders = (model && model.sliders) || [];
   $("chords-label").hidden = !(model && model.chords);
-  $("attributes-panel").hidden = names.length === 0;
+  $("attributes-panel").hidden = sliders.length === 0;
   const box = $("attribute-sliders");
   box.innerHTML = "";
-  for (const name of names) {
+  for (const { name, unit, per_unit: perUnit } of sliders) {
     const label = document.createElement("label");
-    label.textContent = name.replace(/_/g, " ") + " ";
+    label.textContent = `${name.replace(/_/g, " ")} (${unit}) `;
+    const reach = Math.abs(perUnit) * 2;  // two units of the vector either way
+    const step = reach / 8;
     const slider = document.createElement("input");
-    Object.assign(slider, { type: "range", min: "-2", max: "2", step: "0.25", value: "0" });
+    Object.assign(slider, { type: "range", min: String(-reach), max: String(reach), step: String(step), value: "0" });
     slider.dataset.attribute = name;
+    slider.dataset.perUnit = String(perUnit);
     slider.setAttribute("data-testid", `attribute-${name}`);
     const value = document.createElement("output");
     value.textContent = "0";
-    slider.addEventListener("input", () => { value.textContent = slider.value; });
+    slider.addEventListener("input", () => {
+      const change = Number(slider.value);
+      value.textContent = `${change > 0 ? "+" : ""}${change.toFixed(change % 1 ? 1 : 0)} ${unit}`;
+    });
     label.append(slider, value);
     box.appendChild(label);
   }
@@ -303,7 +311,8 @@ async function transformA() {
   fileOrExample(form, "a", $("file-a"), $("example-a"));
   form.append("model", $("model").value);
   for (const slider of $("attribute-sliders").querySelectorAll("input")) {
-    if (Number(slider.value) !== 0) form.append(`amount_${slider.dataset.attribute}`, slider.value);
+    const amount = Number(slider.value) / Number(slider.dataset.perUnit);  // musical units -> the vector's
+    if (amount !== 0) form.append(`amount_${slider.dataset.attribute}`, Math.max(-4, Math.min(4, amount)).toFixed(3));
   }
   try {
     const result = await api("/api/transform", form);
