@@ -122,3 +122,51 @@ def test_the_transport_plays_at_a_tempo_loops_and_stops_in_chromium():
             assert not severe, severe
         finally:
             driver.quit()
+
+
+def test_a_roll_is_rendered_through_a_soundfont_at_the_tempo_asked(client):
+    samples = client.post("/api/sample", data={"n": "1", "seed": "3"}).json()
+    midi = samples["samples"][0]["midi"]
+    lengths = {}
+    for qpm in (120, 60):
+        response = client.post("/api/render", data={"midi": midi, "qpm": str(qpm)})
+        assert response.status_code == 200 and response.content[:4] == b"RIFF"
+        assert response.headers["x-synth"] in ("fluidsynth", "tinysoundfont", "synth")
+        lengths[qpm] = len(response.content)
+    assert lengths[60] > 1.6 * lengths[120]  # half the tempo: twice as long (and the same release)
+    for form, words in (({"midi": "%%%"}, "base64"), ({"midi": base64.b64encode(b"MThd nonsense").decode()},
+                        "readable"), ({"midi": midi, "qpm": "9000"}, "qpm")):
+        response = client.post("/api/render", data=form)
+        assert response.status_code == 400 and words in response.json()["error"]
+
+
+def test_the_soundfont_sound_and_a_reseeded_path_in_chromium():
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tests.test_studio import chromium, serving
+
+    with serving(create_app()) as url:
+        driver = chromium()
+        try:
+            driver.get(url + "/")
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').is_enabled())
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))
+            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="voice"]')).select_by_value("soundfont")
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]').click()
+            wait.until(lambda d: d.execute_script(
+                "return playing !== null && playing.voices[0] instanceof AudioBufferSourceNode"))
+            assert driver.execute_script("return playing.voices[0].buffer.duration") > 1.5
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="stop"]').click()
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')) >= 7)
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="path-reseed"]').click()
+            seed = driver.find_element(By.CSS_SELECTOR, '[data-testid="path-seed"]').get_attribute("value")
+            temperature = driver.find_element(By.CSS_SELECTOR, '[data-testid="path-temperature"]').get_attribute("value")
+            assert seed != "0" and float(temperature) > 0
+            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert not severe, severe
+        finally:
+            driver.quit()

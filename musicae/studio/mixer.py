@@ -4,6 +4,8 @@ with a drum model). One point is one decode of the inputs' first windows: fast e
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import torch
 
@@ -47,3 +49,40 @@ def point(studio: Studio, inputs: list[tuple[bytes | None, str, str | None]], x:
     rows = model.decode_rows(np.asarray(z, np.float32), temperature, seed)
     return {"x": x, "y": y, "windows": count, "notes": notes_json(model, rows),
             "midi": b64_midi(model, rows.joined())}
+
+
+MAX_RENDER_BYTES = 256 * 1024
+"""A roll's MIDI is a few kilobytes; a larger one is not the page's."""
+
+
+def render_wav(midi_b64: str, qpm: float = 120.0):
+    """A roll's MIDI (base64, at 120 qpm as the page lays it out) played through a GM SoundFont at `qpm`: a WAV
+    response (the transport's "instruments" sound)."""
+    import binascii
+    import io
+
+    import pretty_midi
+    from fastapi.responses import Response
+
+    from musicae.music.inference.render import wav_bytes
+
+    if not 20 <= qpm <= 400:
+        raise StudioError("qpm must be in 20..400")
+    try:
+        data = base64.b64decode(midi_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise StudioError("midi: not base64") from None
+    if len(data) > MAX_RENDER_BYTES:
+        raise StudioError(f"midi: over {MAX_RENDER_BYTES // 1024} KB")
+    try:
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except Exception:
+        raise StudioError("midi: not a readable MIDI file") from None
+    if midi.get_end_time() > 600:
+        raise StudioError("midi: longer than ten minutes")
+    scale = 120.0 / qpm
+    for instrument in midi.instruments:
+        for note in instrument.notes:
+            note.start, note.end = note.start * scale, note.end * scale
+    wav, synth = wav_bytes(midi)
+    return Response(wav, media_type="audio/wav", headers={"X-Synth": synth})

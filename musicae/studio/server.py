@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from musicae.studio.mixer import point
+from musicae.studio.mixer import point, render_wav
 from musicae.studio.multitrack_panel import multitrack, multitrack_examples
 from musicae.studio.service import Studio, StudioError, static_dir, transform_melody
 
@@ -232,6 +232,10 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
         return await run(request, transform_melody, studio, data, name or "A", example_a, amounts, model)
+
+    @app.post("/api/render")
+    async def render(request: Request, midi: str = Form(...), qpm: float = Form(120.0)):
+        return await run(request, render_wav, midi, qpm)
 
     @app.post("/api/point")
     async def mixer_point(request: Request, x: float = Form(...), y: float | None = Form(None),

@@ -93,11 +93,35 @@ function tempoScale() {
   return 120 / tempo;
 }
 
-function play(notes, canvas, duration) {
+async function renderedVoice(canvas, scale) {
+  // the roll's MIDI rendered by the studio through a GM SoundFont, at the transport's tempo: one buffer source
+  const form = new FormData();
+  form.append("midi", canvas.midi);
+  form.append("qpm", String(120 / scale));
+  const response = await fetch("/api/render", { method: "POST", body: form });
+  if (!response.ok) throw new Error((await response.json()).error || `the server answered ${response.status}`);
+  const buffer = await audio.decodeAudioData(await response.arrayBuffer());
+  const source = audio.createBufferSource();
+  source.buffer = buffer;
+  source.connect(audio.destination);
+  return source;
+}
+
+async function play(notes, canvas, duration) {
   stop();
   if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
   if (audio.state === "suspended") audio.resume();
   const scale = tempoScale();
+  if ($("voice").value === "soundfont" && canvas.midi) {
+    let source;
+    try { source = await renderedVoice(canvas, scale); } catch (err) { showError(err.message); return; }
+    stop();  // another play may have started while the sound was rendered
+    const start = audio.currentTime + 0.05;
+    source.start(start);
+    playing = { voices: [source], start, duration, canvas, notes, frame: 0, scale };
+    follow(notes, canvas, duration);
+    return;
+  }
   const start = audio.currentTime + 0.05;
   const voices = [];
   const drums = canvas.lanes && canvas.lanes.length;
@@ -117,6 +141,11 @@ function play(notes, canvas, duration) {
     voices.push(osc);
   }
   playing = { voices, start, duration, canvas, notes, frame: 0, scale };
+  follow(notes, canvas, duration);
+}
+
+function follow(notes, canvas, duration) {
+  // the playhead, until the end (then round again when Loop is on)
   const tick = () => {
     if (!playing) return;
     const t = (audio.currentTime - playing.start) / playing.scale;  // in the roll's own time
@@ -175,6 +204,7 @@ function addRoll(container, label, notes, duration, midi, name, chordNotes) {
   canvas.lanes = (currentModel && currentModel.drums) ? currentModel.lanes : null;
   canvas.setAttribute("data-testid", canvas.lanes ? "drum-grid" : "piano-roll");
   canvas.chordNotes = chordNotes || [];
+  canvas.midi = midi || null;  // what the SoundFont sound renders (rolls without MIDI play the synth)
   const tools = document.createElement("span");
   const button = document.createElement("button");
   button.textContent = "▶"; button.title = "play";
@@ -204,6 +234,8 @@ async function interpolate() {
   fileOrExample(form, "b", $("file-b"), $("example-b"));
   form.append("steps", $("steps").value);
   form.append("model", $("model").value);
+  if ($("path-temperature").value !== "") form.append("temperature", $("path-temperature").value);
+  form.append("seed", $("path-seed").value || "0");
   if (!$("chords-label").hidden) form.append("chords", $("chords").value);
   $("interpolate").disabled = true;
   try {
@@ -514,6 +546,11 @@ async function start() {
   $("sample").addEventListener("click", sample);
   $("transform").addEventListener("click", transformA);
   $("stop").addEventListener("click", () => { $("loop").checked = false; stop(); });
+  $("path-reseed").addEventListener("click", () => {
+    $("path-seed").value = Math.floor(Math.random() * 1e6);
+    if ($("path-temperature").value === "" || Number($("path-temperature").value) === 0) $("path-temperature").value = "0.5";
+    interpolate();  // a new seed only changes a path decoded at a temperature above 0
+  });
   startMixer();
   for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
     $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
