@@ -170,3 +170,13 @@ def test_the_soundfont_sound_and_a_reseeded_path_in_chromium():
             assert not severe, severe
         finally:
             driver.quit()
+
+
+def test_an_upload_plays_from_the_bar_asked_and_says_which_bars(client):
+    form = {"example_a": "example long_a", "example_b": "example long_b", "steps": "3"}
+    answer = client.post("/api/interpolate", data={**form, "bar_a": "4", "bar_b": "8"}).json()
+    assert answer["notes"] == ["A: bars 4 to 11 of its 16 bars", "B: bars 8 to 15 of its 16 bars"]
+    plain = client.post("/api/interpolate", data=form).json()
+    assert answer["inputs"][0]["notes"] != plain["inputs"][0]["notes"]  # another excerpt of A
+    late = client.post("/api/interpolate", data={**form, "bar_a": "400"})
+    assert late.status_code == 400 and "no window starts at or after bar 400" in late.json()["error"]

@@ -196,13 +196,14 @@ def create_app(checkpoint: str | None = None, max_upload_mb: float = DEFAULT_MAX
     async def interpolate(request: Request, a: UploadFile | None = File(None), b: UploadFile | None = File(None),
                           steps: int = Form(5), model: str | None = Form(None), chords: str | None = Form(None),
                           example_a: str | None = Form(None), example_b: str | None = Form(None),
-                          temperature: float | None = Form(None), seed: int = Form(0)):
+                          temperature: float | None = Form(None), seed: int = Form(0), bar_a: int = Form(0),
+                          bar_b: int = Form(0)):
         try:
             (data_a, name_a), (data_b, name_b) = await read(a), await read(b)
         except StudioError as err:
             return JSONResponse({"error": str(err)}, status_code=413)
         return await run(request, studio.interpolate, data_a, name_a or "A", data_b, name_b or "B", steps, model,
-                         example_a, example_b, temperature, seed, chords)
+                         example_a, example_b, temperature, seed, chords, bar_a, bar_b)
 
     @app.post("/api/sample")
     async def sample(request: Request, n: int = Form(4), temperature: float = Form(0.5),

@@ -213,20 +213,26 @@ class Studio:
     # --- operations ---
     def interpolate(self, a: bytes | None, a_name: str, b: bytes | None, b_name: str, steps: int = 5,
                     model_name: str | None = None, example_a: str | None = None, example_b: str | None = None,
-                    temperature: float | None = None, seed: int = 0, chords: str | None = None) -> dict:
+                    temperature: float | None = None, seed: int = 0, chords: str | None = None,
+                    bar_a: int = 0, bar_b: int = 0) -> dict:
+        """`bar_a`, `bar_b`: where in each input the excerpt starts (its first window at or after that bar)."""
         if not 2 <= steps <= MAX_STEPS:
             raise StudioError(f"steps must be in 2..{MAX_STEPS}")
         model = self.model(model_name)
         temperature = model.temperature(temperature)  # a 16-bar model decodes at 0.5 unless told otherwise
         check_randomness(temperature, seed)
         self._not_groove(model, "interpolate")
-        wa, wb = self.melody(a, a_name, example_a, model), self.melody(b, b_name, example_b, model)
-        paired = min(len(wa), len(wb), 4)  # the first windows: a page plays seconds, not whole tunes
+        found = [self.from_bar(self.rows(data, name, example, model), bar, label, model.cfg.bars)
+                 for data, name, example, bar, label in ((a, a_name, example_a, bar_a, "A"),
+                                                         (b, b_name, example_b, bar_b, "B"))]
+        (wa, first_a, total_a), (wb, first_b, total_b) = found
+        paired = min(len(wa), len(wb), 4)  # four windows at most: a page plays seconds, not whole tunes
         under, _ = progression_or_none(model, chords, paired)  # a chord model: every step over the progression
         path = model.interpolate(wa[:paired], wb[:paired], steps, temperature, seed, under, under, under)
         bar = model.cfg.steps_per_bar
-        cut = [f"{label}: the first {paired * model.cfg.bars} of its {len(w) * model.cfg.bars} bars"
-               for label, w in (("A", wa), ("B", wb)) if len(w) > paired]
+        span = paired * model.cfg.bars
+        cut = [f"{label}: bars {first} to {first + span - 1} of its {total} bars"
+               for label, first, total in (("A", first_a, total_a), ("B", first_b, total_b)) if total > span]
         return {
             "model": model_name or ("custom" if self.checkpoint else DEFAULT_MODEL),
             "bars": model.cfg.bars * paired,
@@ -237,6 +243,17 @@ class Studio:
             "midi": b64_midi(model, path.reshape(steps, -1), gap_steps=bar,
                              chords=None if under is None else np.tile(under.reshape(-1), (steps, 1))),
         }
+
+    @staticmethod
+    def from_bar(found, bar: int, label: str, window_bars: int) -> tuple[np.ndarray, int, int]:
+        """(the windows from the first one that starts at or after `bar`, the bar it starts at, the input's bars)."""
+        starts = found.origins[:, 3]
+        total = int(starts.max()) + window_bars if len(starts) else 0
+        later = np.flatnonzero(starts >= bar)
+        if bar < 0 or not len(later):
+            raise StudioError(f"{label}: no window starts at or after bar {bar} (its windows start at bars "
+                              f"{', '.join(map(str, starts[:12].tolist()))}{', ...' if len(starts) > 12 else ''})")
+        return found.windows[later[0]:], int(starts[later[0]]), total
 
     def sample(self, n: int = 4, temperature: float = 0.5, model_name: str | None = None, seed: int = 0,
                chords: str | None = None) -> dict:

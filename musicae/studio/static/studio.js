@@ -215,11 +215,28 @@ function addRoll(container, label, notes, duration, midi, name, chordNotes) {
     const link = document.createElement("a");
     link.href = midiUrl(midi); link.download = name; link.textContent = " MIDI";
     link.setAttribute("data-testid", "download-step");
-    tools.appendChild(link);
+    const wav = document.createElement("button");
+    wav.textContent = "WAV"; wav.title = "download this row as a WAV (GM SoundFont, at the transport's tempo)";
+    wav.setAttribute("data-testid", "download-wav");
+    wav.addEventListener("click", () => downloadWav(midi, name.replace(/\.mid$/, ".wav")));
+    tools.append(link, wav);
   }
   row.append(title, canvas, tools);
   container.appendChild(row);
   drawRoll(canvas, notes, duration);
+}
+
+async function downloadWav(midi, name) {
+  const form = new FormData();
+  form.append("midi", midi);
+  form.append("qpm", String(120 / tempoScale()));
+  try {
+    const response = await fetch("/api/render", { method: "POST", body: form });
+    if (!response.ok) throw new Error((await response.json()).error || `the server answered ${response.status}`);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob()); link.download = name || "row.wav";
+    document.body.appendChild(link); link.click(); link.remove();
+  } catch (err) { showError(err.message); }
 }
 
 function fileOrExample(form, key, input, select) {
@@ -236,6 +253,8 @@ async function interpolate() {
   form.append("model", $("model").value);
   if ($("path-temperature").value !== "") form.append("temperature", $("path-temperature").value);
   form.append("seed", $("path-seed").value || "0");
+  form.append("bar_a", $("bar-a").value || "0");
+  form.append("bar_b", $("bar-b").value || "0");
   if (!$("chords-label").hidden) form.append("chords", $("chords").value);
   $("interpolate").disabled = true;
   try {
