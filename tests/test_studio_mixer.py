@@ -180,3 +180,14 @@ def test_an_upload_plays_from_the_bar_asked_and_says_which_bars(client):
     assert answer["inputs"][0]["notes"] != plain["inputs"][0]["notes"]  # another excerpt of A
     late = client.post("/api/interpolate", data={**form, "bar_a": "400"})
     assert late.status_code == 400 and "no window starts at or after bar 400" in late.json()["error"]
+
+
+def test_the_pad_is_a_beat_blender_with_a_drum_model(client):
+    beats = client.get("/api/examples?kind=drums").json()
+    assert len(beats) >= 4
+    corners = dict(zip(("example_a", "example_b", "example_c", "example_d"), beats[:4]))
+    middle = client.post("/api/point", data={"x": "0.5", "y": "0.5", "model": "drums_2bar_hikl", **corners}).json()
+    corner = client.post("/api/point", data={"x": "0", "y": "0", "model": "drums_2bar_hikl", **corners}).json()
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(base64.b64decode(middle["midi"])))
+    assert midi.instruments and all(i.is_drum for i in midi.instruments)  # drums on channel 10
+    assert notes_of(middle) != notes_of(corner)
