@@ -191,3 +191,28 @@ def test_the_pad_is_a_beat_blender_with_a_drum_model(client):
     midi = pretty_midi.PrettyMIDI(io.BytesIO(base64.b64decode(middle["midi"])))
     assert midi.instruments and all(i.is_drum for i in midi.instruments)  # drums on channel 10
     assert notes_of(middle) != notes_of(corner)
+
+
+def test_a_new_input_or_model_clears_what_no_longer_holds_in_chromium():
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from tests.test_studio import chromium, serving
+
+    with serving(create_app()) as url:
+        driver = chromium()
+        try:
+            driver.get(url + "/")
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').is_enabled())
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')
+                       and d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll'))
+            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="example-b"]')).select_by_index(2)
+            assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')  # the path was A to B
+            assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll')  # samples do not read B
+            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="model"]')).select_by_value("mel_2bar_folk_hikl")
+            wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll'))
+        finally:
+            driver.quit()

@@ -526,9 +526,22 @@ async function configureMultitrack() {
   }
 }
 
+const RESULTS = ["results", "samples", "transformed", "grooved", "mix-result", "pad-result", "mt-results"];
+const RESULTS_OF = {  // what each input's results are: a new input clears them (its own status line too)
+  a: ["results", "transformed", "mix-result", "pad-result"], b: ["results", "mix-result", "pad-result"],
+  c: ["pad-result"], d: ["pad-result"], groove: ["grooved"],
+};
+
+function clearResults(ids) {
+  for (const id of ids) $(id).innerHTML = "";
+  showError("");
+}
+
 async function configure(models) {
   // the examples, panels and pictures that fit the picked model: beats for drum models, melodies otherwise
   currentModel = models.find((m) => m.name === $("model").value) || models[0];
+  stop();
+  clearResults(RESULTS);  // another model: nothing of the previous one's stays on the page
   const drums = Boolean(currentModel && currentModel.drums);
   const examples = await api(`/api/examples?kind=${drums ? "drums" : "melody"}`);
   for (const id of ["example-a", "example-b", "example-groove"]) $(id).innerHTML = "";
@@ -573,6 +586,11 @@ async function start() {
   startMixer();
   for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
     $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
+  }
+  for (const [input, ids] of Object.entries(RESULTS_OF)) {
+    for (const id of [`file-${input}`, `example-${input}`]) {
+      if ($(id)) $(id).addEventListener("change", () => { stop(); clearResults(ids); });
+    }
   }
   for (const id of ["mt-file", "mt-example"]) {  // another input: its measures must be listed again
     $(id).addEventListener("change", () => { $("mt-measure-a").innerHTML = ""; $("mt-measure-b").innerHTML = ""; });
