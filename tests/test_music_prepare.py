@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from musicae.music.data import prepare as prep
+from musicae.music.data import inputs
 from musicae.music.data.inputs import folk_corpus_files
 from musicae.music.data.prepare import PrepareOptions, load_windows, prepare
 from musicae.music.encodings.melody_extraction import ExtractOptions
@@ -154,3 +155,22 @@ def test_music21_abc_route_agrees_roughly_with_abc2midi(tmp_path):
 def test_whole_folk_corpus(tmp_path):
     stats = prepare([], tmp_path / "folk", options(tmp_path), folk=True)
     assert stats["items"] > 11000 and stats["error"] < 20 and stats["windows"] > 30000
+
+
+def test_abc_units_carry_their_tunes_and_never_read_their_file_again(tmp_path, monkeypatch):
+    """Issue 26 item 18: a large ABC file was read and split again by each of its units (cost growing with the
+    square of its size); now it is split once, when the work is planned."""
+    tunes = "".join(f"X:{i}\nT:tune {i}\nM:4/4\nL:1/8\nK:C\nCDEF GABc|cBAG FEDC|CDEF GABc|c4 c4|\n\n" for i in range(450))
+    path = tmp_path / "many.abc"
+    path.write_text(tunes)
+    files, _ = inputs.discover([path])
+    units, failed = prep.plan_units(files)
+    assert not failed and [(u.first_tune, len(u.tunes)) for u in units] == [(0, 200), (200, 200), (400, 50)]
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("a unit read its ABC file again")
+
+    monkeypatch.setattr(prep, "read_abc", no_second_read)
+    results = [r for unit in units for r in prep.process_unit(unit, options(tmp_path))]
+    assert len(results) == 450 and all(record["status"] == "ok" for record, _ in results)
+    assert results[-1][0]["source"].endswith("#X:449")  # the last tune, named by its own X: line

@@ -94,6 +94,10 @@ class Unit:
     file: InputFile
     first_tune: int = 0
     last_tune: int = 0  # exclusive; unused for MIDI
+    header: str = ""
+    tunes: tuple[str, ...] = ()
+    """An ABC unit's own tunes, split once when the work is planned: a unit never reads and splits its whole
+    file again (which made a large file's cost grow with the square of its size)."""
 
 
 def default_cache_dir() -> Path:
@@ -137,12 +141,16 @@ def process_unit(unit: Unit, options: PrepareOptions) -> list[tuple[dict, np.nda
         except Exception as err:  # a parser bug must not take the batch down
             return [(_record(label, "error", "internal", f"{type(err).__name__}: {err}"[:200]), empty)]
     results = []
-    try:
-        header, tunes = split_abc_tunes(read_abc(unit.file.path, options.max_file_mb))
-    except (BadInput, OSError) as err:
-        return [(_record(label, "error", getattr(err, "reason_code", "unreadable"), str(err)), empty)]
+    if unit.tunes:
+        header, tunes = unit.header, dict(enumerate(unit.tunes, unit.first_tune))
+    else:
+        try:
+            header, listed = split_abc_tunes(read_abc(unit.file.path, options.max_file_mb))
+        except (BadInput, OSError) as err:
+            return [(_record(label, "error", getattr(err, "reason_code", "unreadable"), str(err)), empty)]
+        tunes = {i: tune for i, tune in enumerate(listed) if unit.first_tune <= i < unit.last_tune}
     parse = ABC_PARSERS[options.abc_parser]
-    for index in range(unit.first_tune, min(unit.last_tune, len(tunes))):
+    for index in sorted(tunes):
         source = f"{label}#{tune_label(tunes[index], index)}"
         try:
             results.append(_from_segments(source, parse(header + tunes[index]), options))
@@ -266,14 +274,14 @@ def plan_units(files: list[InputFile], max_file_mb: float = DEFAULT_MAX_FILE_MB
             units.append(Unit(f))
             continue
         try:
-            _, tunes = split_abc_tunes(read_abc(f.path, max_file_mb))
+            header, tunes = split_abc_tunes(read_abc(f.path, max_file_mb))
         except (BadInput, OSError) as err:
             failed.append((_record(f.label, "error", getattr(err, "reason_code", "unreadable"), str(err)), None))
             continue
         if not tunes:
             failed.append((_record(f.label, "error", "abc_no_tunes", "no tune (no X: line) in ABC file"), None))
         for first in range(0, len(tunes), TUNES_PER_UNIT):
-            units.append(Unit(f, first, first + TUNES_PER_UNIT))
+            units.append(Unit(f, first, first + TUNES_PER_UNIT, header, tuple(tunes[first : first + TUNES_PER_UNIT])))
     return units, failed
 
 
