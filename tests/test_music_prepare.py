@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from musicae.music.data import prepare as prep
 from musicae.music.data import inputs
+from musicae.music.data import prepare as prep
 from musicae.music.data.inputs import folk_corpus_files
 from musicae.music.data.prepare import PrepareOptions, load_windows, prepare
 from musicae.music.encodings.melody_extraction import ExtractOptions
