@@ -220,3 +220,38 @@ def test_piano_rolls_wrap_long_tunes_and_name_their_notes():
     assert names == ["C4", "E4", "G4", "C5", "E5"] and ticks[0] == 60
     png = render.piano_roll_png([tune], ["input"], "32 bars")
     assert png[:4] == b"\x89PNG"
+
+
+def test_a_note_left_on_cannot_make_a_render_run_forever():
+    """A MIDI file whose note-on comes after its own note-off at one tick leaves a sustained note sounding for
+    ever: FluidSynth rendered an 11 GB WAV of it before anything stopped it. The render is ended by "all notes
+    off" at the music's end and bounded by the music's length; whatever synthesizer plays it, the WAV lasts the
+    music and its release."""
+    import mido
+
+    from musicae.music.inference.render import RELEASE_SECONDS, wav_bytes
+
+    song = mido.MidiFile(ticks_per_beat=220)
+    track = mido.MidiTrack()
+    track.append(mido.Message("program_change", program=52, time=0))  # choir: a voice that holds
+    track.append(mido.Message("note_on", note=60, velocity=90, time=0))
+    track.append(mido.Message("note_on", note=60, velocity=0, time=440))
+    track.append(mido.Message("note_on", note=64, velocity=0, time=440))  # the off first, then its on: stuck
+    track.append(mido.Message("note_on", note=64, velocity=90, time=0))
+    song.tracks.append(track)
+    buffer = io.BytesIO()
+    song.save(file=buffer)
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(buffer.getvalue()))
+    data, synth = wav_bytes(midi)
+    with wave.open(io.BytesIO(data)) as sound:
+        seconds = sound.getnframes() / sound.getframerate()
+    assert 1.0 < seconds <= midi.get_end_time() + RELEASE_SECONDS, (synth, seconds)
+
+
+def test_a_multitrack_note_on_at_the_bar_line_is_no_note():
+    from musicae.music.encodings import multitrack_events as mt
+
+    row = np.full((mt.MAX_TRACKS, mt.TRACK_TOKENS), mt.END)
+    row[0, :6] = [mt.PROGRAM + 43, mt.NOTE_ON + 47, mt.SHIFT + 95, mt.NOTE_OFF + 47, mt.NOTE_ON + 52, mt.END]
+    notes = mt.tokens_to_notes(row)  # the second note would start at step 96, the next bar's first
+    assert [(n.pitch, n.start, n.end) for n in notes] == [(47, 0, 96)]

@@ -133,7 +133,8 @@ def tokens_to_notes(tokens: np.ndarray, bar_start: int = 0) -> list[Note]:
             if token == END or token >= PROGRAM:
                 break
             if token < NOTE_OFF:
-                sounding.setdefault(token, (now, velocity))
+                if now < STEPS_PER_BAR:  # a note-on at the bar's end would start outside it: no note
+                    sounding.setdefault(token, (now, velocity))
             elif token < SHIFT:
                 pitch = token - NOTE_OFF
                 if pitch in sounding:

@@ -60,9 +60,10 @@ def notes_to_pretty_midi(notes: list[Note], qpm: float = 120.0, steps_per_quarte
 
     for key in parts:
         instrument(key)
+    shortest = 2 * 60.0 / (qpm * midi.resolution)  # two ticks: a note-off never shares its note-on's tick
     for note in notes:
         start = max(note.start * seconds_per_step, 0.0)
-        end = max(note.end * seconds_per_step, start + 1e-3)
+        end = max(note.end * seconds_per_step, start + shortest)
         velocity = int(np.clip(note.velocity, 1, 127))
         instrument((note.part, note.program, note.is_drum)).notes.append(pretty_midi.Note(velocity, note.pitch, start,
                                                                                           end))

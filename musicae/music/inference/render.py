@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import wave
 from pathlib import Path
 
@@ -223,17 +224,49 @@ def _synthesize(midi, sample_rate: int) -> np.ndarray:
     return out
 
 
+RELEASE_SECONDS = 10.0
+"""What a render may run past the last note (reverb and release tails are a few seconds)."""
+
+
+def _silenced(midi):
+    """A copy of the MIDI whose every channel gets "all notes off" and "all sound off" at its end: a note left
+    on (a note-on after its own note-off at one tick, in a file from elsewhere) cannot ring forever."""
+    import copy
+
+    import pretty_midi
+
+    ended = copy.deepcopy(midi)
+    end = ended.get_end_time()
+    for instrument in ended.instruments:
+        instrument.control_changes += [pretty_midi.ControlChange(123, 0, end), pretty_midi.ControlChange(120, 0, end)]
+    return ended
+
+
 def _fluidsynth(midi, soundfont: Path, sample_rate: int) -> bytes | None:
-    """The MIDI rendered by FluidSynth's command line (stereo), or None when it fails."""
+    """The MIDI rendered by FluidSynth's command line (stereo), or None when it fails. The render is stopped
+    when its WAV outgrows the music plus RELEASE_SECONDS (FluidSynth renders as long as a voice sounds)."""
+    limit = 44 + int((midi.get_end_time() + RELEASE_SECONDS) * sample_rate) * 4
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "in.mid", Path(folder) / "out.wav"
-        midi.write(str(source))
+        _silenced(midi).write(str(source))
         try:
-            subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate), "-F", str(target),
-                            "-T", "wav", str(soundfont), str(source)], check=True, capture_output=True, timeout=600)
-            data = target.read_bytes()
-        except (OSError, subprocess.SubprocessError):
+            process = subprocess.Popen(["fluidsynth", "-ni", "-q", "-g", "0.8", "-r", str(sample_rate), "-F",
+                                        str(target), "-T", "wav", str(soundfont), str(source)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
             return None
+        try:
+            while process.poll() is None:
+                if target.exists() and target.stat().st_size > limit:
+                    return None  # a runaway render: the next synthesizer plays it
+                time.sleep(0.05)
+            if process.returncode != 0:
+                return None
+            data = target.read_bytes()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     return data if len(data) > 44 else None
 
 
