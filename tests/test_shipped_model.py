@@ -138,3 +138,23 @@ def test_the_shipped_sixteen_bar_model_interpolates_whole_tunes(tmp_path, capsys
         onsets = tokens >= FIRST_PITCH_CLASS  # hold steps alone would give 0.55 and 0.78 to a model that never plays
         accuracy = float((predicted == tokens)[onsets].float().mean())
         assert accuracy > SIXTEEN_BAR_MIN_ONSET_ACCURACY, (path, accuracy)
+
+
+def test_the_shipped_multitrack_models_play_instruments_and_follow_their_chords():
+    """multitrack_1bar's samples play GM instruments; multitrack_1bar_chords' samples over C hold C's tones,
+    and over F# F#'s: each chord's triad is far more common under it than under the other."""
+    from musicae.music.encodings.chords import chord_pitches, parse_progression
+    from musicae.music.encodings.multitrack_events import tokens_to_notes
+
+    plain = TrainedModel.load("multitrack_1bar")
+    bars = [tokens_to_notes(row) for row in plain.sample_rows(16, 0.2, seed=0)["tracks"]]
+    assert sum(bool(notes) for notes in bars) >= 12 and len({n.program for b in bars for n in b}) >= 2
+    model = TrainedModel.load("multitrack_1bar_chords")
+    share = {}
+    for name in ("C", "F#"):
+        grid = model.encoding.chords_for_bars(np.full((40, 1), parse_progression(name)[0]))
+        notes = [n for row in model.sample_rows(40, 0.2, seed=1, controls={"chords": grid})["tracks"]
+                 for n in tokens_to_notes(row) if not n.is_drum]
+        share[name] = {chord: np.mean([n.pitch % 12 in {p % 12 for p in chord_pitches(parse_progression(chord)[0])}
+                                       for n in notes]) for chord in ("C", "F#")}
+    assert share["C"]["C"] > share["F#"]["C"] + 0.2 and share["F#"]["F#"] > share["C"]["F#"] + 0.2, share
