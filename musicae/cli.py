@@ -419,12 +419,12 @@ def cmd_models(args) -> int:
     if args.json:
         print_json(cards)
         return 0
-    print(f"{'name':<20} {'bars':>4} {'decoder':<12} {'params':>7} {'MB':>6}  {'teacher-forced':>14} {'sampled':>8}  "
+    print(f"{'name':<24} {'bars':>4} {'decoder':<14} {'params':>7} {'MB':>6}  {'teacher-forced':>14} {'sampled':>8}  "
           "description")
     for card in cards:
         figures = card["figures"]
         params = f"{card['parameters'] / 1e6:.1f}M" if card["parameters"] else "?"
-        print(f"{card['name'] + (' *' if card['default'] else ''):<20} {card['bars']:>4} {card['decoder']:<12} "
+        print(f"{card['name'] + (' *' if card['default'] else ''):<24} {card['bars']:>4} {card['decoder']:<14} "
               f"{params:>7} {card['megabytes']:>6.1f}  {figures.get('teacher_forced_accuracy', '?'):>14} "
               f"{figures.get('sampled_accuracy', '?'):>8}  {card['description']}")
     print("* the default of --checkpoint for any other command. Figures: held-out windows (`musicae models --json` "
@@ -432,7 +432,7 @@ def cmd_models(args) -> int:
     print("Used when --checkpoint is not given:")
     for card in cards:
         if card["default_for"]:
-            print(f"  {card['name']:<20} {', '.join(card['default_for'])}")
+            print(f"  {card['name']:<24} {', '.join(card['default_for'])}")
     return 0
 
 
