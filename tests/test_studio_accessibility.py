@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from musicae.studio.server import create_app  # noqa: E402
-from tests.test_studio import chromium, serving  # noqa: E402
+from tests.browser import sample_rolls, studio_page  # noqa: E402
 
 AXE = Path(__file__).parent / "assets" / "axe-core" / "axe.min.js"
 
@@ -34,53 +34,28 @@ def small_targets(driver) -> list[str]:
 
 @pytest.mark.parametrize("width, height", [(1400, 1000), (390, 844)])
 def test_the_page_passes_axe_fits_a_phone_and_has_big_enough_targets(width, height, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    with serving(create_app()) as url:
-        driver = chromium()
-        try:
-            driver.set_window_size(width, height)
-            if width < 600:  # a phone: its viewport, pixel ratio and touch
-                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                    "width": width, "height": height, "deviceScaleFactor": 3, "mobile": True})
-            driver.get(url + "/")
-            wait = WebDriverWait(driver, 60)
-            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').is_enabled())
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()  # results on the page too
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))
-            assert scan(driver) == []
-            assert driver.execute_script("return document.documentElement.scrollWidth") <= width
-            assert small_targets(driver) == []
-            # the README's phone picture: MUSICAE_WRITE_DOCS=1 python -m pytest tests/test_studio_accessibility.py
-            docs = Path(__file__).parent.parent / "docs" if os.environ.get("MUSICAE_WRITE_DOCS") else tmp_path
-            if width < 600:
-                driver.save_screenshot(str(docs / "studio_phone.png"))
-        finally:
-            driver.quit()
+    with studio_page(create_app(), (width, height), phone=width < 600) as (driver, wait, By):
+        sample_rolls(driver, wait, By)  # results on the page too
+        assert scan(driver) == []
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+        assert small_targets(driver) == []
+        # the README's phone picture: MUSICAE_WRITE_DOCS=1 python -m pytest tests/test_studio_accessibility.py
+        docs = Path(__file__).parent.parent / "docs" if os.environ.get("MUSICAE_WRITE_DOCS") else tmp_path
+        if width < 600:
+            driver.save_screenshot(str(docs / "studio_phone.png"))
 
 
 def test_every_control_can_be_reached_and_used_from_the_keyboard():
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    with serving(create_app()) as url:
-        driver = chromium()
-        try:
-            driver.get(url + "/")
-            wait = WebDriverWait(driver, 60)
-            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').is_enabled())
-            reached = set()
-            body = driver.find_element(By.TAG_NAME, "body")
-            for _ in range(80):
-                body.send_keys(Keys.TAB)
-                active = driver.switch_to.active_element
-                reached.add(active.get_attribute("data-testid") or active.get_attribute("id"))
-            for control in ("model", "interpolate", "mix", "pad", "sample", "stop", "tempo"):
-                assert control in reached, control
-            sample = driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]')
-            sample.send_keys(Keys.ENTER)  # a button works from the keyboard
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))
-        finally:
-            driver.quit()
+    with studio_page(create_app()) as (driver, wait, By):
+        reached = set()
+        body = driver.find_element(By.TAG_NAME, "body")
+        for _ in range(80):
+            body.send_keys(Keys.TAB)
+            active = driver.switch_to.active_element
+            reached.add(active.get_attribute("data-testid") or active.get_attribute("id"))
+        for control in ("model", "interpolate", "mix", "pad", "sample", "stop", "tempo"):
+            assert control in reached, control
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').send_keys(Keys.ENTER)  # keys press buttons
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from musicae.music.inference.conversions import midi_bytes  # noqa: E402
 from musicae.music.inference.trained_model import TrainedModel  # noqa: E402
 from musicae.studio.server import create_app  # noqa: E402
+from tests.browser import sample_rolls, studio_page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,69 +60,44 @@ def test_bad_points_get_a_reason(client, form, words):
 
 
 def test_the_slider_and_the_pad_decode_in_chromium():
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.test_studio import chromium, serving
-
-    with serving(create_app()) as url:
-        driver = chromium()
-        try:
-            driver.get(url + "/")
-            wait = WebDriverWait(driver, 60)
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="example-d"] option')) > 3)
-            slider = driver.find_element(By.CSS_SELECTOR, '[data-testid="mix"]')
-            for value in ("0.2", "0.8"):  # two moves in a row: the second one is the one shown
-                driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));",
-                                      slider, value)
-            wait.until(lambda d: "B 0.80" in d.find_element(By.CSS_SELECTOR, '[data-testid="mix-result"]').text)
-            assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="mix-result"] [data-testid="piano-roll"]')
-            pad = driver.find_element(By.CSS_SELECTOR, '[data-testid="pad"]')
-            pad.send_keys(Keys.ARROW_RIGHT)  # the keyboard moves the point too: (0.6, 0.5)
-            wait.until(lambda d: "pad (0.60, 0.50)" in d.find_element(By.CSS_SELECTOR, '[data-testid="pad-result"]').text)
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="reseed"]').click()
-            assert driver.find_element(By.CSS_SELECTOR, '[data-testid="mix-seed"]').get_attribute("value") != "0"
-            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-            assert not severe, severe
-        finally:
-            driver.quit()
+    with studio_page(create_app()) as (driver, wait, By):
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="example-d"] option')) > 3)
+        slider = driver.find_element(By.CSS_SELECTOR, '[data-testid="mix"]')
+        for value in ("0.2", "0.8"):  # two moves in a row: the second one is the one shown
+            driver.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));",
+                                  slider, value)
+        wait.until(lambda d: "B 0.80" in d.find_element(By.CSS_SELECTOR, '[data-testid="mix-result"]').text)
+        assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="mix-result"] [data-testid="piano-roll"]')
+        pad = driver.find_element(By.CSS_SELECTOR, '[data-testid="pad"]')
+        pad.send_keys(Keys.ARROW_RIGHT)  # the keyboard moves the point too: (0.6, 0.5)
+        wait.until(lambda d: "pad (0.60, 0.50)" in d.find_element(By.CSS_SELECTOR, '[data-testid="pad-result"]').text)
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="reseed"]').click()
+        assert driver.find_element(By.CSS_SELECTOR, '[data-testid="mix-seed"]').get_attribute("value") != "0"
 
 
 def test_the_transport_plays_at_a_tempo_loops_and_stops_in_chromium():
     import time
 
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    from tests.test_studio import chromium, serving
-
-    with serving(create_app()) as url:
-        driver = chromium()
-        try:
-            driver.get(url + "/")
-            wait = WebDriverWait(driver, 60)
-            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').is_enabled())
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))
-            tempo = driver.find_element(By.CSS_SELECTOR, '[data-testid="tempo"]')
-            tempo.clear()
-            tempo.send_keys("240")
-            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="voice"]')).select_by_value("square")
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="loop"]').click()
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]').click()
-            state = driver.execute_script("return playing && {scale: playing.scale, duration: playing.duration, "
-                                          "voices: playing.voices.length, type: playing.voices[0].type}")
-            assert state["scale"] == 0.5 and state["voices"] > 0 and state["type"] == "square"
-            first = driver.execute_script("return playing.start")
-            time.sleep(state["duration"] * 0.5 + 0.8)  # one pass at double speed, and it starts again
-            assert driver.execute_script("return playing !== null && playing.start") > first
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="stop"]').click()
-            assert driver.execute_script("return playing") is None
-            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-            assert not severe, severe
-        finally:
-            driver.quit()
+    with studio_page(create_app()) as (driver, wait, By):
+        sample_rolls(driver, wait, By)
+        tempo = driver.find_element(By.CSS_SELECTOR, '[data-testid="tempo"]')
+        tempo.clear()
+        tempo.send_keys("240")
+        Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="voice"]')).select_by_value("square")
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="loop"]').click()
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]').click()
+        state = driver.execute_script("return playing && {scale: playing.scale, duration: playing.duration, "
+                                      "voices: playing.voices.length, type: playing.voices[0].type}")
+        assert state["scale"] == 0.5 and state["voices"] > 0 and state["type"] == "square"
+        first = driver.execute_script("return playing.start")
+        time.sleep(state["duration"] * 0.5 + 0.8)  # one pass at double speed, and it starts again
+        assert driver.execute_script("return playing !== null && playing.start") > first
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="stop"]').click()
+        assert driver.execute_script("return playing") is None
 
 
 def test_a_roll_is_rendered_through_a_soundfont_at_the_tempo_asked(client):
@@ -141,35 +117,22 @@ def test_a_roll_is_rendered_through_a_soundfont_at_the_tempo_asked(client):
 
 
 def test_the_soundfont_sound_and_a_reseeded_path_in_chromium():
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    from tests.test_studio import chromium, serving
-
-    with serving(create_app()) as url:
-        driver = chromium()
-        try:
-            driver.get(url + "/")
-            wait = WebDriverWait(driver, 60)
-            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').is_enabled())
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]'))
-            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="voice"]')).select_by_value("soundfont")
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]').click()
-            wait.until(lambda d: d.execute_script(
-                "return playing !== null && playing.voices[0] instanceof AudioBufferSourceNode"))
-            assert driver.execute_script("return playing.voices[0].buffer.duration") > 1.5
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="stop"]').click()
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
-            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')) >= 7)
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="path-reseed"]').click()
-            seed = driver.find_element(By.CSS_SELECTOR, '[data-testid="path-seed"]').get_attribute("value")
-            temperature = driver.find_element(By.CSS_SELECTOR, '[data-testid="path-temperature"]').get_attribute("value")
-            assert seed != "0" and float(temperature) > 0
-            severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-            assert not severe, severe
-        finally:
-            driver.quit()
+    with studio_page(create_app()) as (driver, wait, By):
+        sample_rolls(driver, wait, By)
+        Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="voice"]')).select_by_value("soundfont")
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="samples"] [data-testid="play"]').click()
+        wait.until(lambda d: d.execute_script(
+            "return playing !== null && playing.voices[0] instanceof AudioBufferSourceNode"))
+        assert driver.execute_script("return playing.voices[0].buffer.duration") > 1.5
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="stop"]').click()
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')) >= 7)
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="path-reseed"]').click()
+        seed = driver.find_element(By.CSS_SELECTOR, '[data-testid="path-seed"]').get_attribute("value")
+        temperature = driver.find_element(By.CSS_SELECTOR, '[data-testid="path-temperature"]').get_attribute("value")
+        assert seed != "0" and float(temperature) > 0
 
 
 def test_an_upload_plays_from_the_bar_asked_and_says_which_bars(client):
@@ -194,25 +157,14 @@ def test_the_pad_is_a_beat_blender_with_a_drum_model(client):
 
 
 def test_a_new_input_or_model_clears_what_no_longer_holds_in_chromium():
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    from tests.test_studio import chromium, serving
-
-    with serving(create_app()) as url:
-        driver = chromium()
-        try:
-            driver.get(url + "/")
-            wait = WebDriverWait(driver, 60)
-            wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').is_enabled())
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
-            driver.find_element(By.CSS_SELECTOR, '[data-testid="sample"]').click()
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')
-                       and d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll'))
-            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="example-b"]')).select_by_index(2)
-            assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')  # the path was A to B
-            assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll')  # samples do not read B
-            Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="model"]')).select_by_value("mel_2bar_folk_hikl")
-            wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll'))
-        finally:
-            driver.quit()
+    with studio_page(create_app()) as (driver, wait, By):
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="interpolate"]').click()
+        sample_rolls(driver, wait, By)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll'))
+        Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="example-b"]')).select_by_index(2)
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="results"] .roll')  # the path was A to B
+        assert driver.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll')  # samples do not read B
+        Select(driver.find_element(By.CSS_SELECTOR, '[data-testid="model"]')).select_by_value("mel_2bar_folk_hikl")
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="samples"] .roll'))
