@@ -278,7 +278,7 @@ async function interpolate() {
     result.steps.forEach((step, i) => step.notes.forEach(([p, s, e]) => pathNotes.push([p, s + i * (duration + gap),
                                                                                         e + i * (duration + gap)])));
     const pathLength = result.steps.length * (duration + gap);
-    addRoll(container, "whole path", pathNotes, pathLength, null, "");
+    addRoll(container, "whole path", pathNotes, pathLength, result.midi, "path.mid");  // its MIDI and WAV too
     const pathCanvas = container.querySelectorAll("canvas")[result.steps.length + 2];
     $("play-path").disabled = false;
     $("play-path").onclick = () => play(pathNotes, pathCanvas, pathLength);
@@ -584,6 +584,7 @@ async function start() {
     interpolate();  // a new seed only changes a path decoded at a temperature above 0
   });
   startMixer();
+  $("mt-reseed").addEventListener("click", () => { $("mt-seed").value = Math.floor(Math.random() * 1e6); });
   for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
     $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
   }
