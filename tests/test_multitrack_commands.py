@@ -275,6 +275,12 @@ def test_the_page_runs_the_notebooks_panel_in_chromium(runs, tmp_path):
                 "const a = arguments[0], done = arguments[1]; if (a.readyState >= 1) done(a.duration); "
                 "else a.addEventListener('loadedmetadata', () => done(a.duration));", sound)
             assert 2 <= duration < 8  # one bar at 120 qpm, and the release of its last notes
+            driver.execute_script("arguments[0].play()", sound)  # a playhead crosses the picture as it plays
+            head = driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-playhead"]')
+            wait.until(lambda d: head.is_displayed())
+            first = float(head.value_of_css_property("left").rstrip("px"))
+            wait.until(lambda d: float(head.value_of_css_property("left").rstrip("px")) > first + 5)
+            driver.execute_script("arguments[0].pause()", sound)
             driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-chords"]').clear()
             driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-chords"]').send_keys("C Xyz")
             driver.find_element(By.CSS_SELECTOR, '[data-testid="mt-style"]').click()

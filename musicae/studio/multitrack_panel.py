@@ -22,7 +22,7 @@ from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings.base import Rows
 from musicae.music.encodings.chords import UnknownChord
 from musicae.music.inference.bar_paths import held_style, path_over_bars
-from musicae.music.inference.conversions import NoWindows, midi_bytes, png_of, wav_of, windows_from_midi_bytes
+from musicae.music.inference.conversions import NoWindows, midi_bytes, wav_of, windows_from_midi_bytes
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.studio.service import Studio, StudioError, check_randomness
 
@@ -46,11 +46,17 @@ def chorale_example() -> bytes:
 
 
 def piece_json(model: TrainedModel, rows: Rows, title: str, starts=None) -> dict:
-    """A piece as the page shows it: a PNG, a WAV and the MIDI, base64."""
+    """A piece as the page shows it: a PNG, a WAV and the MIDI, base64; and where the picture's time axis lies
+    (`axis`: left, right as fractions of its width, sixteenths spanned), for the page's playhead."""
+    from musicae.music.inference.render_multitrack import multitrack_roll_png
+
     encoding = model.encoding
     wav, synth = wav_of(rows, encoding=encoding, starts=starts)
-    return {"title": title, "synth": synth,
-            "png": base64.b64encode(png_of([rows.joined()], [title[:24]], title, encoding=encoding)).decode(),
+    extent: list = []
+    picture = multitrack_roll_png([encoding.to_notes(rows.joined().row(0))], [title[:24]], title,
+                                  encoding.sixteenths_per_bar, extent)
+    return {"title": title, "synth": synth, "axis": extent,
+            "png": base64.b64encode(picture).decode(),
             "wav": base64.b64encode(wav).decode(),
             "midi": base64.b64encode(midi_bytes(rows, encoding=encoding, starts=starts)).decode()}
 

@@ -17,10 +17,12 @@ def instrument_key(note: Note) -> tuple[bool, int, str]:
 
 
 def multitrack_roll_png(rows: list[list[Note]], titles: list[str] | None = None, title: str = "",
-                        steps_per_bar: int = 16) -> bytes:
+                        steps_per_bar: int = 16, extent: list | None = None) -> bytes:
     """PNG bytes: one panel per list of notes; pitched notes at their pitch, one colour per instrument (the
     legend names them), a dark mark at each onset; drum hits as cells in lanes (kick, snare, hi-hats...) under
-    the pitches, shaded by velocity. One pitch scale for the whole figure."""
+    the pitches, shaded by velocity. One pitch scale for the whole figure. `extent` (a list) receives where the
+    time axis lies in the picture (its left and right as fractions of the width) and the steps it spans: what
+    a page needs to draw a playhead over the picture."""
     rows, titles, title = _first_rows(rows, titles, title)
     import matplotlib
 
@@ -70,4 +72,11 @@ def multitrack_roll_png(rows: list[list[Note]], titles: list[str] | None = None,
 
         handles = [Patch(color=colour[key], label=key[2]) for key in keys]
         axes[0, 0].legend(handles=handles, fontsize=6, loc="upper right", ncol=min(len(handles), 4))
+    if extent is not None:  # the layout _png gives the figure (it is the same when done twice)
+        axes[-1, 0].set_xlabel("step (sixteenth notes)")
+        if title:
+            fig.suptitle(title, fontsize=10)
+        fig.tight_layout()
+        box = axes[0, 0].get_position()
+        extent += [round(float(box.x0), 4), round(float(box.x1), 4), int(steps)]
     return _png(fig, axes, title)

@@ -487,9 +487,30 @@ function showPieces(pieces) {
     sound.setAttribute("aria-label", `play ${piece.title}`);
     const link = document.createElement("a");
     link.href = midiUrl(piece.midi); link.download = "multitrack.mid"; link.textContent = "MIDI";
-    figure.append(caption, image, sound, link);
+    const frame = document.createElement("div");
+    frame.className = "piece";
+    const head = document.createElement("div");
+    head.className = "playhead"; head.hidden = true; head.setAttribute("data-testid", "mt-playhead");
+    frame.append(image, head);
+    followAudio(sound, head, piece.axis);
+    figure.append(caption, frame, sound, link);
     box.append(figure);
   }
+}
+
+function followAudio(sound, head, axis) {
+  // a playhead over the server's picture: its time axis spans axis[0]..axis[1] of the width, axis[2] sixteenths,
+  // played at 120 quarter notes a minute (8 sixteenths a second)
+  if (!axis || axis.length < 3) return;
+  const [left, right, steps] = axis;
+  const tick = () => {
+    const step = sound.currentTime * 8;
+    head.hidden = sound.paused || step > steps;
+    head.style.left = `${(left + Math.min(step / steps, 1) * (right - left)) * 100}%`;
+    if (!sound.paused) requestAnimationFrame(tick);
+  };
+  sound.addEventListener("play", () => requestAnimationFrame(tick));
+  sound.addEventListener("pause", () => { head.hidden = true; });
 }
 
 async function multitrackAction(action) {
