@@ -180,6 +180,9 @@ def test_the_page_draws_and_plays_drums_and_humanizes(tmp_path):
                     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="drum-grid"]')) == 8)
                 else:
                     assert panel.is_displayed()
+                    driver.find_element(By.CSS_SELECTOR, '[data-testid="groove-reseed"]').click()  # T 0.5, a seed
+                    assert driver.find_element(By.CSS_SELECTOR, '[data-testid="groove-temperature"]').get_attribute(
+                        "value") == "0.5"
                     driver.find_element(By.CSS_SELECTOR, '[data-testid="groove"]').click()
                     wait.until(lambda d: len(d.find_elements(
                         By.CSS_SELECTOR, '[data-testid="grooved"] [data-testid="drum-grid"]')) == 2)

@@ -381,6 +381,8 @@ async function groove() {
   const form = new FormData();
   fileOrExample(form, "a", $("file-groove"), $("example-groove"));
   form.append("model", $("model").value);
+  form.append("temperature", $("groove-temperature").value || "0");
+  form.append("seed", $("groove-seed").value || "0");
   try {
     const result = await api("/api/groove", form);
     const container = $("grooved");
@@ -606,6 +608,10 @@ async function start() {
   });
   startMixer();
   $("mt-reseed").addEventListener("click", () => { $("mt-seed").value = Math.floor(Math.random() * 1e6); });
+  $("groove-reseed").addEventListener("click", () => {
+    $("groove-seed").value = Math.floor(Math.random() * 1e6);
+    if (Number($("groove-temperature").value) === 0) $("groove-temperature").value = "0.5";  // a seed needs one
+  });
   for (const action of ["samples", "style", "morph", "measures", "reconstruct", "interpolate"]) {
     $(`mt-${action}`).addEventListener("click", () => multitrackAction(action));
   }
