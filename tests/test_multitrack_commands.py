@@ -311,3 +311,20 @@ def test_random_multitrack_form_fields_never_get_a_500(runs):
         response = client.post("/api/multitrack", data=form)
         assert response.status_code == 200 or (400 <= response.status_code < 500 and "error" in response.json()), \
             (form, response.status_code, response.text[:200])
+
+
+def test_train_and_evaluate_take_multitrack_configs_on_the_command_line(runs, tmp_path, capsys):
+    data = runs["multitrack_chords"].parent / "data"
+    run = tmp_path / "run"
+    code, stdout, _ = run_cli(capsys, "train", "--data", data, "--config", "multitrack_1bar_chords_tiny",
+                              "--steps", "6", "--eval-every", "0", "--checkpoint-every", "3", "--out", run,
+                              "--no-progress")
+    assert code == 0 and json.loads(stdout)["config"] == "multitrack_1bar_chords_tiny"
+    code, stdout, _ = run_cli(capsys, "train", "--data", data, "--steps", "8", "--resume", "--out", run,
+                              "--no-progress", "--eval-every", "0")  # the stored kind and config, no --config
+    assert code == 0 and json.loads(stdout)["step"] == 8
+    code, stdout, _ = run_cli(capsys, "evaluate", "--checkpoint", run, "--data", data, "--split", "all",
+                              "--limit", "20", "--no-progress")
+    figures = json.loads(stdout)
+    assert code == 0 and figures["bars"] == 20 and 0 <= figures["sampled_accuracy"] <= 1
+    assert {"onset_f1", "family_kept", "teacher_forced_accuracy"} <= set(figures)
