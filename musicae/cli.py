@@ -111,12 +111,6 @@ def add_prepare(sub) -> None:
 
 # ----------------------------------------------------------------------------- train / evaluate
 TRAINER_FLAGS = ("steps", "seed", "device", "precision", "eval_every", "checkpoint_every", "log_every")
-MODEL_FLAGS = frozenset({
-    "encoding", "bars", "decoder", "encoder", "conductor_span", "segment_dim", "embed_dim", "encoder_hidden",
-    "encoder_layers", "decoder_hidden", "decoder_layers", "conductor_hidden", "conductor_layers", "z_dim", "max_beta",
-    "beta_rate", "free_bits", "sampling_rate", "sampling_mode", "transpose", "encoder_transpose", "batch_size", "lr",
-    "lr_decay", "lr_min", "grad_clip", "chord_dim", "track_hidden", "bar_hidden", "split_decoders"})
-"""The model-config flags of `train` (both kinds' fields but the name and a personal model's prior)."""
 
 
 def cmd_train(args) -> int:
@@ -128,7 +122,9 @@ def cmd_train(args) -> int:
     out = output_of(args, command_model(args.command))
     multitrack = args.config in MULTITRACK_CONFIGS if args.config else stored_kind(out) == "multitrack_vae"
     fields = (MultitrackVAEConfig if multitrack else SequenceVAEConfig).__dataclass_fields__
-    given = {k: getattr(args, k) for k in vars(args) if k in MODEL_FLAGS and getattr(args, k) is not None}
+    flags = (set(SequenceVAEConfig.__dataclass_fields__) | set(MultitrackVAEConfig.__dataclass_fields__)) - {
+        "name", "prior_dim", "prior_hidden"}  # what add_train made flags of: both kinds' fields
+    given = {k: getattr(args, k) for k in vars(args) if k in flags and getattr(args, k) is not None}
     stray = sorted(k for k in given if k not in fields)
     if stray:
         raise ValueError(f"--{stray[0].replace('_', '-')} does not apply to a "

@@ -127,21 +127,10 @@ def measures_of(studio: Studio, model: TrainedModel, data: bytes | None, name: s
         if example not in examples:
             raise StudioError(f"unknown example {example!r}")
         data, name = examples[example], example
-    from musicae.music.inference.commands import output_only
-
-    encoding = output_only(model) if model.control_names else model.encoding
-    try:
-        found = windows_from_midi_bytes(data, 1, name=name, encoding=encoding)
+    try:  # a chord model's encoding reads each measure's chords from its notes, as training inferred them
+        found = windows_from_midi_bytes(data, 1, name=name, encoding=model.encoding)
     except NoWindows as err:
         raise StudioError(str(err)) from None
-    if model.control_names:  # the chords of each measure from its notes, as training inferred them
-        from musicae.music.inference.conversions import midi_segments_from_bytes
-
-        segments = midi_segments_from_bytes(data)
-        with_chords = model.encoding.with_controls(found.rows, segments, found.origins)
-        if not with_chords:
-            raise StudioError(f"{name}: no chords to infer from its notes; give a progression")
-        found.rows = with_chords
     return found
 
 
