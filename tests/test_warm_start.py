@@ -92,3 +92,24 @@ def test_train_init_from_starts_from_the_two_bar_weights_and_resume_keeps_its_ow
     resumed = loaded(run).encoder.segment.lstm.weight_hh_l0
     assert (resumed - one_step).abs().max() < 5e-3  # went on from step 1: the stored weights win on --resume
     assert (resumed - loaded(other).encoder.lstm.weight_hh_l0).abs().max() > 0.05
+
+
+def test_a_flat_model_starts_whole_from_a_flat_model_of_its_shape(two_bar, tmp_path, capsys):
+    """A new run goes on from trained weights with other settings (the high-KL model's second stage: more free
+    bits): every tensor is the trained model's, so it reads and writes windows as that model does."""
+    from dataclasses import replace
+
+    source = loaded(two_bar).eval()
+    model = models.SequenceVAE(replace(source.cfg, free_bits=512.0)).eval()
+    tokens = torch.randint(0, 90, (3, 32))
+    assert not torch.allclose(model.encode(tokens).mean, source.encode(tokens).mean)
+    copied = model.init_from(source)
+    assert set(copied) == set(source.state_dict())
+    torch.testing.assert_close(model.encode(tokens).mean, source.encode(tokens).mean)
+    z = torch.randn(3, source.cfg.z_dim)
+    torch.testing.assert_close(model.teacher_forced_logits(z, tokens), source.teacher_forced_logits(z, tokens))
+    # another size, or a window of another length, is refused naming what differs
+    with pytest.raises(ValueError, match="decoder"):
+        models.SequenceVAE(replace(source.cfg, decoder_hidden=source.cfg.decoder_hidden + 8)).init_from(source)
+    with pytest.raises(ValueError, match="4 bars"):
+        models.SequenceVAE(replace(source.cfg, bars=4)).init_from(source)

@@ -186,8 +186,12 @@ class SequenceVAE(nn.Module):
 
     def init_from(self, source: SequenceVAE) -> list[str]:
         """Start the segment encoder and decoder as a trained flat model of one segment's length (a 2-bar
-        model for 2-bar segments). Returns the names of the tensors copied; a misfit raises ValueError."""
+        model for 2-bar segments); a flat model starts as a whole from a flat model of its own shape (a new
+        run goes on from trained weights with other settings, e.g. more free bits). Returns the names of the
+        tensors copied; a misfit raises ValueError."""
         cfg, other = self.cfg, source.cfg
+        if cfg.decoder == "flat" and cfg.encoder == "flat":
+            return self._init_whole_from(source)
         if other.decoder != "flat" or other.bars != cfg.conductor_span or other.encoding != cfg.encoding:
             raise ValueError(f"needs a flat {cfg.conductor_span}-bar {cfg.encoding} model (config {cfg.name} has "
                              f"{cfg.conductor_span}-bar segments); got a {other.decoder} {other.bars}-bar "
@@ -211,6 +215,22 @@ class SequenceVAE(nn.Module):
             target.load_state_dict({key: theirs[key] for key in mine})
             copied += [f"{prefix}.{key}" for key in mine]
         return copied
+
+
+    def _init_whole_from(self, source: SequenceVAE) -> list[str]:
+        cfg, other = self.cfg, source.cfg
+        if other.decoder != "flat" or other.encoder != "flat" or other.bars != cfg.bars or other.encoding != cfg.encoding:
+            raise ValueError(f"config {cfg.name} (flat, {cfg.bars} bars, {cfg.encoding}) starts only from a flat "
+                             f"{cfg.bars}-bar {cfg.encoding} model; got a {other.decoder} {other.bars}-bar "
+                             f"{other.encoding} model")
+        mine, theirs = self.state_dict(), source.state_dict()
+        for key, value in mine.items():
+            if key not in theirs or theirs[key].shape != value.shape:
+                got = tuple(theirs[key].shape) if key in theirs else "nothing"
+                raise ValueError(f"{key}: config {cfg.name} needs shape {tuple(value.shape)}, the trained model has "
+                                 f"{got} (its sizes must match)")
+        self.load_state_dict({key: theirs[key].to(value.dtype) for key, value in mine.items()})
+        return list(mine)
 
 
 MODEL_KIND = register_model_kind("sequence_vae", SequenceVAEConfig, SequenceVAE, aliases=("melody_vae",))
