@@ -15,6 +15,7 @@ from musicae.music.encodings.base import get_encoding
 from musicae.music.encodings.chords import parse_chord
 from musicae.music.encodings.melody import FIRST_PITCH_CLASS
 from musicae.music.encodings.melody_chords import chord_tone_ratio
+from tests.cli_helpers import one_output
 from tests.midi_bytes import notes_file
 from tests.music_helpers import untrained_model
 
@@ -129,7 +130,7 @@ def test_sample_over_a_progression_writes_melody_and_chords(tiny_chord_model, tm
         chord_track = midi.instruments[1].notes
         assert len(chord_track) == 15 and max(n.end for n in chord_track) == pytest.approx(10.0)  # 5 bars at 120 qpm
         assert max(n.end for n in midi.instruments[0].notes) <= 10.0 + 1e-6
-    assert (tmp_path / "samples.png").stat().st_size > 5000
+    assert one_output(tmp_path, "samples.png").stat().st_size > 5000
     assert main(["sample", "--checkpoint", str(tiny_chord_model), "--out", str(tmp_path)]) == 2
     assert "chord-conditioned" in capsys.readouterr().err
 
@@ -144,7 +145,7 @@ def test_the_two_instrument_output_round_trips_through_prepare_chords(tiny_chord
     capsys.readouterr()
     options = PrepareOptions(encoding="melody_chords", workers=1, progress=False, use_cache=False, valid_fraction=0.0,
                              extract=ExtractOptions(deduplicate=False, hop_bars=2))
-    stats = prepare([tmp_path / "s" / "sample_00.mid"], tmp_path / "d", options)
+    stats = prepare([one_output(tmp_path / "s", "sample_00.mid")], tmp_path / "d", options)
     assert stats["windows"] == 4, stats  # the chords track's notes are not taken for a melody
     chords = load_conditions(tmp_path / "d")
     assert [chord_name(c) for c in chords.reshape(-1)[::16]] == ["C", "G", "Am", "F", "Bb", "Dm",
@@ -186,7 +187,7 @@ def test_reconstruct_and_interpolate_with_chords(tiny_chord_model, tmp_path, cap
                  "--out", str(tmp_path / "s")]) == 0
     capsys.readouterr()
     # reconstruct keeps the input's own chords (its chords track)
-    assert main(["reconstruct", str(tmp_path / "s" / "sample_00.mid"), "--checkpoint", str(tiny_chord_model),
+    assert main(["reconstruct", str(one_output(tmp_path / "s", "sample_00.mid")), "--checkpoint", str(tiny_chord_model),
                  "--out", str(tmp_path / "r")]) == 0
     result = json.loads(capsys.readouterr().out)
     chords = [n.pitch % 12 for n in pretty_midi.PrettyMIDI(result["input_midi"]).instruments[-1].notes]

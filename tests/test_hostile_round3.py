@@ -8,6 +8,7 @@ import pytest
 from musicae.autoencoding.checkpoint import save_model
 from musicae.autoencoding.runs import model_record
 from musicae.cli import main
+from musicae.music.inference.outputs import file_stem
 from musicae.music.inference.trained_model import example_melodies
 from musicae.music.models.configs import get_config
 from musicae.music.models.sequence_vae import SequenceVAE
@@ -28,7 +29,10 @@ def test_outputs_never_write_through_a_link(tiny, tmp_path, capsys):
     precious.write_text("the user's own words")
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("step_00.mid", "path.png", "samples.png"):
+    # the names the two commands below would write (sources, model, seed, then the file's role)
+    names = [f"{file_stem([A, B], tiny, 0)}-step_00.mid", f"{file_stem([A, B], tiny, 0)}-path.png",
+             f"{file_stem([], tiny, 0)}-samples.png"]
+    for name in names:
         os.symlink(precious, out / name)
     os.symlink(precious, tmp_path / "z.npy")
     # links in --out are the user's files: refused in one line, neither followed nor replaced
@@ -36,7 +40,7 @@ def test_outputs_never_write_through_a_link(tiny, tmp_path, capsys):
         assert main([str(c) for c in command] + ["--checkpoint", str(tiny)]) == 2
         assert "was not written by musicae" in capsys.readouterr().err
     assert precious.read_text() == "the user's own words"
-    for name in ("step_00.mid", "path.png", "samples.png"):
+    for name in names:
         assert (out / name).is_symlink()
     # encode's --out names a file: it is replaced by a new file, never written through
     assert main(["encode", str(A), "--out", str(tmp_path / "z.npy"), "--checkpoint", str(tiny)]) == 0
@@ -426,15 +430,16 @@ def test_an_output_folder_never_mixes_runs_nor_replaces_a_users_file(tiny, tmp_p
     assert main(sample + ["-n", "4"]) == 0
     assert main(sample + ["-n", "2"]) == 0  # the second run replaces the first one's files, not beside them
     capsys.readouterr()
-    assert sorted(p.name for p in out.glob("*.mid")) == ["sample_00.mid", "sample_01.mid"]
+    assert sorted(p.name for p in out.glob("*.mid")) == ["model-s0-sample_00.mid", "model-s0-sample_01.mid"]
     assert main(["interpolate", str(A), str(B), "--steps", "2", "--no-wav", "--no-png", "--checkpoint", str(tiny),
                  "--out", str(out)]) == 0
-    assert not list(out.glob("sample_*.mid")) and (out / "notes.txt").read_text() == "mine"
+    assert not list(out.glob("*sample_*.mid")) and (out / "notes.txt").read_text() == "mine"
     # a file of the user's named as an output is refused, and left as it was
-    (out / "path.mid").unlink()
-    (out / "path.mid").write_text("my own path")
+    path_mid = out / f"{file_stem([A, B], tiny, 0)}-path.mid"
+    path_mid.unlink()
+    path_mid.write_text("my own path")
     assert main(["interpolate", str(A), str(B), "--steps", "2", "--no-wav", "--checkpoint", str(tiny),
                  "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "path.mid: exists and was not written by musicae" in err and len(err.strip().splitlines()) == 1
-    assert (out / "path.mid").read_text() == "my own path" and (out / "notes.txt").read_text() == "mine"
+    assert path_mid.read_text() == "my own path" and (out / "notes.txt").read_text() == "mine"

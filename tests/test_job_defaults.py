@@ -2,6 +2,7 @@
 `musicae --version` and a bare `musicae` answer without an error."""
 
 import json
+from pathlib import Path
 
 from cli_helpers import run_cli
 
@@ -67,6 +68,22 @@ def test_generation_commands_default_to_a_folder_named_for_the_run(tmp_path, mon
         assert code == 0, err
         assert all(f.startswith(folder) for f in json.loads(out).get("files", [json.loads(out).get("input_midi")]))
         assert (tmp_path / folder / ".musicae-outputs").is_file()
+
+
+def test_file_names_say_their_sources_model_step_and_seed(tmp_path, capsys):
+    """A file copied out of its folder still says what made it: SOURCES-MODEL-sSEED-ROLE."""
+    a, b = example_melodies()
+    code, out, err = run(capsys, "interpolate", a, b, "--steps", 3, "--seed", 7, "--checkpoint", "mel_2bar_folk",
+                         "--out", tmp_path / "i", "--no-wav")
+    assert code == 0, err
+    result = json.loads(out)
+    assert [Path(f).name for f in result["files"]] == [f"a-b-mel_2bar_folk-s7-step_{i:02d}.mid" for i in range(3)]
+    assert Path(result["piano_roll"]).name == "a-b-mel_2bar_folk-s7-path.png"
+    code, out, err = run(capsys, "sample", "-n", 2, "--seed", 4, "--checkpoint", "drums_2bar", "--out", tmp_path / "s",
+                         "--no-wav", "--no-png")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "s").glob("*.mid")) == ["drums_2bar-s4-sample_00.mid",
+                                                                       "drums_2bar-s4-sample_01.mid"]
 
 
 def lead_sheet(path):

@@ -11,6 +11,7 @@ from cli_helpers import run_cli
 from musicae.cli import main
 from musicae.music.encodings.melody import windows_to_midi
 from musicae.music.encodings.melody_extraction import windows_from_midi
+from tests.cli_helpers import one_output
 
 run = run_cli
 
@@ -60,7 +61,7 @@ def test_sample_writes_midi(tiny_run, tmp_path, capsys):
     assert len(files) == 3
     for f in files:
         pretty_midi.PrettyMIDI(f)
-    assert (tmp_path / "samples.png").read_bytes()[:4] == b"\x89PNG"
+    assert one_output(tmp_path, "samples.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_interpolate_whole_melodies_and_endpoints(tiny_run, tmp_path, folk_windows, capsys):

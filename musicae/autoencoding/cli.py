@@ -80,7 +80,8 @@ def add_output_folder(parser) -> None:
                                                     "replaces what the previous run wrote there, never a file of yours")
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """`text` as a safe piece of a file name (at most 40 characters)."""
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_.")[:40] or "x"
 
 
@@ -93,10 +94,10 @@ def output_of(args, model: str | None = None) -> Path:
     parts = [args.command]
     for key in ("input", "a", "b"):
         if getattr(args, key, None):
-            parts.append(_slug(Path(getattr(args, key)).stem))
+            parts.append(slug(Path(getattr(args, key)).stem))
     checkpoint = getattr(args, "checkpoint", None)
     if checkpoint or model:
-        parts.append(_slug(Path(str(checkpoint)).name if checkpoint else model))
+        parts.append(slug(Path(str(checkpoint)).name if checkpoint else model))
     if getattr(args, "seed", None) is not None:
         parts.append(f"s{args.seed}")
     return Path("out") / "-".join(parts)

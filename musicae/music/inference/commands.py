@@ -30,7 +30,7 @@ from musicae.music.inference.conversions import (
     wav_of,
     windows_from_midi_file,
 )
-from musicae.music.inference.outputs import output_folder, write_file
+from musicae.music.inference.outputs import output_files, write_file
 from musicae.music.inference.trained_model import TrainedModel
 
 MAX_INTERPOLATION_STEPS = 1000
@@ -175,22 +175,22 @@ def interpolate(checkpoint, a: Path, b: Path, steps: int, out: Path, bar_a: int 
     rows_a, rows_b = rows_a.take(slice(0, paired)), rows_b.take(slice(0, paired))
     path = model.interpolate_rows(rows_a, rows_b, steps, temperature, seed)  # every step over A's controls
     qpm = qpm or facts_a.qpm  # the path plays at A's tempo unless told
-    out = output_folder(out)
-    files = [write_file(out / f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding, qpm=qpm, program=program))
+    out = output_files(out, [a, b], model.name, seed)
+    files = [out.write(f"step_{i:02d}.mid", midi_bytes(path[i], encoding=encoding, qpm=qpm, program=program))
              for i in range(steps)]
     whole_path = Rows.concat([p.joined() for p in path])  # each step's windows back to back
-    whole = write_file(out / "path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm,
+    whole = out.write("path.mid", midi_bytes(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm,
                                                        program=program))
     result = {"a": str(a), "b": str(b), "steps": steps, "windows_per_step": paired, "files": files,
               "path_midi": whole, "qpm": qpm or encoding.qpm, "temperature": temperature, "model": model.name, "checkpoint": model.source}
     if png:
         rows = [rows_a.joined(), *[p.joined() for p in path], rows_b.joined()]
-        result["piano_roll"] = write_file(out / "path.png", png_of(
+        result["piano_roll"] = out.write("path.png", png_of(
             rows, ["A (input)", *map(str, range(steps)), "B (input)"],
             f"{a.name} -> {b.name}: {steps} points on the slerp path, between the inputs", encoding=encoding))
     if wav:
         data, result["synth"] = wav_of(whole_path, encoding=encoding, gap_steps=steps_per_bar, qpm=qpm, program=program)
-        result["wav"] = write_file(out / "path.wav", data)
+        result["wav"] = out.write("path.wav", data)
     if notes:
         result["notes"] = notes
     return result
@@ -212,21 +212,21 @@ def reconstruct(checkpoint, midi: Path, out: Path, temperature: float | None = N
     starts, meter = window_starts(found), facts.meter
     first = model.output_names[0]
     qpm = qpm or facts.qpm  # the output plays at the input's tempo unless told
-    out = output_folder(out)
+    out = output_files(out, [midi], model.name, seed)
     result = {"input": str(midi), "windows": len(rows), "bars": [int(b) for b in found.origins[:, 3]],
               "qpm": qpm or encoding.qpm, "temperature": temperature,
               "model": model.name, "checkpoint": model.source,
               "accuracy": round(float((rebuilt[first] == rows[first]).mean()), 4),
-              "input_midi": write_file(out / "input.mid", midi_bytes(
+              "input_midi": out.write("input.mid", midi_bytes(
                   rows, encoding=encoding, qpm=qpm, program=program, meter=meter, starts=starts)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(
+              "reconstruction_midi": out.write("reconstruction.mid", midi_bytes(
                   rebuilt, encoding=encoding, qpm=qpm, program=program, meter=meter, starts=starts))}
     if png:
-        result["piano_roll"] = write_file(out / "reconstruction.png", png_of(
+        result["piano_roll"] = out.write("reconstruction.png", png_of(
             [played(rows, starts), played(rebuilt, starts)], ["input", "output"], midi.name, encoding=encoding))
     if wav:
         data, result["synth"] = wav_of(rebuilt, encoding=encoding, qpm=qpm, program=program, starts=starts)
-        result["wav"] = write_file(out / "reconstruction.wav", data)
+        result["wav"] = out.write("reconstruction.wav", data)
     if notes:
         result["notes"] = notes
     return result
@@ -281,7 +281,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
     model = TrainedModel.load(checkpoint, job="sample")
     encoding = model.encoding
     conditions, progression_bars = progression(model, chords) if bars is None else (None, 0)
-    out = output_folder(out)
+    out = output_files(out, [], model.name, seed)
     width = max(2, len(str(n - 1)))
     files, shown = [], []
     if bars is not None:
@@ -289,14 +289,14 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         for i in range(n):
             piece = held_style(model, model.model.prior_z(1, generator).numpy()[0], bars, chords, temperature,
                                generator)
-            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(piece, encoding=encoding, qpm=qpm,
+            files.append(out.write(f"sample_{i:0{width}d}.mid", midi_bytes(piece, encoding=encoding, qpm=qpm,
                                                                                      program=program)))
             if len(shown) < 16:
                 shown.append(piece)
     elif conditions is None:
         for start in range(0, n, 256):  # bounded memory for any n
             rows = model.sample_rows(min(256, n - start), temperature, seed + start)
-            files += [write_file(out / f"sample_{start + i:0{width}d}.mid", midi_bytes(rows.take(i), encoding=encoding,
+            files += [out.write(f"sample_{start + i:0{width}d}.mid", midi_bytes(rows.take(i), encoding=encoding,
                                                                                            qpm=qpm, program=program))
                       for i in range(len(rows))]
             shown += [rows.take(i) for i in range(min(len(rows), 16 - len(shown)))]
@@ -304,7 +304,7 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         generator = torch.Generator().manual_seed(seed)
         for i in range(n):
             melody = progression_melody(model, conditions, progression_bars, temperature, generator)
-            files.append(write_file(out / f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding, qpm=qpm,
+            files.append(out.write(f"sample_{i:0{width}d}.mid", midi_bytes(melody, encoding=encoding, qpm=qpm,
                                                                                      program=program)))
             if len(shown) < 16:
                 shown.append(melody)
@@ -316,13 +316,13 @@ def sample(checkpoint, n: int, temperature: float, out: Path, seed: int = 0, png
         result["chords"] = chords
     if png:
         label = f" over {chords}" if chords else ""
-        result["piano_roll"] = write_file(out / "samples.png", png_of(
+        result["piano_roll"] = out.write("samples.png", png_of(
             shown, [str(i) for i in range(len(shown))], f"{len(shown)} of {n} samples, temperature {temperature}{label}",
             encoding=encoding))
     if wav:  # the samples the picture shows, a bar of silence between them
         data, result["synth"] = wav_of(Rows.concat([s.joined() for s in shown]), encoding=encoding,
                                        gap_steps=encoding.sixteenths_per_bar, qpm=qpm, program=program)
-        result["wav"] = write_file(out / "samples.wav", data)
+        result["wav"] = out.write("samples.wav", data)
     return result
 
 

@@ -12,7 +12,7 @@ from musicae.autoencoding.config import ConfigError
 from musicae.music.encodings.base import Rows
 from musicae.music.inference.commands import check_temperature
 from musicae.music.inference.conversions import file_facts, midi_bytes, png_of, wav_of, windows_from_midi_file
-from musicae.music.inference.outputs import output_folder, write_file
+from musicae.music.inference.outputs import output_files
 from musicae.music.inference.shipped import GROOVE_JOBS as JOBS
 from musicae.music.inference.shipped import JOB_MODELS
 from musicae.music.inference.trained_model import TrainedModel
@@ -60,17 +60,17 @@ def groove(job: str, checkpoint, path: Path, out: Path, temperature: float = 0.0
     found = windows_from_midi_file(path, model.cfg.bars, None, encoding, any_notes=job == "drumify")
     inputs, performance = perform(model, found.rows, temperature, seed, keep_hits)
     qpm = file_facts(path).qpm
-    out = output_folder(out)
+    out = output_files(out, [path], model.name, seed)
     result = {"job": job, "input": str(path), "model": model.name, "checkpoint": model.source, "windows": len(found),
               "qpm": qpm or encoding.qpm,
-              "input_midi": write_file(out / "input.mid", midi_bytes(inputs, encoding=encoding, qpm=qpm)),
-              "output_midi": write_file(out / "output.mid", midi_bytes(performance, encoding=encoding, qpm=qpm))}
+              "input_midi": out.write("input.mid", midi_bytes(inputs, encoding=encoding, qpm=qpm)),
+              "output_midi": out.write("output.mid", midi_bytes(performance, encoding=encoding, qpm=qpm))}
     if job == "humanize":  # the pattern's hits should survive: how many did
         result["hits_kept_f1"] = round(hit_f1(performance["hits"], inputs["pattern"]), 4)
     if png:
-        result["drum_grid"] = write_file(out / f"{job}.png", png_of(
+        result["drum_grid"] = out.write(f"{job}.png", png_of(
             [inputs.joined(), performance.joined()], ["input", "output"], f"{path.name}: {job}", encoding=encoding))
     if wav:
         data, result["synth"] = wav_of(performance, encoding=encoding, qpm=qpm)
-        result["wav"] = write_file(out / "output.wav", data)
+        result["wav"] = out.write("output.wav", data)
     return result

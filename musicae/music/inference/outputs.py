@@ -4,6 +4,8 @@ instead of a file that musicae did not write (each folder records what its comma
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from musicae.autoencoding.checkpoint import atomic_write_bytes, atomic_write_text
@@ -63,3 +65,35 @@ def write_file(path: Path, data: bytes) -> str:
             names.write(f"{hashlib.sha256(data).hexdigest()} {path.name}\n")
     atomic_write_bytes(path, data)
     return str(path)
+
+
+def file_stem(sources: Iterable[Path | str | None], model: str, seed: int | None = None) -> str:
+    """The start of a command's file names: its sources, its model and its seed (a-b-mel_2bar_folk_hikl-s0), so a
+    file copied out of its folder still says what made it."""
+    from musicae.autoencoding.cli import slug
+
+    parts = [slug(Path(str(source)).stem) for source in sources if source is not None]
+    model_path = Path(str(model))
+    if model_path.parent.name == "checkpoints":  # a run's checkpoint: named for its run
+        model_path = model_path.parent.parent
+    parts.append(slug(model_path.name))
+    if seed is not None:
+        parts.append(f"s{seed}")
+    return "-".join(parts)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """A command's prepared --out folder, and the stem its files are named with (`file_stem`)."""
+
+    folder: Path
+    stem: str
+
+    def write(self, role: str, data: bytes) -> str:
+        """Write `data` as STEM-ROLE (role: `path.mid`, `step_03.mid`...) with write_file's guarantees."""
+        return write_file(self.folder / f"{self.stem}-{role}", data)
+
+
+def output_files(out: Path, sources: Iterable[Path | str | None], model: str, seed: int | None = None) -> Outputs:
+    """output_folder(out), with the files named for the sources, model and seed."""
+    return Outputs(output_folder(out), file_stem(sources, model, seed))

@@ -20,7 +20,7 @@ from musicae.music.inference.conversions import (
     wav_of,
     windows_from_midi_file,
 )
-from musicae.music.inference.outputs import output_folder, write_file
+from musicae.music.inference.outputs import output_files
 from musicae.music.inference.trained_model import TrainedModel
 
 
@@ -73,21 +73,21 @@ def interpolate_bars(checkpoint, a: Path | None, b: Path | None, bars: int, out:
         raise ConfigError(f"--chords: {model.name} is chord-conditioned; give a progression, e.g. --chords \"Dm F Am G\"")
     piece = path_over_bars(model, za, zb, bars, chords, temperature, generator, under)
     encoding = model.encoding
-    out = output_folder(out)
+    out = output_files(out, [a, b], model.name, seed)
     result = {"a": None if a is None else str(a), "b": None if b is None else str(b), "bars": bars,
               "temperature": temperature, "seed": seed, "model": model.name, "checkpoint": model.source,
-              "path_midi": write_file(out / "path.mid", midi_bytes(piece, encoding=encoding, qpm=qpm, program=program))}
+              "path_midi": out.write("path.mid", midi_bytes(piece, encoding=encoding, qpm=qpm, program=program))}
     if chords:
         result["chords"] = chords
     if png:
         rows = [*ends[:1], piece, *ends[1:]]
         titles = ["A (input)", "path", "B (input)"] if ends else ["path"]
-        result["piano_roll"] = write_file(out / "path.png", png_of(
+        result["piano_roll"] = out.write("path.png", png_of(
             rows, titles, f"{bars} bars along the slerp path" + (f" over {chords}" if chords else ""),
             encoding=encoding))
     if wav:
         data, result["synth"] = wav_of(piece, encoding=encoding, qpm=qpm, program=program)
-        result["wav"] = write_file(out / "path.wav", data)
+        result["wav"] = out.write("path.wav", data)
     if notes:
         result["notes"] = notes
     return result

@@ -16,7 +16,7 @@ from musicae.autoencoding.config import ConfigError
 from musicae.music.data.prepare import load_windows
 from musicae.music.inference.commands import check_temperature, pick_windows
 from musicae.music.inference.conversions import midi_bytes, png_of, wav_of
-from musicae.music.inference.outputs import output_folder, write_file
+from musicae.music.inference.outputs import output_files, output_folder, write_file
 from musicae.music.inference.trained_model import TrainedModel
 from musicae.music.latent import plots as latent_plots
 from musicae.music.latent import quality
@@ -88,20 +88,20 @@ def transform_file(checkpoint, midi: Path, amounts: dict[str, float], out: Path,
     windows = pick_windows(model, midi, None, "--bar", track)
     changed = transform(model, windows, known, amounts, temperature, seed)
     plain = transform(model, windows, known, {}, temperature, seed)
-    out = output_folder(out)
+    out = output_files(out, [midi], model.name, seed)
     result = {"input": str(midi), "amounts": amounts, "windows": len(windows), "temperature": temperature,
-              "input_midi": write_file(out / "input.mid", midi_bytes(windows, encoding=model.encoding)),
-              "reconstruction_midi": write_file(out / "reconstruction.mid", midi_bytes(plain, encoding=model.encoding)),
-              "transformed_midi": write_file(out / "transformed.mid", midi_bytes(changed, encoding=model.encoding)),
+              "input_midi": out.write("input.mid", midi_bytes(windows, encoding=model.encoding)),
+              "reconstruction_midi": out.write("reconstruction.mid", midi_bytes(plain, encoding=model.encoding)),
+              "transformed_midi": out.write("transformed.mid", midi_bytes(changed, encoding=model.encoding)),
               "model": model.name, "checkpoint": model.source}
     if png:
         label = ", ".join(f"{k} {v:+g}" for k, v in amounts.items())
-        result["piano_roll"] = write_file(out / "transformed.png", png_of(
+        result["piano_roll"] = out.write("transformed.png", png_of(
             [windows.reshape(-1), plain.reshape(-1), changed.reshape(-1)], ["input", "reconstruction", label],
             f"{midi.name}: {label}", encoding=model.encoding))
     if wav:
         data, result["synth"] = wav_of(changed, encoding=model.encoding)
-        result["wav"] = write_file(out / "transformed.wav", data)
+        result["wav"] = out.write("transformed.wav", data)
     return result
 
 
@@ -117,14 +117,14 @@ def similar_file(checkpoint, midi: Path, n: int, similarity: float, out: Path, b
     temperature = model.temperature(temperature)
     window = pick_windows(model, midi, bar, "--bar", track)[0]
     variations = similar(model, window, n, similarity, temperature, seed)
-    out = output_folder(out)
+    out = output_files(out, [midi], model.name, seed)
     width = max(2, len(str(n - 1)))
-    files = [write_file(out / f"similar_{i:0{width}d}.mid", midi_bytes(v, encoding=model.encoding)) for i, v in enumerate(variations)]
+    files = [out.write(f"similar_{i:0{width}d}.mid", midi_bytes(v, encoding=model.encoding)) for i, v in enumerate(variations)]
     result = {"input": str(midi), "similarity": similarity, "temperature": temperature, "files": files, "model": model.name,
               "checkpoint": model.source}
     if png:
         shown = variations[:15]
-        result["piano_roll"] = write_file(out / "similar.png", png_of(
+        result["piano_roll"] = out.write("similar.png", png_of(
             [window, *shown], ["input", *map(str, range(len(shown)))], f"{midi.name}: similarity {similarity}", encoding=model.encoding))
     return result
 
@@ -138,9 +138,9 @@ def grid_files(checkpoint, corners: list[Path], size: int, out: Path, bar: int |
     temperature = model.temperature(temperature)
     windows = np.concatenate([pick_windows(model, p, bar, "--bar", track)[:1] for p in corners])
     cells = grid(model, windows, size, temperature, seed)
-    out = output_folder(out)
-    files = [[write_file(out / f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c], encoding=model.encoding)) for c in range(size)] for r in range(size)]
-    picture = write_file(out / "grid.png", latent_plots.grid_png(
+    out = output_files(out, corners, model.name, seed)
+    files = [[out.write(f"grid_r{r}_c{c}.mid", midi_bytes(cells[r, c], encoding=model.encoding)) for c in range(size)] for r in range(size)]
+    picture = out.write("grid.png", latent_plots.grid_png(
         cells, " / ".join(p.name for p in corners) + " (corners: top-left, top-right, bottom-left, bottom-right)"))
     return {"corners": [str(p) for p in corners], "size": size, "temperature": temperature, "files": files,
             "picture": picture,
