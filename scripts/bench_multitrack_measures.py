@@ -1,11 +1,12 @@
-"""How long cutting a multi-instrument MIDI file into its 4/4 measures takes (multitrack_extraction.
-midi_measures), beside pretty_midi's own parse of the same file, measured side by side in one run: a long
-file must cost about what reading it costs, not measures x notes.
+"""How long cutting a multi-instrument MIDI file into its 4/4 measures takes as every command reads it (the
+file read and the multitrack encoding's 1-bar windows, `windows_from_midi_file`), beside pretty_midi's parse
+of the same file, measured side by side in one run: a long file must cost about what parsing it costs, not
+measures x notes.
 
     python scripts/bench_multitrack_measures.py [--bars 2000] [--folder ../shared/data/pop909]
 
 Prints one JSON line: for a written file of BARS bars (piano and bass, 8 notes a bar each) the seconds of the
-parse and of midi_measures and the measures found; with --folder, the same summed over its MIDI files.
+parse and of the measures (read from the file) and the measures found; with --folder, the same summed over its MIDI files.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from pathlib import Path
 
 import pretty_midi
 
-from musicae.music.encodings.multitrack_extraction import midi_measures
+from musicae.music.inference.conversions import windows_from_midi_file
 
 
 def timed(path: Path) -> tuple[float, float, int]:
     """(parse seconds, measures seconds, measures) of one file."""
     started = time.perf_counter()
-    midi = pretty_midi.PrettyMIDI(str(path))
+    pretty_midi.PrettyMIDI(str(path))
     parsed = time.perf_counter()
-    found = midi_measures(midi)
+    found = windows_from_midi_file(path, 1, None, "multitrack")
     return parsed - started, time.perf_counter() - parsed, len(found)
 
 

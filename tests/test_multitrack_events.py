@@ -5,7 +5,9 @@ import numpy as np
 import pretty_midi
 import pytest
 
+from musicae.music.encodings import get_encoding
 from musicae.music.encodings import multitrack_events as mt
+from musicae.music.inference.conversions import windows_from_midi_file
 
 
 def bars_of(midi: pretty_midi.PrettyMIDI) -> list[list[mt.Track]]:
@@ -24,6 +26,19 @@ def bars_of(midi: pretty_midi.PrettyMIDI) -> list[list[mt.Track]]:
             tracks.append(mt.Track(instrument.program, instrument.is_drum, tuple(notes)))
         bars.append(tracks)
     return bars
+
+
+def file_measures(midi: pretty_midi.PrettyMIDI, folder) -> tuple[list[int], np.ndarray, dict]:
+    """(bars, tokens, refusals) of a file as every command reads it (the multitrack encoding's 1-bar windows):
+    the bars numbered from the file's first (0), (N, 8, 64) tokens, the refused bars by reason."""
+    path = folder / "piece.mid"
+    midi.write(str(path))
+    try:
+        found = windows_from_midi_file(path, 1, None, get_encoding("multitrack"))
+    except ValueError:  # nothing to read: no window
+        return [], np.zeros((0, mt.MAX_TRACKS, mt.TRACK_TOKENS)), {}
+    refused = {k[len("refused_"):]: v for k, v in found.counts.items() if k.startswith("refused_") and v}
+    return [int(b) for b in found.origins[:, 3]], found.rows["tracks"], refused
 
 
 @pytest.fixture
@@ -83,11 +98,9 @@ def test_a_models_odd_tokens_still_read_as_notes():
     assert [(n.pitch, n.start, n.end) for n in notes] == [(60, 0, mt.STEPS_PER_BAR)]
 
 
-def test_a_file_is_cut_into_its_4_4_measures_on_its_own_beats():
+def test_a_file_is_cut_into_its_4_4_measures_on_its_own_beats(tmp_path):
     """Bars 1-2 at 120 qpm, bars 3-4 at 60 qpm, bar 5 in 3/4: the notes land on their steps across the tempo
     change, and the 3/4 bar is counted, not silently lost."""
-    from musicae.music.encodings.multitrack_extraction import midi_measures
-
     midi = pretty_midi.PrettyMIDI(initial_tempo=120)
     bass, drums = pretty_midi.Instrument(33, name="bass"), pretty_midi.Instrument(0, is_drum=True, name="drums")
     # the tempo change at 4 s (the end of bar 2) goes in through pretty_midi's tick scale: rebuilt from ticks
@@ -99,56 +112,51 @@ def test_a_file_is_cut_into_its_4_4_measures_on_its_own_beats():
         drums.notes.append(pretty_midi.Note(100, 36, start + seconds_per_beat, start + 1.1 * seconds_per_beat))
     bass.notes.append(pretty_midi.Note(90, 50, 12.0, 13.0))  # in the 3/4 bar
     midi.instruments = [drums, bass]
-    found = midi_measures(midi)
-    assert found.numbers == [1, 2, 3, 4] and found.refused == {"not_4_4": 1}
-    for number, tokens in zip(found.numbers, found.tokens):
-        notes = mt.tokens_to_notes(tokens)
+    bars, tokens, refused = file_measures(midi, tmp_path)
+    assert bars == [0, 1, 2, 3] and refused == {"not_4_4": 1}
+    for number, bar in zip(bars, tokens):
+        notes = mt.tokens_to_notes(bar)
         pitched = [(n.pitch, n.start, n.end, n.program) for n in notes if not n.is_drum]
-        assert pitched == [(40 + number - 1, 0, 2 * mt.STEPS_PER_QUARTER, 33)]
+        assert pitched == [(40 + number, 0, 2 * mt.STEPS_PER_QUARTER, 33)]
         assert [(n.pitch, n.start) for n in notes if n.is_drum] == [(36, mt.STEPS_PER_QUARTER)]
 
 
-def test_a_chorales_measures_hold_its_notes(chorale):
-    from musicae.music.encodings.multitrack_extraction import midi_measures
-
-    found = midi_measures(chorale)
-    assert len(found) >= 8 and found.tokens.shape[1:] == (mt.MAX_TRACKS, mt.TRACK_TOKENS)
-    assert found.numbers == sorted(found.numbers) and not found.refused
-    kept = sum(len(mt.tokens_to_notes(t)) for t in found.tokens)
+def test_a_chorales_measures_hold_its_notes(chorale, tmp_path):
+    bars, tokens, refused = file_measures(chorale, tmp_path)
+    assert len(bars) >= 8 and tokens.shape[1:] == (mt.MAX_TRACKS, mt.TRACK_TOKENS)
+    assert bars == sorted(bars) and not refused
+    kept = sum(len(mt.tokens_to_notes(t)) for t in tokens)
     assert kept == sum(len(i.notes) for i in chorale.instruments)  # every note starts in some 4/4 measure
-    assert {n.program for t in found.tokens for n in mt.tokens_to_notes(t)} == {40, 41, 42, 43}
+    assert {n.program for t in tokens for n in mt.tokens_to_notes(t)} == {40, 41, 42, 43}
 
 
-def test_empty_and_one_note_files_and_silent_bars_are_accounted_for():
-    from musicae.music.encodings.multitrack_extraction import midi_measures
-
+def test_empty_and_one_note_files_and_silent_bars_are_accounted_for(tmp_path):
     midi = pretty_midi.PrettyMIDI()
-    assert len(midi_measures(midi)) == 0  # no note: no measure, and no error
+    assert file_measures(midi, tmp_path)[0] == []  # no note: no measure, and no error
     piano = pretty_midi.Instrument(0)
     piano.notes.append(pretty_midi.Note(80, 60, 0.0, 0.3))  # shorter than a beat
     midi.instruments.append(piano)
-    assert midi_measures(midi).numbers == [1]
-    piano.notes.append(pretty_midi.Note(80, 62, 100.0, 100.3))  # bar 51 at 120 qpm, silence between
-    found = midi_measures(midi)
-    assert found.numbers == [1, 51] and found.refused == {"empty_bar": 49}
+    assert file_measures(midi, tmp_path)[0] == [0]
+    piano.notes.append(pretty_midi.Note(80, 62, 100.0, 100.3))  # bar 50 at 120 qpm, silence between
+    bars, _, refused = file_measures(midi, tmp_path)
+    assert bars == [0, 50]
 
 
 def test_bars_written_as_midi_read_back_to_the_same_tokens(chorale, tmp_path):
     """Programs, drums on channel 10, velocities and GM track names survive a MIDI file."""
     import mido
 
-    from musicae.music.encodings.multitrack_extraction import midi_measures
     from musicae.music.encodings.notes import notes_to_pretty_midi
 
-    found = midi_measures(chorale)
+    _, tokens, _ = file_measures(chorale, tmp_path)
     drums = mt.Track(0, True, tuple((36 + 2 * (i % 2), 12 * i, 12 * i + 3, 20 + 12 * i) for i in range(8)))
-    bars = [found.tokens[0], found.tokens[1], mt.bar_tokens([drums, mt.Track(33, False, ((40, 0, 96, 90),))])]
+    bars = [tokens[0], tokens[1], mt.bar_tokens([drums, mt.Track(33, False, ((40, 0, 96, 90),))])]
     notes = [n for k, bar in enumerate(bars) for n in mt.tokens_to_notes(bar, bar_start=k * mt.STEPS_PER_BAR)]
     path = tmp_path / "bars.mid"
     notes_to_pretty_midi(notes, qpm=100, steps_per_quarter=mt.STEPS_PER_QUARTER).write(str(path))
-    back = midi_measures(pretty_midi.PrettyMIDI(str(path)))
-    assert back.numbers == [1, 2, 3]
-    np.testing.assert_array_equal(back.tokens, np.stack(bars))
+    numbers, back, _ = file_measures(pretty_midi.PrettyMIDI(str(path)), tmp_path)
+    assert numbers == [0, 1, 2]
+    np.testing.assert_array_equal(back, np.stack(bars))
     names = {i.name for i in pretty_midi.PrettyMIDI(str(path)).instruments}
     assert {"Violin", "Viola", "Cello", "Contrabass", "Electric Bass (finger)", "Drums"} == names
     channels = {m.channel for t in mido.MidiFile(str(path)).tracks for m in t if m.type == "note_on"}

@@ -6,14 +6,17 @@ import torch
 
 from musicae.autoencoding.trainer import TensorData, Trainer, TrainerConfig
 from musicae.music.encodings import multitrack_events as mt
-from musicae.music.encodings.multitrack_extraction import midi_measures
 from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
 from musicae.music.models.multitrack_vae import MultitrackVAE, track_mask
 
 
 @pytest.fixture(scope="module")
-def chorale_bars(chorales):
-    return torch.cat([torch.as_tensor(midi_measures(midi).tokens, dtype=torch.long) for midi in chorales.values()])
+def chorale_bars(chorales, tmp_path_factory):
+    """Each chorale's 4/4 measures as the multitrack encoding reads them from a MIDI file: (N, 8, 64) tokens."""
+    from tests.test_multitrack_events import file_measures
+
+    folder = tmp_path_factory.mktemp("chorales")
+    return torch.cat([torch.as_tensor(file_measures(midi, folder)[1].astype("int64")) for midi in chorales.values()])
 
 
 def accuracies(model, tokens) -> tuple[float, float]:
