@@ -129,6 +129,8 @@ def cmd_train(args) -> int:
     if stray:
         raise ValueError(f"--{stray[0].replace('_', '-')} does not apply to a "
                          f"{'multitrack' if multitrack else 'sequence-VAE'} config")
+    if multitrack and args.init_from is not None:
+        raise ValueError("--init-from does not apply to a multitrack config (multitrack models start from scratch)")
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
     if multitrack:
         from musicae.music.models.multitrack_training import train_multitrack

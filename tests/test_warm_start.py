@@ -17,6 +17,16 @@ def two_bar(tmp_path_factory):
     return untrained_model(tmp_path_factory.mktemp("two_bar") / "model", "mel_2bar_tiny", seed=3)
 
 
+def untrained_multitrack(directory, config: str):
+    from musicae.autoencoding.checkpoint import save_model
+    from musicae.autoencoding.runs import model_record
+    from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS
+    from musicae.music.models.multitrack_vae import MultitrackVAE
+
+    cfg = MULTITRACK_CONFIGS[config]
+    return save_model(directory, MultitrackVAE(cfg), model_record(cfg))
+
+
 def loaded(path):
     from musicae.music.inference.trained_model import TrainedModel
 
@@ -48,9 +58,13 @@ def test_init_from_makes_every_segment_the_two_bar_model(two_bar):
     ("mel_16bar_tiny", "mel_2bar_tiny", "1-bar segments"),  # MusicVAE's 1-bar layout has no 2-bar segments
     ("mel_16bar_hier2_tiny", "mel_2bar_chords_tiny", "melody_chords"),
     ("mel_16bar_hier2_tiny", "mel_16bar_tiny", "hierarchical 16-bar"),
+    ("mel_2bar_tiny", "drums_2bar_tiny", "drums model"),  # a whole flat model of another encoding
+    ("mel_2bar_tiny", "multitrack_1bar_tiny", "MultitrackVAE"),  # another kind of model
+    ("multitrack_1bar_tiny", "mel_2bar_tiny", "does not apply to a multitrack config"),  # never silently ignored
 ])
 def test_a_misfit_is_one_line_and_leaves_the_run_in_out_alone(tmp_path, capsys, config, source_config, reason):
-    source = untrained_model(tmp_path / "source", source_config)
+    source = untrained_model(tmp_path / "source", source_config) if not source_config.startswith("multitrack") \
+        else untrained_multitrack(tmp_path / "source", source_config)
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     (run / "metrics.jsonl").write_text('{"step": 1}\n')

@@ -190,6 +190,9 @@ class SequenceVAE(nn.Module):
         run goes on from trained weights with other settings, e.g. more free bits). Returns the names of the
         tensors copied; a misfit raises ValueError."""
         cfg, other = self.cfg, source.cfg
+        if not isinstance(source, SequenceVAE):
+            raise ValueError(f"config {cfg.name} starts only from a {cfg.encoding} sequence model; got a "
+                             f"{type(source).__name__} ({other.name})")
         if cfg.decoder == "flat" and cfg.encoder == "flat":
             return self._init_whole_from(source)
         if other.decoder != "flat" or other.bars != cfg.conductor_span or other.encoding != cfg.encoding:
