@@ -3,8 +3,9 @@
 Per 16-bar window: bar repetition (share of bars after the first that repeat an earlier bar exactly), onsets
 per bar, the longest held note (in bars), and phrase ends (share of 4-bar phrases whose last bar ends on a
 note of at least a quarter, or a rest). The held-out tunes are a prepared folder's valid split (never trained
-on); samples are drawn at --temperature (MusicVAE's notebooks: 0.5), interpolations decoded at the same
-temperature between random held-out pairs (the middle point of each path).
+on); samples are drawn at --temperature (MusicVAE's notebooks: 0.5), with the segments' random draws coupled
+(what every command does) and independent (MusicVAE's way), interpolations decoded at the same temperature
+between random held-out pairs (the middle point of each path).
 
     musicae prepare --corpus folk --bars 16 --out data/prepared/folk16
     python scripts/bench_form.py --data data/prepared/folk16 [--checkpoint mel_16bar_folk]
@@ -74,6 +75,8 @@ def main() -> None:
     result = {"model": model.name, "temperature": args.temperature, "heldout_windows": len(heldout),
               "heldout": form(heldout),
               "samples": form(model.sample(args.samples, args.temperature, args.seed)),
+              "samples_independent_segments": form(model.sample(args.samples, args.temperature, args.seed,
+                                                                coupled_segments=False)),
               "greedy_samples": form(model.sample(args.samples, 0.0, args.seed)),
               "interpolation_middles": form(middle)}
     print(json.dumps(result))

@@ -16,10 +16,12 @@ from musicae.music.inference.trained_model import (
     melody_windows,
     shipped_model_dir,
 )
+from musicae.music.latent.attributes import bar_repetition
 from musicae.music.latent.moves import load_vectors, model_vectors_path
 from tests.cli_helpers import one_output
 
 SIXTEEN_BAR_MIN_NOTES = 30  # per 16-bar step of the interpolation below; it gave 97, 59 and 42 notes
+SIXTEEN_BAR_MIN_REPETITION = 0.12  # share of bars repeating an earlier one (100 samples: 0.20; held-out tunes 0.35)
 SIXTEEN_BAR_MIN_ONSET_ACCURACY = 0.3  # below (z = posterior mean): 0.61 and 0.40; from-scratch runs 0.11 to 0.19
 
 
@@ -139,6 +141,15 @@ def test_the_shipped_sixteen_bar_model_interpolates_whole_tunes(tmp_path, capsys
         onsets = tokens >= FIRST_PITCH_CLASS  # hold steps alone would give 0.55 and 0.78 to a model that never plays
         accuracy = float((predicted == tokens)[onsets].float().mean())
         assert accuracy > SIXTEEN_BAR_MIN_ONSET_ACCURACY, (path, accuracy)
+
+
+def test_the_shipped_sixteen_bar_model_samples_tunes_with_repeated_bars():
+    """A tune's form: held-out folk tunes repeat about a third of their bars. Coupled segment draws (every
+    command's default) let the conductor's repeats be heard; independent draws at 0.5 repeat almost none."""
+    model = TrainedModel.load("mel_16bar_folk")
+    coupled = bar_repetition(model.sample(24, 0.5, 0)).mean()
+    independent = bar_repetition(model.sample(24, 0.5, 0, coupled_segments=False)).mean()
+    assert coupled > SIXTEEN_BAR_MIN_REPETITION and coupled > independent + 0.08, (coupled, independent)
 
 
 def test_the_shipped_multitrack_models_play_instruments_and_follow_their_chords():

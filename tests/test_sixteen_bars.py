@@ -137,3 +137,30 @@ def test_sampled_accuracy_at_temperature_near_zero_is_the_greedy_accuracy(folk_w
     assert greedy["onset_accuracy"] == round(float((predicted == tokens)[onsets].float().mean()), 4)
     for key in ("teacher_forced_accuracy", "free_running_accuracy", "nll", "kl_bits"):  # round 1's keys are kept
         assert key in greedy
+
+
+def test_coupled_segments_decode_segments_the_conductor_made_alike_into_the_same_notes():
+    """With one code for every segment (the conductor's weights zeroed), coupled draws give the same notes in
+    every segment after the first (each starts from the last note of one alike); independent draws do not."""
+    torch.manual_seed(0)
+    model = models.SequenceVAE(get_config("mel_16bar_tiny")).eval()
+    with torch.no_grad():
+        model.decoder.conductor.weight_ih_l0.zero_()
+        model.decoder.conductor.weight_hh_l0.zero_()
+        model.decoder.conductor_init.weight.zero_()
+    z = torch.randn(6, model.cfg.z_dim)
+    steps = model.cfg.steps_per_bar
+
+    def segments(coupled: bool, seed: int) -> torch.Tensor:  # (B, 16 bars, 16 steps)
+        tokens = model.decode(z, 1.0, generator=torch.Generator().manual_seed(seed), coupled_segments=coupled)
+        return tokens["notes"].reshape(len(z), 16, steps)
+
+    coupled = segments(True, 1)
+    assert (coupled[:, 1:] == coupled[:, 1:2]).all()
+    independent = segments(False, 1)
+    assert (independent[:, 1:] != independent[:, 1:2]).any(-1).float().mean() > 0.5
+    # still a draw: another seed gives other notes, the same seed the same
+    assert (segments(True, 2) != coupled).any() and torch.equal(segments(True, 1), coupled)
+    # teacher forcing and evaluation are untouched: the paper's sampled accuracy draws each segment afresh
+    assert torch.equal(model.decode(z, 1.0, generator=torch.Generator().manual_seed(1))["notes"].reshape(6, 16, steps),
+                       independent)

@@ -107,9 +107,12 @@ class TrainedModel:
 
     @torch.no_grad()
     def decode_rows(self, z: np.ndarray, temperature: float = 0.0, seed: int | torch.Generator | None = 0,
-                    controls: Rows | None = None, fixed: Rows | None = None) -> Rows:
+                    controls: Rows | None = None, fixed: Rows | None = None, coupled_segments: bool = True) -> Rows:
         """(N, Z) -> Rows of the output streams (and the controls they were decoded over); temperature 0 decodes
-        greedily (argmax), else samples from `seed`. `fixed` output streams are kept as given."""
+        greedily (argmax), else samples from `seed`. `fixed` output streams are kept as given.
+        A hierarchical model's segments share their random draws unless `coupled_segments` is False, so the
+        repeats the conductor plans are heard (a 16-bar tune's form; `musicae evaluate` samples them
+        independently, as the paper's sampled accuracy does)."""
         z = np.asarray(z)
         generator = self._device_generator(seed)
         parts = []
@@ -118,7 +121,7 @@ class TrainedModel:
             given = None if not controls else self._tensors(Rows(controls).only(self.control_names).take(part))
             kept = None if not fixed else self._tensors(Rows(fixed).take(part))
             out = self.model.decode(torch.as_tensor(z[part], dtype=torch.float32, device=self.device), temperature,
-                                    given, generator=generator, fixed=kept)
+                                    given, generator=generator, fixed=kept, coupled_segments=coupled_segments)
             parts.append(Rows({s.name: out[s.name].cpu().numpy().astype(s.dtype) for s in self.encoding.outputs}))
         decoded = parts[0] if len(parts) == 1 else Rows.concat(parts)
         return decoded.merged(None if not controls else Rows(controls).only(self.control_names))
@@ -130,15 +133,15 @@ class TrainedModel:
         return self.decode_rows(z, temperature, seed, controls)[self.output_names[0]]
 
     def sample_rows(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
-                    controls: Rows | None = None) -> Rows:
+                    controls: Rows | None = None, coupled_segments: bool = True) -> Rows:
         generator = _generator(seed)
         z = self.model.prior_z(n, generator).numpy()
-        return self.decode_rows(z, temperature, generator, controls)
+        return self.decode_rows(z, temperature, generator, controls, coupled_segments=coupled_segments)
 
     def sample(self, n: int, temperature: float = 0.5, seed: int | torch.Generator = 0,
-               conditions: np.ndarray | None = None) -> np.ndarray:
+               conditions: np.ndarray | None = None, coupled_segments: bool = True) -> np.ndarray:
         controls = self.encoding.control_rows(conditions)
-        return self.sample_rows(n, temperature, seed, controls)[self.output_names[0]]
+        return self.sample_rows(n, temperature, seed, controls, coupled_segments)[self.output_names[0]]
 
     def reconstruct_rows(self, rows: Rows, temperature: float = 0.0, seed: int | torch.Generator = 0) -> Rows:
         """Encode and decode rows over their own controls."""

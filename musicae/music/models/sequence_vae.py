@@ -162,11 +162,13 @@ class SequenceVAE(nn.Module):
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, temperature: float = 0.0, controls: Streams | None = None,
-               generator: torch.Generator | None = None, fixed: Streams | None = None) -> Streams:
+               generator: torch.Generator | None = None, fixed: Streams | None = None,
+               coupled_segments: bool = False) -> Streams:
         """(B, Z) -> each output stream (B, T, ...); temperature 0 is the most likely value, else sampled.
-        `fixed` output streams are given, not decoded (the others are decoded after them, step by step)."""
+        `fixed` output streams are given, not decoded (the others are decoded after them, step by step).
+        `coupled_segments`: a hierarchical decoder's segments share their random draws (HierarchicalDecoder)."""
         return self.decoder.loop(z, self._controls(controls, len(z)), temperature=temperature, generator=generator,
-                                 fixed=fixed)[1]
+                                 fixed=fixed, coupled_segments=coupled_segments)[1]
 
     @torch.no_grad()
     def teacher_forced(self, z: torch.Tensor, batch: Batch | dict, controls: Streams | None = None) -> Streams:
