@@ -129,15 +129,13 @@ def cmd_train(args) -> int:
     if stray:
         raise ValueError(f"--{stray[0].replace('_', '-')} does not apply to a "
                          f"{'multitrack' if multitrack else 'sequence-VAE'} config")
-    if multitrack and args.init_from is not None:
-        raise ValueError("--init-from does not apply to a multitrack config (multitrack models start from scratch)")
     trainer_overrides = {k: getattr(args, k) for k in TRAINER_FLAGS}
     if multitrack:
         from musicae.music.models.multitrack_training import train_multitrack
 
         summary = train_multitrack(Path(args.data), out, args.config, resume=args.resume, overwrite=args.overwrite,
                                    model_overrides=given, progress=False if args.no_progress else None,
-                                   **trainer_overrides)
+                                   init_from=args.init_from, **trainer_overrides)
     else:
         summary = train_sequence_vae(
             Path(args.data), out, args.config, resume=args.resume, overwrite=args.overwrite,
@@ -185,7 +183,9 @@ def add_train(sub) -> None:
                    help="a new run starts from this trained model (checkpoint, run directory or shipped model "
                         "name): a flat config from a flat model of its own shape, whole (e.g. more --free-bits "
                         "from trained weights); a config with segments, such as mel_16bar_hier2_cpu, its segment "
-                        "encoder and decoder from a flat model of one segment's length. Ignored on --resume, "
+                        "encoder and decoder from a flat model of one segment's length; a multitrack config "
+                        "from a multitrack model of its shape (a run carried on from a shipped model). Ignored on "
+                        "--resume, "
                         "where the stored weights win")
     p.add_argument("--seed", type=seed, default=None, help="seed for weights, data order and noise (default: 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "

@@ -5,6 +5,8 @@
 # train side by side on this 2-core machine). Resumable: run it again to go on; the run's checkpoints are kept
 # every 250 steps; then exported (fp16 when the held-out figures allow) with its card into musicae/assets/NAME.
 # Usage: bash scripts/train_multitrack.sh [multitrack_1bar|multitrack_1bar_chords] [STEPS]
+# runs/ is not carried from one machine to the next: INIT_FROM=NAME starts a new run from a trained model (the
+# shipped one: INIT_FROM=multitrack_1bar) instead of from scratch, its optimizer afresh (`train --init-from`).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 NAME="${1:-multitrack_1bar}"
 STEPS="${2:-3000}"
@@ -15,7 +17,7 @@ case "$NAME" in
 esac
 bash scripts/prepare_multitrack.sh "$ENCODING"
 RUN="runs/$NAME"
-if [ -d "$RUN/checkpoints" ]; then RESUME=--resume; else RESUME="--config $CONFIG"; fi
+if [ -d "$RUN/checkpoints" ]; then RESUME=--resume; else RESUME="--config $CONFIG${INIT_FROM:+ --init-from $INIT_FROM}"; fi
 OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" musicae train --data "data/prepared/$ENCODING" $RESUME --steps "$STEPS" \
   --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress
 case "$NAME" in

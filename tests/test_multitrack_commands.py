@@ -13,8 +13,9 @@ import torch
 from musicae.music.data.prepare import load_streams
 from musicae.music.encodings import multitrack_events as mt
 from musicae.music.encodings.chords import NO_CHORD, parse_progression
+from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS
 from musicae.music.models.multitrack_training import train_multitrack
-from musicae.music.models.multitrack_vae import START, chords_at, token_chords
+from musicae.music.models.multitrack_vae import START, MultitrackVAE, chords_at, token_chords
 from tests.cli_helpers import one_output, run_cli
 
 
@@ -328,3 +329,27 @@ def test_train_and_evaluate_take_multitrack_configs_on_the_command_line(runs, tm
     figures = json.loads(stdout)
     assert code == 0 and figures["bars"] == 20 and 0 <= figures["sampled_accuracy"] <= 1
     assert {"onset_f1", "family_kept", "teacher_forced_accuracy"} <= set(figures)
+
+
+def test_a_multitrack_run_carries_on_from_a_trained_model_of_its_shape(runs, tmp_path, capsys):
+    """`train --init-from` on a multitrack config: a new run (its optimizer afresh) starts as the trained model,
+    e.g. a shipped one when the run that made it is gone; a model of another kind or shape is refused in a line."""
+    from musicae.music.inference.trained_model import TrainedModel
+
+    data, source = runs["multitrack_chords"].parent / "data", runs["multitrack_chords"]
+    run = tmp_path / "run"
+    code, stdout, _ = run_cli(capsys, "train", "--data", data, "--config", "multitrack_1bar_chords_tiny",
+                              "--init-from", source, "--steps", "1", "--eval-every", "0", "--out", run,
+                              "--no-progress", "--lr", "1e-5")
+    assert code == 0
+    trained, started = TrainedModel.load(source).model, TrainedModel.load(run).model
+    fresh = MultitrackVAE(MULTITRACK_CONFIGS["multitrack_1bar_chords_tiny"])
+    for name, weight in started.state_dict().items():  # one step of lr 1e-5 from the trained weights
+        assert (weight - trained.state_dict()[name]).abs().max() < 1e-4, name
+    assert (started.out.weight - fresh.out.weight).abs().max() > 0.01
+    for other, reason in ((runs["multitrack"], "chord-conditioned"), (source, "needs shape")):
+        config = "multitrack_1bar_chords_tiny" if other == runs["multitrack"] else "multitrack_1bar_chords_cpu"
+        code, _, err = run_cli(capsys, "train", "--data", data, "--config", config, "--init-from", other,
+                               "--steps", "1", "--out", tmp_path / "refused", "--no-progress")
+        assert code == 2 and len(err.strip().splitlines()) == 1 and reason in err, err
+        assert not (tmp_path / "refused").exists()

@@ -60,7 +60,7 @@ def test_init_from_makes_every_segment_the_two_bar_model(two_bar):
     ("mel_16bar_hier2_tiny", "mel_16bar_tiny", "hierarchical 16-bar"),
     ("mel_2bar_tiny", "drums_2bar_tiny", "drums model"),  # a whole flat model of another encoding
     ("mel_2bar_tiny", "multitrack_1bar_tiny", "MultitrackVAE"),  # another kind of model
-    ("multitrack_1bar_tiny", "mel_2bar_tiny", "does not apply to a multitrack config"),  # never silently ignored
+    ("multitrack_1bar_tiny", "mel_2bar_tiny", "starts only from a multitrack model"),  # never silently ignored
 ])
 def test_a_misfit_is_one_line_and_leaves_the_run_in_out_alone(tmp_path, capsys, config, source_config, reason):
     source = untrained_model(tmp_path / "source", source_config) if not source_config.startswith("multitrack") \

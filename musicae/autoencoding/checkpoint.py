@@ -133,6 +133,20 @@ def optimizer_from_flat(optimizer: torch.optim.Optimizer, tensors: dict[str, tor
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
+def copy_weights(target: torch.nn.Module, source: torch.nn.Module, what: str, prefix: str = "") -> list[str]:
+    """Load every tensor of `target` from `source`, whose tensors must have the same names and shapes (a model
+    started whole from trained weights: a second stage with other settings, or a run carried on from a shipped
+    model). A misfit raises ValueError naming the tensor, before anything is copied. Returns the names copied."""
+    mine, theirs = target.state_dict(), source.state_dict()
+    for key, value in mine.items():
+        if key not in theirs or theirs[key].shape != value.shape:
+            got = tuple(theirs[key].shape) if key in theirs else "nothing"
+            raise ValueError(f"{prefix}{key}: {what} needs shape {tuple(value.shape)}, the trained model has {got} "
+                             f"(its sizes must match)")
+    target.load_state_dict({key: theirs[key].to(value.dtype) for key, value in mine.items()})
+    return [f"{prefix}{key}" for key in mine]
+
+
 def save_model(directory: Path, model: torch.nn.Module, config: dict[str, Any],
                extra: dict[str, str | bytes] | None = None) -> Path:
     """Write model weights + config (+ `extra` text or binary files by name) atomically into `directory`

@@ -111,9 +111,10 @@ def evaluate_multitrack(model: MultitrackVAE, rows: Rows, batch_size: int = 128,
 
 def train_multitrack(data_dir: Path, out: Path, config: str | MultitrackVAEConfig | None = None,
                      resume: bool = False, overwrite: bool = False, model_overrides: dict | None = None,
-                     final_eval_bars: int = 1000, **trainer_overrides) -> dict:
+                     final_eval_bars: int = 1000, init_from: str | Path | None = None, **trainer_overrides) -> dict:
     """Train (or resume) a multitrack run in `out`, as `train_sequence_vae` does for sequence VAEs; returns the
-    summary written to out/summary.json."""
+    summary written to out/summary.json. `init_from` (a checkpoint, run or shipped model name) starts a new run
+    as that trained model (`MultitrackVAE.init_from`), checked before anything in `out` is touched."""
     out = Path(out)
     model_overrides = {k: v for k, v in (model_overrides or {}).items() if v is not None}
     cfg = config if isinstance(config, MultitrackVAEConfig) else MULTITRACK_CONFIGS[config or "multitrack_1bar_cpu"]
@@ -122,11 +123,20 @@ def train_multitrack(data_dir: Path, out: Path, config: str | MultitrackVAEConfi
     requested = {**model_overrides, **{k: v for k, v in trainer_overrides.items() if v is not None}}
     if isinstance(config, str):
         requested["name"] = config
+    source = None
+    if init_from is not None:
+        from musicae.music.inference.trained_model import TrainedModel
+
+        source = TrainedModel.load(init_from).model
+        if not resume:
+            MultitrackVAE(cfg).init_from(source)  # a misfit is refused here, before --overwrite clears anything
     plan, train, valid = planned_run(data_dir, out, cfg, trainer_cfg, requested, resume, overwrite, MODEL_KIND.name)
     cfg = plan.config
     summary, trainer = train_run(plan, out, stream_data(train), eval_data=stream_data(valid) if len(valid) else None,
+                                 init=None if source is None else (lambda model: model.init_from(source)),
                                  curves=("loss", "recon", "kl_bits", "accuracy"),
-                                 data={"dir": str(data_dir), "train_windows": len(train)})
+                                 data={"dir": str(data_dir), "train_windows": len(train)},
+                                 **({"init_from": str(init_from)} if init_from is not None else {}))
     if not is_main():
         return summary
     if len(valid) and not summary["interrupted"]:

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from musicae.autoencoding.batch import Batch
+from musicae.autoencoding.checkpoint import copy_weights
 from musicae.autoencoding.losses import elbo_breakdown
 from musicae.autoencoding.posterior import DiagonalGaussian
 from musicae.autoencoding.runs import register_model_kind
@@ -94,6 +95,18 @@ class MultitrackVAE(nn.Module):
         self.decoder = nn.LSTM(cfg.embed_dim + chord + cfg.conductor_hidden, cfg.decoder_hidden, cfg.decoder_layers,
                                batch_first=True)
         self.out = nn.Linear(cfg.decoder_hidden, VOCABULARY)
+
+    def init_from(self, source: nn.Module) -> list[str]:
+        """Start as a whole from a trained multitrack model of the same shape: a run carried on from a shipped
+        model when the run itself is gone (its optimizer starts afresh), or a second stage with other settings
+        (free bits, learning rate). Returns the names of the tensors copied; a misfit raises ValueError."""
+        if not isinstance(source, MultitrackVAE):
+            raise ValueError(f"config {self.cfg.name} starts only from a multitrack model; got a "
+                             f"{type(source).__name__} ({source.cfg.name})")
+        if source.conditioned != self.conditioned:
+            raise ValueError(f"config {self.cfg.name} is {'' if self.conditioned else 'not '}chord-conditioned; the "
+                             f"trained model ({source.cfg.name}) is {'' if source.conditioned else 'not'}".rstrip())
+        return copy_weights(self, source, f"config {self.cfg.name}")
 
     # -- inputs
     def _streams(self, batch) -> tuple[torch.Tensor, torch.Tensor | None]:

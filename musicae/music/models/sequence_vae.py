@@ -20,6 +20,7 @@ from musicae.autoencoding import (
     inverse_sigmoid_sampling_probability,
 )
 from musicae.autoencoding.batch import Batch
+from musicae.autoencoding.checkpoint import copy_weights
 from musicae.autoencoding.distributed import batch_noise
 from musicae.autoencoding.runs import register_model_kind
 from musicae.music.models.configs import SequenceVAEConfig
@@ -210,17 +211,9 @@ class SequenceVAE(nn.Module):
             raise ValueError(f"config {cfg.name} has no segment encoder or segment decoder to start from a trained model")
         copied = []
         for target, origin, prefix in pairs:
-            mine, theirs = target.state_dict(), origin.state_dict()
-            for key, value in mine.items():
-                if key not in theirs or theirs[key].shape != value.shape:
-                    got = tuple(theirs[key].shape) if key in theirs else "nothing"
-                    raise ValueError(f"{prefix}.{key}: config {cfg.name} needs shape {tuple(value.shape)}, the trained "
-                                     f"model has {got} (its sizes must match: embed_dim, hidden sizes, segment_dim = "
-                                     f"its z_dim)")
-            target.load_state_dict({key: theirs[key] for key in mine})
-            copied += [f"{prefix}.{key}" for key in mine]
+            copied += copy_weights(target, origin, f"config {cfg.name} (embed_dim, hidden sizes, segment_dim = "
+                                                   f"the trained model's z_dim)", f"{prefix}.")
         return copied
-
 
     def _init_whole_from(self, source: SequenceVAE) -> list[str]:
         cfg, other = self.cfg, source.cfg
@@ -228,14 +221,7 @@ class SequenceVAE(nn.Module):
             raise ValueError(f"config {cfg.name} (flat, {cfg.bars} bars, {cfg.encoding}) starts only from a flat "
                              f"{cfg.bars}-bar {cfg.encoding} model; got a {other.decoder} {other.bars}-bar "
                              f"{other.encoding} model")
-        mine, theirs = self.state_dict(), source.state_dict()
-        for key, value in mine.items():
-            if key not in theirs or theirs[key].shape != value.shape:
-                got = tuple(theirs[key].shape) if key in theirs else "nothing"
-                raise ValueError(f"{key}: config {cfg.name} needs shape {tuple(value.shape)}, the trained model has "
-                                 f"{got} (its sizes must match)")
-        self.load_state_dict({key: theirs[key].to(value.dtype) for key, value in mine.items()})
-        return list(mine)
+        return copy_weights(self, source, f"config {cfg.name}")
 
 
 MODEL_KIND = register_model_kind("sequence_vae", SequenceVAEConfig, SequenceVAE, aliases=("melody_vae",))
