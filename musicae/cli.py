@@ -433,6 +433,9 @@ def cmd_models(args) -> int:
     for card in cards:
         if card["default_for"]:
             print(f"  {card['name']:<24} {', '.join(card['default_for'])}")
+    aliases = [f"{alias} = {card['name']}" for card in cards for alias in card["also_named"]]
+    if aliases:
+        print(f"Also named (the low-KL side of a pair, as Magenta named it): {'; '.join(aliases)}")
     return 0
 
 

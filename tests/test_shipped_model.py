@@ -64,6 +64,17 @@ def test_a_shipped_name_works_wherever_a_checkpoint_goes(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "mel_2bar_nope" in err and "mel_2bar_folk" in err
 
 
+def test_the_low_kl_side_of_a_pair_answers_to_magentas_plain_name(tmp_path, capsys):
+    """drums_2bar_lokl is drums_2bar (beside drums_2bar_hikl), as Magenta named its pairs; the JSON names the model."""
+    assert main(["sample", "--checkpoint", "drums_2bar_lokl", "-n", "1", "--no-wav", "--out", str(tmp_path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "drums_2bar"
+    assert all(i.is_drum for i in pretty_midi.PrettyMIDI(result["files"][0]).instruments)
+    assert main(["models", "--json"]) == 0
+    cards = {card["name"]: card for card in json.loads(capsys.readouterr().out)}
+    assert cards["drums_2bar"]["also_named"] == ["drums_2bar_lokl"] and cards["drums_2bar_hikl"]["also_named"] == []
+
+
 def test_shipped_model_reconstructs_held_out_melodies():
     model = TrainedModel.load()
     for path in example_melodies():

@@ -32,6 +32,8 @@ JOB_MODELS = {
     "measures": "multitrack_1bar",
 }
 """The default model of each command that takes --checkpoint (any other command: DEFAULT_MODEL)."""
+LOW_KL_NAMES = {"mel_2bar_folk_lokl": DEFAULT_MODEL, "drums_2bar_lokl": "drums_2bar"}
+"""Magenta's plain names for the low-KL side of a low-KL / high-KL pair: the same shipped model."""
 GROOVE_JOBS = {
     "humanize": ("pattern", "a quantized beat (its drum hits)"),
     "drumify": ("taps", "a rhythm (taps on one drum, or a melody's onsets)"),
@@ -48,6 +50,7 @@ def shipped_names() -> list[str]:
 
 
 def shipped_model_dir(name: str = DEFAULT_MODEL) -> Path:
+    name = LOW_KL_NAMES.get(name, name)
     if name not in shipped_names():
         raise FileNotFoundError(f"{name}: no shipped model of that name (shipped: {', '.join(shipped_names())})")
     return assets_dir() / name
@@ -77,7 +80,7 @@ def model_path(checkpoint: str | Path | None, job: str | None = None) -> Path:
     path = Path(checkpoint)
     if path.exists():
         return path
-    if str(checkpoint) in shipped_names():
+    if LOW_KL_NAMES.get(str(checkpoint), str(checkpoint)) in shipped_names():
         return shipped_model_dir(str(checkpoint))
     if len(path.parts) == 1 and not path.suffix:
         raise FileNotFoundError(f"{checkpoint}: no such checkpoint, run directory or shipped model "
@@ -96,6 +99,7 @@ def model_card(name: str) -> dict:
         "name": name,
         "default": name == DEFAULT_MODEL,
         "default_for": jobs_of(name),
+        "also_named": sorted(alias for alias, target in LOW_KL_NAMES.items() if target == name),
         "config": config.get("name"),
         "bars": config.get("bars"),
         "decoder": config.get("decoder") or record.get("kind"),
