@@ -215,11 +215,13 @@ class MultitrackVAE(nn.Module):
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, temperature: float = 0.0, controls: dict | None = None,
-               generator: torch.Generator | None = None, fixed: dict | None = None) -> dict[str, torch.Tensor]:
+               generator: torch.Generator | None = None, fixed: dict | None = None,
+               coupled_segments: bool = False) -> dict[str, torch.Tensor]:
         """(B, Z) -> {"tracks": (B, K, L) tokens}, every track drawn step by step at `temperature` (0: greedy):
         a track's first token is a program, drums or END, and everything after its END is END. A chord model
         reads `controls["chords"]`, (B, K, 16) chord classes per sixteenth of the bar (or (B, 16)), in time with
-        the events it writes. The sequence VAE's signature (`fixed` streams: this model has nothing to fix)."""
+        the events it writes. The sequence VAE's signature (`fixed` streams: this model has nothing to fix;
+        `coupled_segments`: its tracks are instruments, not repeats of one another, so they draw apart)."""
         if fixed:
             raise ValueError(f"model {self.cfg.name} decodes its tracks whole; nothing can be fixed")
         chords = (controls or {}).get("chords")
