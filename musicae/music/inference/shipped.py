@@ -80,8 +80,9 @@ def model_path(checkpoint: str | Path | None, job: str | None = None) -> Path:
     path = Path(checkpoint)
     if path.exists():
         return path
-    if LOW_KL_NAMES.get(str(checkpoint), str(checkpoint)) in shipped_names():
-        return shipped_model_dir(str(checkpoint))
+    name = LOW_KL_NAMES.get(str(checkpoint), str(checkpoint))
+    if name in shipped_names():
+        return assets_dir() / name
     if len(path.parts) == 1 and not path.suffix:
         raise FileNotFoundError(f"{checkpoint}: no such checkpoint, run directory or shipped model "
                                 f"(shipped: {', '.join(shipped_names())}; see `musicae models`)")

@@ -28,7 +28,7 @@ from musicae.music.encodings.base import Rows
 from musicae.music.encodings.multitrack_events import STEPS_PER_BAR, tokens_to_notes
 from musicae.music.models.multitrack_configs import MULTITRACK_CONFIGS, MultitrackVAEConfig
 from musicae.music.models.multitrack_vae import MODEL_KIND, MultitrackVAE, track_mask
-from musicae.music.models.training import planned_run, stream_data, trainer_config_for
+from musicae.music.models.training import planned_run, stream_data, trainer_config_for, warm_start
 
 ONSET_TOLERANCE = STEPS_PER_BAR // 32  # a 32nd note, in event steps
 
@@ -123,20 +123,12 @@ def train_multitrack(data_dir: Path, out: Path, config: str | MultitrackVAEConfi
     requested = {**model_overrides, **{k: v for k, v in trainer_overrides.items() if v is not None}}
     if isinstance(config, str):
         requested["name"] = config
-    source = None
-    if init_from is not None:
-        from musicae.music.inference.trained_model import TrainedModel
-
-        source = TrainedModel.load(init_from).model
-        if not resume:
-            MultitrackVAE(cfg).init_from(source)  # a misfit is refused here, before --overwrite clears anything
+    init, init_record = warm_start(init_from, lambda: MultitrackVAE(cfg), resume)
     plan, train, valid = planned_run(data_dir, out, cfg, trainer_cfg, requested, resume, overwrite, MODEL_KIND.name)
     cfg = plan.config
     summary, trainer = train_run(plan, out, stream_data(train), eval_data=stream_data(valid) if len(valid) else None,
-                                 init=None if source is None else (lambda model: model.init_from(source)),
-                                 curves=("loss", "recon", "kl_bits", "accuracy"),
-                                 data={"dir": str(data_dir), "train_windows": len(train)},
-                                 **({"init_from": str(init_from)} if init_from is not None else {}))
+                                 init=init, curves=("loss", "recon", "kl_bits", "accuracy"),
+                                 data={"dir": str(data_dir), "train_windows": len(train)}, **init_record)
     if not is_main():
         return summary
     if len(valid) and not summary["interrupted"]:

@@ -104,8 +104,9 @@ class MultitrackVAE(nn.Module):
             raise ValueError(f"config {self.cfg.name} starts only from a multitrack model; got a "
                              f"{type(source).__name__} ({source.cfg.name})")
         if source.conditioned != self.conditioned:
-            raise ValueError(f"config {self.cfg.name} is {'' if self.conditioned else 'not '}chord-conditioned; the "
-                             f"trained model ({source.cfg.name}) is {'' if source.conditioned else 'not'}".rstrip())
+            kind = {True: "chord-conditioned", False: "unconditioned"}
+            raise ValueError(f"config {self.cfg.name} is {kind[self.conditioned]}; the trained model "
+                             f"({source.cfg.name}) is {kind[source.conditioned]}")
         return copy_weights(self, source, f"config {self.cfg.name}")
 
     # -- inputs

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from musicae.autoencoding.batch import StreamData
 from musicae.autoencoding.distributed import is_main
@@ -58,6 +60,19 @@ def planned_run(data_dir: Path, out: Path, cfg, trainer_cfg: TrainerConfig, requ
     return plan, train, valid
 
 
+def warm_start(init_from: str | Path | None, build: Callable[[], nn.Module], resume: bool
+               ) -> tuple[Callable[[nn.Module], object] | None, dict]:
+    """What `train --init-from` gives `train_run`: the function that starts a new run's fresh model from the
+    trained one (its `init_from`), and the record of where it came from. A misfit is refused here, on a model
+    `build` makes, before a run folder is touched (on --resume the stored weights win, so nothing is checked)."""
+    if init_from is None:
+        return None, {}
+    source = TrainedModel.load(init_from).model
+    if not resume:
+        build().init_from(source)
+    return (lambda model: model.init_from(source)), {"init_from": str(init_from)}
+
+
 def train_sequence_vae(
     data_dir: Path,
     out: Path,
@@ -83,22 +98,16 @@ def train_sequence_vae(
     cfg = replace(cfg, **model_overrides)
     trainer_cfg = trainer_config_for(cfg, **trainer_overrides)
     requested = {**model_overrides, **{k: v for k, v in trainer_overrides.items() if v is not None}}
-    source = None
-    if init_from is not None:
-        source = TrainedModel.load(init_from).model
-        if not resume:
-            SequenceVAE(cfg).init_from(source)  # a misfit is refused here, before --overwrite clears anything
+    init, init_record = warm_start(init_from, lambda: SequenceVAE(cfg), resume)
     if isinstance(config, str):
         requested["name"] = config
     plan, train, valid = planned_run(data_dir, out, cfg, trainer_cfg, requested, resume, overwrite, MODEL_KIND.name)
     cfg = plan.config
-    warm_start = None if source is None else (lambda model: model.init_from(source))
     summary, trainer = train_run(
-        plan, out, stream_data(train), init=warm_start,
+        plan, out, stream_data(train), init=init,
         eval_data=stream_data(valid) if len(valid) else None,
         curves=("loss", "recon", "kl_bits", "accuracy"),
-        data={"dir": str(data_dir), "train_windows": len(train)},
-        **({"init_from": str(init_from)} if init_from is not None else {}),
+        data={"dir": str(data_dir), "train_windows": len(train)}, **init_record,
     )
     if not is_main():  # under torchrun, rank 0 evaluates and writes the summary
         return summary
