@@ -7,7 +7,8 @@
 #   2. runs/mel_2bar_folk_hikl512: the same model started from stage 1's weights (`train --init-from`), 512 free
 #      bits (stage 1's KL sat at its 256-bit allowance), a slower learning-rate decay, STEPS2 steps (the shipped
 #      model: 3,861, about 65 minutes on one core while another training ran; teacher-forced 0.990 and sampled
-#      0.952 on the held-out windows from step 2,250 on).
+#      0.952 on the held-out windows from step 2,250 on: `musicae evaluate --checkpoint runs/mel_2bar_folk_hikl512
+#      --data data/prepared/folk` during the run).
 # Usage: bash scripts/train_mel_2bar_folk_hikl.sh [STEPS1] [STEPS2]
 # STAGE1=NAME starts stage 2 from a trained model instead (e.g. the first shipped mel_2bar_folk_hikl, which is
 # stage 1's 5,642-step export: how the second shipped model was made).
