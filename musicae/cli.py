@@ -181,12 +181,10 @@ def add_train(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (its checkpoints and log)")
     p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="a new run starts from this trained model (checkpoint, run directory or shipped model "
-                        "name): a flat config from a flat model of its own shape, whole (e.g. more --free-bits "
-                        "from trained weights); a config with segments, such as mel_16bar_hier2_cpu, its segment "
-                        "encoder and decoder from a flat model of one segment's length; a multitrack config "
-                        "from a multitrack model of its shape (a run carried on from a shipped model). Ignored on "
-                        "--resume, "
-                        "where the stored weights win")
+                        "name): as a whole from a model of its own layout and sizes (a second stage with other "
+                        "settings, e.g. more --free-bits, or a run carried on from a shipped model); a config with "
+                        "segments, such as mel_16bar_hier2_cpu, its segment encoder and decoder from a flat model "
+                        "of one segment's length. Ignored on --resume, where the stored weights win")
     p.add_argument("--seed", type=seed, default=None, help="seed for weights, data order and noise (default: 0)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: auto; under torchrun each "
                                                    "process takes cuda:LOCAL_RANK)")

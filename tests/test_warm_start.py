@@ -127,3 +127,22 @@ def test_a_flat_model_starts_whole_from_a_flat_model_of_its_shape(two_bar, tmp_p
         models.SequenceVAE(replace(source.cfg, decoder_hidden=source.cfg.decoder_hidden + 8)).init_from(source)
     with pytest.raises(ValueError, match="4 bars"):
         models.SequenceVAE(replace(source.cfg, bars=4)).init_from(source)
+
+
+def test_a_hierarchical_model_starts_whole_from_one_of_its_own_layout(tmp_path):
+    """A 16-bar model's second stage (more free bits) starts from the trained 16-bar model itself: conductor,
+    segments and all, so it encodes and decodes 16 bars as that model does; the 2-bar segment start still holds."""
+    from dataclasses import replace
+
+    source = loaded(untrained_model(tmp_path / "sixteen", "mel_16bar_hier2_tiny", seed=5)).eval()
+    model = models.SequenceVAE(replace(source.cfg, free_bits=1024.0)).eval()
+    tokens = torch.randint(0, 90, (2, 256))
+    assert not torch.allclose(model.encode(tokens).mean, source.encode(tokens).mean)
+    copied = model.init_from(source)
+    assert set(copied) == set(source.state_dict())
+    torch.testing.assert_close(model.encode(tokens).mean, source.encode(tokens).mean)
+    z = torch.randn(2, source.cfg.z_dim)
+    torch.testing.assert_close(model.teacher_forced_logits(z, tokens), source.teacher_forced_logits(z, tokens))
+    # another segment span is another layout: refused in one line that says what it needs
+    with pytest.raises(ValueError, match="own layout"):
+        models.SequenceVAE(replace(source.cfg, conductor_span=4)).init_from(source)

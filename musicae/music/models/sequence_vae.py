@@ -188,20 +188,26 @@ class SequenceVAE(nn.Module):
         return self.teacher_forced(z, batch)[self.outputs[0].name]
 
     def init_from(self, source: SequenceVAE) -> list[str]:
-        """Start the segment encoder and decoder as a trained flat model of one segment's length (a 2-bar
-        model for 2-bar segments); a flat model starts as a whole from a flat model of its own shape (a new
-        run goes on from trained weights with other settings, e.g. more free bits). Returns the names of the
-        tensors copied; a misfit raises ValueError."""
-        cfg, other = self.cfg, source.cfg
+        """Start from a trained model. One of this model's own layout (decoder, encoder, bars, encoding,
+        segment span) is copied as a whole: a new run goes on from trained weights with other settings, e.g.
+        more free bits. A hierarchical model otherwise starts its segment encoder and decoder as a trained flat
+        model of one segment's length (a 2-bar model for 2-bar segments). Returns the names of the tensors
+        copied; a misfit raises ValueError."""
+        cfg = self.cfg
         if not isinstance(source, SequenceVAE):
             raise ValueError(f"config {cfg.name} starts only from a {cfg.encoding} sequence model; got a "
-                             f"{type(source).__name__} ({other.name})")
+                             f"{type(source).__name__} ({source.cfg.name})")
+        other = source.cfg
+        if _layout(other) == _layout(cfg):
+            return copy_weights(self, source, f"config {cfg.name}")
         if cfg.decoder == "flat" and cfg.encoder == "flat":
-            return self._init_whole_from(source)
+            raise ValueError(f"config {cfg.name} (flat, {cfg.bars} bars, {cfg.encoding}) starts only from a flat "
+                             f"{cfg.bars}-bar {cfg.encoding} model; got a {other.decoder} {other.bars}-bar "
+                             f"{other.encoding} model")
         if other.decoder != "flat" or other.bars != cfg.conductor_span or other.encoding != cfg.encoding:
             raise ValueError(f"needs a flat {cfg.conductor_span}-bar {cfg.encoding} model (config {cfg.name} has "
-                             f"{cfg.conductor_span}-bar segments); got a {other.decoder} {other.bars}-bar "
-                             f"{other.encoding} model")
+                             f"{cfg.conductor_span}-bar segments) or a {cfg.bars}-bar model of its own layout; "
+                             f"got a {other.decoder} {other.bars}-bar {other.encoding} model")
         pairs = []
         if cfg.encoder == "hierarchical":
             pairs.append((self.encoder.segment, source.encoder, "encoder.segment"))
@@ -215,13 +221,11 @@ class SequenceVAE(nn.Module):
                                                    f"the trained model's z_dim)", f"{prefix}.")
         return copied
 
-    def _init_whole_from(self, source: SequenceVAE) -> list[str]:
-        cfg, other = self.cfg, source.cfg
-        if other.decoder != "flat" or other.encoder != "flat" or other.bars != cfg.bars or other.encoding != cfg.encoding:
-            raise ValueError(f"config {cfg.name} (flat, {cfg.bars} bars, {cfg.encoding}) starts only from a flat "
-                             f"{cfg.bars}-bar {cfg.encoding} model; got a {other.decoder} {other.bars}-bar "
-                             f"{other.encoding} model")
-        return copy_weights(self, source, f"config {cfg.name}")
+
+def _layout(cfg: SequenceVAEConfig) -> tuple:
+    """What must agree for one model to start as a whole from another (sizes are checked tensor by tensor)."""
+    span = cfg.conductor_span if cfg.decoder == "hierarchical" or cfg.encoder == "hierarchical" else None
+    return cfg.decoder, cfg.encoder, cfg.bars, cfg.encoding, span
 
 
 MODEL_KIND = register_model_kind("sequence_vae", SequenceVAEConfig, SequenceVAE, aliases=("melody_vae",))
