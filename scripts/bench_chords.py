@@ -5,7 +5,10 @@
   unconditioned model's samples judged against the same progressions;
 - the chord model's accuracy (teacher-forced and sampled, as `musicae evaluate`) with the true chords and with
   chords shuffled between windows for the decoder (z still encodes the true window): it must use them;
-- the unconditioned model's accuracy on the same melodies.
+- the unconditioned model's accuracy on the same melodies;
+- the chord-tone ratio of the chord model's reconstructions over their own chords (greedy, what `reconstruct`
+  gives), and of the same z decoded at --temperature over other windows' chords, judged against those chords,
+  beside the held-out melodies themselves judged against them (a melody that did not move to its new chords).
 Prints one JSON line.
 
 Usage: python scripts/bench_chords.py [--checkpoint mel_2bar_chords] [--unconditioned mel_2bar_folk]
@@ -44,6 +47,9 @@ def main() -> None:
     model, plain = TrainedModel.load(args.checkpoint), TrainedModel.load(args.unconditioned)
     z = rng.standard_normal((len(windows), model.cfg.z_dim)).astype(np.float32)
     conditioned_samples = model.decode(z, args.temperature, args.seed, chords)
+    encoded = model.encode(windows, chords)
+    reconstructions = model.decode(encoded, 0.0, args.seed, chords)
+    moved = model.decode(encoded, args.temperature, args.seed, shuffled)
     plain_samples = plain.sample(len(windows), args.temperature, args.seed)
     true = evaluate_windows(model.model, windows, conditions=chords, seed=args.seed)
     wrong = evaluate_windows(model.model, windows, conditions=chords, decoder_conditions=shuffled, seed=args.seed)
@@ -53,7 +59,10 @@ def main() -> None:
         "data": str(args.data), "windows": len(windows), "temperature": args.temperature,
         "chord_tone_ratio": {"heldout_data": chord_tone_ratio(windows, chords),
                              "chord_model_samples": chord_tone_ratio(conditioned_samples, chords),
-                             "unconditioned_samples": chord_tone_ratio(plain_samples, chords)},
+                             "unconditioned_samples": chord_tone_ratio(plain_samples, chords),
+                             "chord_model_reconstructions": chord_tone_ratio(reconstructions, chords),
+                             "heldout_data_over_other_chords": chord_tone_ratio(windows, shuffled),
+                             "chord_model_same_z_over_other_chords": chord_tone_ratio(moved, shuffled)},
         "chord_model_true_chords": {k: true[k] for k in keys},
         "chord_model_shuffled_chords_for_the_decoder": {k: wrong[k] for k in keys},
         "unconditioned_model": {k: unconditioned[k] for k in keys},

@@ -68,7 +68,8 @@ def test_examples_models_sample_and_similar(client):
 
     models = client.get("/api/models").json()
     assert [m["name"] for m in models] == shipped_names() and "mel_2bar_folk" in shipped_names()
-    assert all(m["chords"] == (m["name"] in ("mel_2bar_chords", "multitrack_1bar_chords")) for m in models)
+    assert all(m["chords"] == (m["name"] in ("mel_2bar_chords", "mel_2bar_chords_hikl", "multitrack_1bar_chords"))
+               for m in models)
     by_example = client.post("/api/interpolate", data={"example_a": examples[-1], "example_b": "example b",
                                                       "steps": "3"})
     assert by_example.status_code == 200 and len(by_example.json()["steps"]) == 3
