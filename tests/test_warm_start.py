@@ -108,41 +108,25 @@ def test_train_init_from_starts_from_the_two_bar_weights_and_resume_keeps_its_ow
     assert (resumed - loaded(other).encoder.lstm.weight_hh_l0).abs().max() > 0.05
 
 
-def test_a_flat_model_starts_whole_from_a_flat_model_of_its_shape(two_bar, tmp_path, capsys):
-    """A new run goes on from trained weights with other settings (the high-KL model's second stage: more free
-    bits): every tensor is the trained model's, so it reads and writes windows as that model does."""
+@pytest.mark.parametrize("config, steps, misfits", [
+    ("mel_2bar_tiny", 32, [({"decoder_hidden": 72}, "decoder"), ({"bars": 4}, "4 bars")]),
+    ("mel_16bar_hier2_tiny", 256, [({"conductor_span": 4}, "own layout")]),
+])
+def test_a_model_starts_whole_from_one_of_its_own_layout(tmp_path, config, steps, misfits):
+    """A new run goes on from trained weights with other settings (a high-KL second stage: more free bits), a
+    16-bar model conductor, segments and all: every tensor is the trained model's, so it reads and writes
+    windows as that model does. Another size or layout is refused, naming what differs."""
     from dataclasses import replace
 
-    source = loaded(two_bar).eval()
-    model = models.SequenceVAE(replace(source.cfg, free_bits=512.0)).eval()
-    tokens = torch.randint(0, 90, (3, 32))
-    assert not torch.allclose(model.encode(tokens).mean, source.encode(tokens).mean)
-    copied = model.init_from(source)
-    assert set(copied) == set(source.state_dict())
-    torch.testing.assert_close(model.encode(tokens).mean, source.encode(tokens).mean)
-    z = torch.randn(3, source.cfg.z_dim)
-    torch.testing.assert_close(model.teacher_forced_logits(z, tokens), source.teacher_forced_logits(z, tokens))
-    # another size, or a window of another length, is refused naming what differs
-    with pytest.raises(ValueError, match="decoder"):
-        models.SequenceVAE(replace(source.cfg, decoder_hidden=source.cfg.decoder_hidden + 8)).init_from(source)
-    with pytest.raises(ValueError, match="4 bars"):
-        models.SequenceVAE(replace(source.cfg, bars=4)).init_from(source)
-
-
-def test_a_hierarchical_model_starts_whole_from_one_of_its_own_layout(tmp_path):
-    """A 16-bar model's second stage (more free bits) starts from the trained 16-bar model itself: conductor,
-    segments and all, so it encodes and decodes 16 bars as that model does; the 2-bar segment start still holds."""
-    from dataclasses import replace
-
-    source = loaded(untrained_model(tmp_path / "sixteen", "mel_16bar_hier2_tiny", seed=5)).eval()
+    source = loaded(untrained_model(tmp_path / "source", config, seed=5)).eval()
     model = models.SequenceVAE(replace(source.cfg, free_bits=1024.0)).eval()
-    tokens = torch.randint(0, 90, (2, 256))
+    tokens = torch.randint(0, 90, (2, steps))
     assert not torch.allclose(model.encode(tokens).mean, source.encode(tokens).mean)
     copied = model.init_from(source)
     assert set(copied) == set(source.state_dict())
     torch.testing.assert_close(model.encode(tokens).mean, source.encode(tokens).mean)
     z = torch.randn(2, source.cfg.z_dim)
     torch.testing.assert_close(model.teacher_forced_logits(z, tokens), source.teacher_forced_logits(z, tokens))
-    # another segment span is another layout: refused in one line that says what it needs
-    with pytest.raises(ValueError, match="own layout"):
-        models.SequenceVAE(replace(source.cfg, conductor_span=4)).init_from(source)
+    for change, reason in misfits:
+        with pytest.raises(ValueError, match=reason):
+            models.SequenceVAE(replace(source.cfg, **change)).init_from(source)
