@@ -75,6 +75,22 @@ def test_a_misfit_is_one_line_and_leaves_the_run_in_out_alone(tmp_path, capsys, 
     assert (run / "metrics.jsonl").read_text() == '{"step": 1}\n' and (run / "checkpoints").is_dir()
 
 
+def test_a_misfit_on_resume_of_a_run_not_yet_begun_leaves_no_folder(folk_midi_dir, tmp_path, capsys):
+    """The recipes pass `--resume` with a stage's whole settings, so that a run killed before its first
+    checkpoint starts again as that stage: with nothing to resume, the warm start is made, and one that does
+    not fit is refused in one line with no run folder left behind."""
+    data = tmp_path / "data"
+    assert main(["prepare", str(folk_midi_dir), "--out", str(data), "--workers", "1", "--no-cache"]) == 0
+    source = untrained_model(tmp_path / "drums", "drums_2bar_tiny")
+    capsys.readouterr()
+    run = tmp_path / "run"
+    code = main(["train", "--data", str(data), "--config", "mel_2bar_tiny", "--init-from", str(source), "--resume",
+                 "--out", str(run), "--steps", "1", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "drums model" in err[-1] and not err[-1].startswith("Traceback"), err
+    assert not run.exists()
+
+
 def test_init_from_a_path_that_does_not_exist_names_it(tmp_path, capsys):
     code = main(["train", "--data", str(tmp_path), "--config", "mel_16bar_hier2_tiny", "--init-from",
                  str(tmp_path / "missing"), "--out", str(tmp_path / "run"), "--steps", "1"])

@@ -268,10 +268,14 @@ def train_run(plan: RunPlan, run_dir: Path, train_data: BatchSource, eval_data: 
     for note in plan.notes if is_main() else ():
         print(f"note: {note}", file=sys.stderr)
     kind = kind_of(plan.config)
-    with seeded(plan.trainer.seed):
-        model = kind.build(plan.config)
-    if init is not None and plan.resume_from is None:
-        init(model)
+    try:  # nothing is written yet: a warm start that does not fit leaves no run behind (on --resume too)
+        with seeded(plan.trainer.seed):
+            model = kind.build(plan.config)
+        if init is not None and plan.resume_from is None:
+            init(model)
+    except BaseException:
+        abandon_run(plan, run_dir)
+        raise
     trainer = Trainer(model, train_data, plan.trainer, run_dir, model_record(plan.config, **record_extra),
                       eval_data=eval_data)
     try:
