@@ -19,16 +19,15 @@ STEPS2="${4:-}"
 RUN=runs/$CONFIG
 STAGE1="${STAGE1:-$RUN}"
 if [ "$STAGE1" = "$RUN" ]; then
-  if [ -d "$RUN" ]; then RESUME=--resume; else RESUME=""; fi
   musicae train --data data/prepared/groove --config "$CONFIG" --steps "$STEPS" \
-    --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress $RESUME
+    --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress --resume
 fi
 BITS=256
 if [ "$CONFIG" = drums_2bar_hikl ] && [ -n "$STEPS2" ]; then
   RUN2=runs/drums_2bar_hikl512
-  if [ -d "$RUN2" ]; then START=--resume; else START="--config drums_2bar_hikl --free-bits 512 --lr 5e-4 --lr-decay 0.9999 --init-from $STAGE1"; fi
-  musicae train --data data/prepared/groove $START --steps "$STEPS2" \
-    --eval-every 500 --checkpoint-every 250 --out "$RUN2" --no-progress
+  musicae train --data data/prepared/groove --config drums_2bar_hikl --free-bits 512 --lr 5e-4 --lr-decay 0.9999 \
+    --init-from "$STAGE1" --steps "$STEPS2" --eval-every 500 --checkpoint-every 250 --out "$RUN2" --no-progress \
+    --resume
   RUN=$RUN2 BITS=512
 fi
 python scripts/export_model.py "$RUN" "musicae/assets/$CONFIG" --fp16 --heldout data/prepared/groove \

@@ -12,9 +12,8 @@ DATA=data/prepared/groove-$READS
 [ -f "$DATA/stats.json" ] || musicae prepare "$GROOVE" --encoding "groove_$READS" \
   --split-file "$GROOVE/info.csv" --out "$DATA"
 RUN=runs/groovae_$READS
-if [ -d "$RUN" ]; then RESUME=--resume; else RESUME=""; fi
 musicae train --data "$DATA" --config "groovae_2bar_$READS" --steps "$STEPS" \
-  --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress $RESUME
+  --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress --resume
 DESCRIPTION="GrooVAE $READS: a 2-bar drum performance (hits, velocities, timing) from "
 [ "$READS" = humanize ] && DESCRIPTION+="a quantized pattern" || DESCRIPTION+="taps on one voice (Drumify)"
 python scripts/export_model.py "$RUN" "musicae/assets/groovae_$READS" --fp16 --heldout "$DATA" \

@@ -29,9 +29,9 @@ fi
   --attributes data/prepared/folk16-any --recipe scripts/train_mel_16bar_folk.sh \
   --description "16-bar folk melodies: 2-bar segments started from ${INIT_FROM:-mel_2bar_folk}, then $STEPS steps on a 2-core CPU (1.4 s a step)"
 RUN=runs/mel_16bar_hikl1024
-if [ -d "$RUN" ]; then START=--resume; else START="--config $CONFIG --free-bits 1024 --lr 5e-4 --lr-decay 0.9999 --init-from ${STAGE1:-runs/$CONFIG}"; fi
-musicae train --data data/prepared/folk16-any $START --steps "$STEPS2" --eval-every 400 --checkpoint-every 100 \
-  --log-every 20 --out "$RUN" --no-progress || exit
+musicae train --data data/prepared/folk16-any --config "$CONFIG" --free-bits 1024 --lr 5e-4 --lr-decay 0.9999 \
+  --init-from "${STAGE1:-runs/$CONFIG}" --steps "$STEPS2" --eval-every 400 --checkpoint-every 100 --log-every 20 \
+  --out "$RUN" --no-progress --resume || exit
 python scripts/export_model.py "$RUN" musicae/assets/mel_16bar_folk_hikl --fp16 --heldout data/prepared/folk16 \
   --attributes data/prepared/folk16-any --recipe scripts/train_mel_16bar_folk.sh \
   --description "16-bar folk melodies, high KL (1024 free bits; $STEPS2 steps from mel_16bar_folk): for reconstruct and encode; mel_16bar_folk samples and interpolates with more form"

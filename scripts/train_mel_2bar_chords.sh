@@ -34,14 +34,14 @@ if [ "$STAGE1" = runs/mel_2bar_chords_v2 ]; then
     --description "2-bar melodies over chords (POP909 and folk tunes with chord symbols), MusicVAE's mel_2bar_chords at CPU size"
 fi
 RUN=runs/mel_2bar_chords_hikl512
-if [ -d "$RUN" ]; then START=--resume; else START="--config mel_2bar_chords --free-bits 512 --encoder-transpose 0 --lr 5e-4 --lr-decay 0.9999 --init-from $STAGE1"; fi
-musicae train --data data/prepared/chords-mix $START --steps "$STEPS2" --eval-every 500 --checkpoint-every 250 \
-  --out "$RUN" --no-progress || exit
+musicae train --data data/prepared/chords-mix --config mel_2bar_chords --free-bits 512 --encoder-transpose 0 \
+  --lr 5e-4 --lr-decay 0.9999 --init-from "$STAGE1" --steps "$STEPS2" --eval-every 500 --checkpoint-every 250 \
+  --out "$RUN" --no-progress --resume || exit
 STAGE2=$RUN
 RUN=runs/mel_2bar_chords_hikl1024
-if [ -d "$RUN" ]; then START=--resume; else START="--config mel_2bar_chords --free-bits 1024 --encoder-transpose 0 --sampling-rate 200 --lr 5e-4 --lr-decay 0.9999 --init-from $STAGE2"; fi
-musicae train --data data/prepared/chords-mix $START --steps "$STEPS3" --eval-every 400 --checkpoint-every 200 \
-  --out "$RUN" --no-progress || exit
+musicae train --data data/prepared/chords-mix --config mel_2bar_chords --free-bits 1024 --encoder-transpose 0 \
+  --sampling-rate 200 --lr 5e-4 --lr-decay 0.9999 --init-from "$STAGE2" --steps "$STEPS3" --eval-every 400 \
+  --checkpoint-every 200 --out "$RUN" --no-progress --resume || exit
 python scripts/export_model.py "$RUN" musicae/assets/mel_2bar_chords_hikl --fp16 \
   --heldout data/prepared/chords-mix --attributes data/prepared/chords-mix --recipe scripts/train_mel_2bar_chords.sh \
   --description "2-bar melodies over chords, high KL (1024 free bits; from mel_2bar_chords, $STEPS2 steps at 512, then $STEPS3 at 1024): gives lead sheets back (reconstruct, interpolate, encode); mel_2bar_chords samples over a progression and moves a melody onto new chords"

@@ -20,14 +20,13 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 [ -f data/prepared/folk/stats.json ] || musicae prepare --corpus folk --out data/prepared/folk
 STAGE1="${STAGE1:-runs/mel_2bar_folk_hikl}"
 if [ "$STAGE1" = runs/mel_2bar_folk_hikl ]; then
-  if [ -d "$STAGE1" ]; then RESUME=--resume; else RESUME=""; fi
   musicae train --data data/prepared/folk-any --config mel_2bar_cpu --free-bits 256 --steps "$STEPS1" \
-    --eval-every 500 --checkpoint-every 250 --out "$STAGE1" --no-progress $RESUME
+    --eval-every 500 --checkpoint-every 250 --out "$STAGE1" --no-progress --resume
 fi
 RUN=runs/mel_2bar_folk_hikl512
-if [ -d "$RUN" ]; then START=--resume; else START="--config mel_2bar_cpu --free-bits 512 --lr 5e-4 --lr-decay 0.9999 --init-from $STAGE1"; fi
-musicae train --data data/prepared/folk-any $START --steps "$STEPS2" \
-  --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress
+musicae train --data data/prepared/folk-any --config mel_2bar_cpu --free-bits 512 --lr 5e-4 --lr-decay 0.9999 \
+  --init-from "$STAGE1" --steps "$STEPS2" --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress \
+  --resume
 python scripts/export_model.py "$RUN" musicae/assets/mel_2bar_folk_hikl --fp16 --heldout data/prepared/folk --attributes data/prepared/folk \
   --recipe scripts/train_mel_2bar_folk_hikl.sh \
   --description "2-bar folk melodies, high KL (512 free bits; $STEPS1 steps at 256, then $STEPS2 at 512): for reconstruct, interpolate, encode, similar, transform"

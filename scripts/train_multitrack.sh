@@ -17,9 +17,10 @@ case "$NAME" in
 esac
 bash scripts/prepare_multitrack.sh "$ENCODING"
 RUN="runs/$NAME"
-if [ -d "$RUN/checkpoints" ]; then RESUME=--resume; else RESUME="--config $CONFIG${INIT_FROM:+ --init-from $INIT_FROM}"; fi
-OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" musicae train --data "data/prepared/$ENCODING" $RESUME --steps "$STEPS" \
-  --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress
+INIT=()
+[ -n "$INIT_FROM" ] && INIT=(--init-from "$INIT_FROM")
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" musicae train --data "data/prepared/$ENCODING" --config "$CONFIG" "${INIT[@]}" \
+  --steps "$STEPS" --eval-every 500 --checkpoint-every 250 --out "$RUN" --no-progress --resume
 case "$NAME" in
   multitrack_1bar) DESCRIPTION="one bar of up to 8 instruments (programs, drums, velocities), 256 free bits: sample, reconstruct, interpolate; POP909, Bach chorales, Groove MIDI Dataset drum bars (CC BY 4.0)" ;;
   multitrack_1bar_chords) DESCRIPTION="one bar of up to 8 instruments over a chord per sixteenth, 64 free bits: styles over progressions; POP909 (annotated chords), Bach chorales (inferred chords)" ;;
